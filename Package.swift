@@ -1,0 +1,118 @@
+// swift-tools-version: 6.1
+import PackageDescription
+
+let package = Package(
+    name: "StationFleet",
+    platforms: [.macOS(.v14)],
+    products: [
+        .executable(name: "fleet-coordinator", targets: ["fleet-coordinator"]),
+        .executable(name: "fleet-agent", targets: ["fleet-agent"]),
+        .executable(name: "fleetctl", targets: ["fleetctl"]),
+        .executable(name: "fleet-bench", targets: ["fleet-bench"]),
+        .library(name: "FleetProtocol", targets: ["FleetProtocol"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.1", traits: ["FullFoundation"]),
+        .package(url: "https://github.com/swift-server/async-http-client.git", from: "1.37.0"),
+        .package(url: "https://github.com/groue/GRDB.swift.git", from: "7.10.0"),
+        .package(url: "https://github.com/jpsim/Yams.git", from: "6.2.2"),
+        .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
+        .package(url: "https://github.com/apple/swift-metrics.git", from: "2.13.0"),
+        .package(url: "https://github.com/swift-server/swift-prometheus.git", from: "2.4.1"),
+        .package(url: "https://github.com/apple/swift-crypto.git", from: "4.5.2"),
+        .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
+        .package(url: "https://github.com/apple/swift-nio-ssl.git", from: "2.37.6"),
+    ],
+    targets: [
+        // Shared wire types. Foundation only.
+        .target(name: "FleetProtocol", path: "Sources/Protocol"),
+
+        // Coordinator: inventory, store, API, alerts.
+        .target(
+            name: "FleetCoordinator",
+            dependencies: [
+                "FleetProtocol",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HummingbirdTLS", package: "hummingbird"),
+                .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "Yams", package: "Yams"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+            ],
+            path: "Sources/Coordinator"
+        ),
+
+        // Node agent: registration, reconciler, recorders, archive, backups.
+        .target(
+            name: "FleetAgent",
+            dependencies: [
+                "FleetProtocol",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+            ],
+            path: "Sources/NodeAgent"
+        ),
+
+        // fleetctl commands as a library so tests can drive them.
+        .target(
+            name: "FleetctlCore",
+            dependencies: [
+                "FleetProtocol",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "Yams", package: "Yams"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+            ],
+            path: "Sources/Fleetctl"
+        ),
+
+        // Thin executables.
+        .executableTarget(
+            name: "fleet-coordinator",
+            dependencies: ["FleetCoordinator", .product(name: "ArgumentParser", package: "swift-argument-parser")],
+            path: "Sources/Apps/fleet-coordinator"
+        ),
+        .executableTarget(
+            name: "fleet-agent",
+            dependencies: ["FleetAgent", .product(name: "ArgumentParser", package: "swift-argument-parser")],
+            path: "Sources/Apps/fleet-agent"
+        ),
+        .executableTarget(name: "fleetctl", dependencies: ["FleetctlCore"], path: "Sources/Apps/fleetctl"),
+        .executableTarget(
+            name: "fleet-bench",
+            dependencies: [
+                "FleetCoordinator", "FleetProtocol",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ],
+            path: "Sources/Apps/fleet-bench"
+        ),
+
+        .testTarget(name: "ProtocolTests", dependencies: ["FleetProtocol"]),
+        .testTarget(
+            name: "CoordinatorTests",
+            dependencies: [
+                "FleetCoordinator", "FleetProtocol",
+                .product(name: "HummingbirdTesting", package: "hummingbird"),
+            ]
+        ),
+        .testTarget(name: "AgentTests", dependencies: ["FleetAgent", "FleetProtocol"]),
+        .testTarget(
+            name: "IntegrationTests",
+            dependencies: [
+                "FleetProtocol",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+            ]
+        ),
+    ]
+)

@@ -1,0 +1,37 @@
+/// The body of every 4xx/5xx answer: `{"error": {"code": …, "message": …}}`.
+public struct ErrorEnvelope: Codable, Sendable, Equatable {
+    public struct Body: Codable, Sendable, Equatable {
+        /// A stable machine-readable code such as `unauthorized` or `invalid_inventory`.
+        public var code: String
+        /// One clear line for a human.
+        public var message: String
+        /// Further lines, for example every inventory error as `FILE:LINE:COLUMN: message`.
+        public var details: [String]?
+
+        public init(code: String, message: String, details: [String]? = nil) {
+            self.code = code
+            self.message = message
+            self.details = details
+        }
+    }
+
+    public var error: Body
+
+    public init(code: String, message: String, details: [String]? = nil) {
+        self.error = Body(code: code, message: message, details: details)
+    }
+}
+
+/// Well-known error codes.
+public enum ErrorCode {
+    public static let badRequest = "bad_request"
+    public static let unauthorized = "unauthorized"
+    public static let forbidden = "forbidden"
+    public static let notFound = "not_found"
+    public static let conflict = "conflict"
+    public static let payloadTooLarge = "payload_too_large"
+    public static let invalidInventory = "invalid_inventory"
+    public static let unavailable = "unavailable"
+    public static let internalError = "internal"
+    public static let timeout = "timeout"
+}
