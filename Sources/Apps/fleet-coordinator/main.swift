@@ -1,1 +1,82 @@
-print("todo")
+import ArgumentParser
+import FleetCoordinator
+import FleetProtocol
+import Foundation
+import Logging
+
+@main
+struct FleetCoordinatorCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "fleet-coordinator",
+        abstract: "The StationFleet coordinator: inventory, desired state, assignments and alerts.",
+        version: FleetVersion.current,
+        subcommands: [Serve.self],
+        defaultSubcommand: Serve.self
+    )
+}
+
+struct Serve: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Serve the coordinator API.",
+        discussion: """
+            On first start the coordinator creates admin.token and join.token (mode 0600) in the data dir \
+            and prints their paths. Plain HTTP is served only on a loopback address or with --insecure-http; \
+            otherwise give --tls-cert and --tls-key.
+
+            Examples:
+              fleet-coordinator serve --listen 127.0.0.1:8420 --data-dir ./coordinator-data
+              fleet-coordinator serve --tls-cert /etc/stationfleet/tls.crt --tls-key /etc/stationfleet/tls.key
+            """
+    )
+
+    @Option(help: "Address to listen on, HOST:PORT (port 0 picks a free one).")
+    var listen: String = "0.0.0.0:8420"
+
+    @Option(help: "Folder for the embedded database and the token files.")
+    var dataDir: String = "/var/lib/stationfleet/coordinator"
+
+    @Option(help: "External database URL (postgres://…). Default: embedded SQLite in --data-dir.")
+    var database: String?
+
+    @Option(help: "PEM certificate (chain) to serve TLS with.")
+    var tlsCert: String?
+
+    @Option(help: "PEM private key of --tls-cert.")
+    var tlsKey: String?
+
+    @Flag(help: "Allow plain HTTP on a non-loopback address.")
+    var insecureHTTP = false
+
+    @Option(help: "Log level: trace, debug, info, notice, warning, error, critical.")
+    var logLevel: String = "info"
+
+    func validate() throws {
+        guard ListenAddress(listen) != nil else { throw ValidationError("--listen must be HOST:PORT, got \(listen)") }
+        guard Logger.Level(rawValue: logLevel) != nil else { throw ValidationError("unknown --log-level \(logLevel)") }
+    }
+
+    func run() async throws {
+        let level = Logger.Level(rawValue: logLevel) ?? .info
+        LoggingSystem.bootstrap { label in
+            var handler = StreamLogHandler.standardError(label: label)
+            handler.logLevel = level
+            return handler
+        }
+        let logger = Logger(label: "fleet-coordinator")
+        guard let address = ListenAddress(listen) else { throw ValidationError("--listen must be HOST:PORT") }
+        let configuration = CoordinatorConfiguration(listen: address, dataDir: dataDir, databaseURL: database,
+                                                     tlsCertificate: tlsCert, tlsKey: tlsKey, insecureHTTP: insecureHTTP)
+        do {
+            try await CoordinatorServer(configuration: configuration, logger: logger).run { url in
+                print("fleet-coordinator: listening on \(url)")
+                fflush(stdout)
+            }
+        } catch let error as CoordinatorStartError {
+            FileHandle.standardError.write(Data("fleet-coordinator: \(error)\n".utf8))
+            throw ExitCode(1)
+        } catch let error as StoreError {
+            FileHandle.standardError.write(Data("fleet-coordinator: \(error)\n".utf8))
+            throw ExitCode(1)
+        }
+    }
+}

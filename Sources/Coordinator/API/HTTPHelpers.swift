@@ -1,0 +1,67 @@
+import FleetProtocol
+import Foundation
+import Hummingbird
+
+/// Small helpers shared by the route handlers.
+enum HTTPHelpers {
+    /// Largest accepted request body; an inventory of a few hundred stations is well under it.
+    static let maxBodyBytes = 4 * 1024 * 1024
+
+    static func bearerToken(_ request: Request) -> String? {
+        guard let value = request.headers[.authorization] else { return nil }
+        let prefix = "Bearer "
+        guard value.hasPrefix(prefix) else { return nil }
+        let token = value.dropFirst(prefix.count).trimmingCharacters(in: .whitespaces)
+        return token.isEmpty ? nil : token
+    }
+
+    /// Reads and decodes a JSON body: 413 when too large, 400 when malformed.
+    static func decode<T: Decodable>(_ type: T.Type, from request: Request, limit: Int = maxBodyBytes) async throws -> T {
+        var request = request
+        let buffer = try await request.collectBody(upTo: limit)
+        let data = Data(buffer.readableBytesView)
+        do {
+            return try WireCoding.decode(type, from: data)
+        } catch let error as DecodingError {
+            throw APIError(.badRequest, code: ErrorCode.badRequest, message: "malformed JSON body: \(describe(error))")
+        } catch {
+            throw APIError(.badRequest, code: ErrorCode.badRequest, message: "malformed JSON body")
+        }
+    }
+
+    static func json<T: Encodable>(_ value: T, status: HTTPResponse.Status = .ok) throws -> Response {
+        let data = try WireCoding.encode(value)
+        var headers = HTTPFields()
+        headers[.contentType] = "application/json"
+        return Response(status: status, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: data)))
+    }
+
+    static func text(_ body: String, contentType: String = "text/plain; charset=utf-8",
+                     status: HTTPResponse.Status = .ok) -> Response {
+        var headers = HTTPFields()
+        headers[.contentType] = contentType
+        return Response(status: status, headers: headers, body: .init(byteBuffer: ByteBuffer(string: body)))
+    }
+
+    static func date(_ request: Request, _ name: String) throws -> Date? {
+        guard let text = request.uri.queryParameters.get(name) else { return nil }
+        guard let date = WireCoding.parseDate(text) else {
+            throw APIError(.badRequest, code: ErrorCode.badRequest, message: "query \(name)=\(text) is not an ISO 8601 time")
+        }
+        return date
+    }
+
+    private static func describe(_ error: DecodingError) -> String {
+        func path(_ context: DecodingError.Context) -> String {
+            let keys = context.codingPath.map { $0.intValue.map { "[\($0)]" } ?? $0.stringValue }.joined(separator: ".")
+            return keys.isEmpty ? "" : " at \(keys)"
+        }
+        switch error {
+        case .keyNotFound(let key, let context): return "missing field \(key.stringValue)\(path(context))"
+        case .typeMismatch(_, let context): return "wrong type\(path(context))"
+        case .valueNotFound(_, let context): return "missing value\(path(context))"
+        case .dataCorrupted(let context): return "invalid JSON\(path(context))"
+        @unknown default: return "invalid JSON"
+        }
+    }
+}

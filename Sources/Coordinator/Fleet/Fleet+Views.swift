@@ -1,0 +1,104 @@
+import FleetProtocol
+import Foundation
+
+extension Fleet {
+    /// Every node the inventory names or that registered.
+    public func nodeViews(now: Date = Date()) -> [NodeView] {
+        allNodeNames().map { nodeView($0, now: now) }
+    }
+
+    /// One node with its storage, jobs and recent events.
+    public func nodeDetail(_ name: String) async throws -> NodeView {
+        guard allNodeNames().contains(name) else { throw FleetError.notFound(kind: "node", name: name) }
+        var view = nodeView(name, now: Date())
+        let report = live[name]?.report
+        view.storage = report?.storage ?? []
+        view.jobs = report?.jobs ?? []
+        view.recentEvents = try await store.recentEvents(node: name, station: nil, limit: 20)
+        return view
+    }
+
+    func nodeView(_ name: String, now: Date) -> NodeView {
+        let state = live[name]
+        let site = desired?.nodes.first { $0.name == name }?.site ?? assignments[name]?.site ?? ""
+        return NodeView(
+            name: name, site: site, state: nodeState(name), appliedRevision: state?.appliedRevision ?? 0,
+            desiredRevision: assignments[name]?.revision ?? 0,
+            lastHeartbeatAgeSeconds: state.map { max(0, now.timeIntervalSince($0.lastHeartbeat)) },
+            agentVersion: state?.agentVersion, diskUsedPercent: state?.report.storage.map(\.usedPercent).max(),
+            registered: tokenHashByNode[name] != nil)
+    }
+
+    /// Every station with its recorder's live state.
+    public func stationViews(now: Date = Date()) -> [StationView] {
+        (desired?.stations ?? []).sorted { $0.name < $1.name }.map { stationView($0, now: now) }
+    }
+
+    /// One station with its recent events and commands.
+    public func stationDetail(_ name: String) async throws -> StationView {
+        guard let station = desired?.stations.first(where: { $0.name == name }) else {
+            throw FleetError.notFound(kind: "station", name: name)
+        }
+        var view = stationView(station, now: Date())
+        view.recentEvents = try await store.recentEvents(node: nil, station: name, limit: 20)
+        view.recentCommands = try await store.recentCommands(target: name, limit: 10)
+        return view
+    }
+
+    func stationView(_ station: DesiredState.Station, now: Date) -> StationView {
+        let spec = station.recorder
+        let camera = "\(spec.cameraHost):\(spec.rtspPort)\(spec.rtspPath)"
+        let online = nodeState(station.node) == .online
+        guard let status = live[station.node]?.report.stations.first(where: { $0.station == station.name }) else {
+            return StationView(name: station.name, node: station.node, site: station.site, state: .unknown, restarts: 0,
+                               camera: camera, segmentSeconds: spec.segmentSeconds)
+        }
+        return StationView(
+            name: station.name, node: station.node, site: station.site, state: online ? status.state : .unknown,
+            restarts: status.restarts, pid: status.pid, currentSegment: status.currentSegment,
+            currentSegmentBytes: status.currentSegmentBytes, newestSegment: status.newestSegment,
+            newestSegmentAgeSeconds: status.newestSegmentAt.map { max(0, now.timeIntervalSince($0)) },
+            lastError: status.lastError, camera: camera, segmentSeconds: spec.segmentSeconds)
+    }
+
+    public func siteViews() -> [SiteView] {
+        var sites: [String: SiteView] = [:]
+        for site in desired?.sites ?? [] {
+            sites[site.name] = SiteView(name: site.name, labels: site.labels, nodes: [], online: 0)
+        }
+        for node in desired?.nodes ?? [] {
+            sites[node.site, default: SiteView(name: node.site, labels: [:], nodes: [], online: 0)].nodes.append(node.name)
+            if nodeState(node.name) == .online { sites[node.site]?.online += 1 }
+        }
+        return sites.values.sorted { $0.name < $1.name }
+    }
+
+    public func site(_ name: String) throws -> SiteView {
+        guard let site = siteViews().first(where: { $0.name == name }) else { throw FleetError.notFound(kind: "site", name: name) }
+        return site
+    }
+
+    public func assignmentViews() -> [Assignment] {
+        assignments.values.sorted { $0.node < $1.node }
+    }
+
+    public func assignment(node: String) throws -> Assignment {
+        guard let assignment = assignments[node] else { throw FleetError.notFound(kind: "assignment", name: node) }
+        return assignment
+    }
+
+    /// The station's catalog between `from` and `to` with coverage and gaps.
+    public func recordings(station: String, from: Date?, to: Date?) async throws -> RecordingsView {
+        guard let owner = desired?.stations.first(where: { $0.name == station }) else {
+            throw FleetError.notFound(kind: "station", name: station)
+        }
+        let segments = try await store.segments(station: station, from: from, to: to)
+        return RecordingCoverage.compute(station: station, segments: segments, from: from, to: to,
+                                         segmentSeconds: owner.recorder.segmentSeconds)
+    }
+
+    public var currentRevision: Int { revision }
+
+    /// Liveness of one node, for tests.
+    public func state(of node: String) -> NodeState { nodeState(node) }
+}

@@ -1,0 +1,52 @@
+import CoreMetrics
+import Foundation
+import Prometheus
+
+/// The coordinator's Prometheus metrics, on a registry of its own so several
+/// coordinators can live in one test process.
+public final class CoordinatorMetrics: Sendable {
+    public let registry: PrometheusCollectorRegistry
+    let factory: PrometheusMetricsFactory
+    let heartbeats: CoreMetrics.Counter
+    let registrations: CoreMetrics.Counter
+    let openWatches: CoreMetrics.Gauge
+    let applies: CoreMetrics.Counter
+    let revision: CoreMetrics.Gauge
+    private let nodesByState: [String: CoreMetrics.Gauge]
+
+    public init() {
+        let registry = PrometheusCollectorRegistry()
+        var factory = PrometheusMetricsFactory(registry: registry)
+        factory.defaultDurationHistogramBuckets = [
+            .milliseconds(1), .milliseconds(2), .milliseconds(5), .milliseconds(10), .milliseconds(25),
+            .milliseconds(50), .milliseconds(100), .milliseconds(250), .milliseconds(500), .seconds(1), .seconds(5), .seconds(30),
+        ]
+        self.registry = registry
+        self.factory = factory
+        heartbeats = CoreMetrics.Counter(label: "stationfleet_heartbeats_received_total", factory: factory)
+        registrations = CoreMetrics.Counter(label: "stationfleet_registrations_total", factory: factory)
+        openWatches = CoreMetrics.Gauge(label: "stationfleet_open_watches", factory: factory)
+        applies = CoreMetrics.Counter(label: "stationfleet_applies_total", factory: factory)
+        revision = CoreMetrics.Gauge(label: "stationfleet_inventory_revision", factory: factory)
+        var gauges: [String: CoreMetrics.Gauge] = [:]
+        for state in ["online", "offline", "pending"] {
+            gauges[state] = CoreMetrics.Gauge(label: "stationfleet_nodes", dimensions: [("state", state)], factory: factory)
+        }
+        nodesByState = gauges
+    }
+
+    /// A latency timer for one route, e.g. `POST /v1/nodes/{name}/heartbeat`.
+    func requestTimer(route: String, status: Int) -> CoreMetrics.Timer {
+        CoreMetrics.Timer(label: "stationfleet_http_request_duration_seconds",
+                          dimensions: [("route", route), ("status", String(status))], factory: factory)
+    }
+
+    func setNodeCounts(online: Int, offline: Int, pending: Int) {
+        nodesByState["online"]?.record(online)
+        nodesByState["offline"]?.record(offline)
+        nodesByState["pending"]?.record(pending)
+    }
+
+    /// Prometheus text exposition.
+    public func render() -> String { registry.emitToString() }
+}

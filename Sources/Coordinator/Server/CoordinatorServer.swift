@@ -1,0 +1,157 @@
+import FleetProtocol
+import Foundation
+import Hummingbird
+import HummingbirdCore
+import HummingbirdTLS
+import Logging
+import NIOCore
+import NIOSSL
+import ServiceLifecycle
+
+/// Settings of `fleet-coordinator serve`.
+public struct CoordinatorConfiguration: Sendable {
+    public var listen: ListenAddress
+    public var dataDir: String
+    /// `nil` means embedded SQLite in `dataDir`.
+    public var databaseURL: String?
+    public var tlsCertificate: String?
+    public var tlsKey: String?
+    public var insecureHTTP: Bool
+
+    public init(listen: ListenAddress, dataDir: String, databaseURL: String? = nil, tlsCertificate: String? = nil,
+                tlsKey: String? = nil, insecureHTTP: Bool = false) {
+        self.listen = listen
+        self.dataDir = dataDir
+        self.databaseURL = databaseURL
+        self.tlsCertificate = tlsCertificate
+        self.tlsKey = tlsKey
+        self.insecureHTTP = insecureHTTP
+    }
+}
+
+/// Errors that stop the coordinator from starting, each one line for the operator.
+public enum CoordinatorStartError: Error, CustomStringConvertible {
+    case plainHTTPNotAllowed(ListenAddress)
+    case tlsIncomplete
+    case tls(String)
+    case dataDir(String)
+    case database(String)
+
+    public var description: String {
+        switch self {
+        case .plainHTTPNotAllowed(let address):
+            return "refusing plain HTTP on non-loopback \(address): give --tls-cert and --tls-key, or --insecure-http"
+        case .tlsIncomplete: return "--tls-cert and --tls-key go together"
+        case .tls(let detail): return "cannot load TLS certificate or key: \(detail)"
+        case .dataDir(let detail): return "data dir: \(detail)"
+        case .database(let detail): return "database: \(detail)"
+        }
+    }
+}
+
+/// Builds and runs the coordinator: store, fleet, HTTP API and housekeeping.
+public struct CoordinatorServer: Sendable {
+    public let configuration: CoordinatorConfiguration
+    public let logger: Logger
+
+    public init(configuration: CoordinatorConfiguration, logger: Logger) {
+        self.configuration = configuration
+        self.logger = logger
+    }
+
+    /// Runs until SIGTERM/SIGINT; `onListening` gets the bound address (useful with port 0).
+    public func run(onListening: @escaping @Sendable (String) async -> Void = { _ in }) async throws {
+        let tls = try makeTLSConfiguration()
+        let secrets = try prepareDataDir()
+        let store = try makeStore()
+        let metrics = CoordinatorMetrics()
+        let fleet = Fleet(store: store, logger: logger, metrics: metrics)
+        try await fleet.load()
+
+        let router = Router(context: BasicRequestContext.self)
+        Routes(fleet: fleet, store: store, secrets: secrets, metrics: metrics, logger: logger).register(on: router)
+        let responder = EnvelopeResponder(inner: router.buildResponder(), metrics: metrics, logger: logger)
+        let scheme = tls == nil ? "http" : "https"
+        let server: HTTPServerBuilder = try tls.map { try .tls(.http1(), tlsConfiguration: $0) } ?? .http1()
+        let app = Application(
+            responder: responder,
+            server: server,
+            configuration: .init(address: .hostname(configuration.listen.host, port: configuration.listen.port),
+                                 serverName: "fleet-coordinator/\(FleetVersion.current)"),
+            onServerRunning: { channel in
+                let port = channel.localAddress?.port ?? configuration.listen.port
+                let host = configuration.listen.host.contains(":") ? "[\(configuration.listen.host)]" : configuration.listen.host
+                await onListening("\(scheme)://\(host):\(port)")
+            },
+            logger: logger
+        )
+        let housekeeping = Housekeeping(fleet: fleet)
+        let group = ServiceGroup(configuration: .init(
+            services: [app, housekeeping], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
+        try await group.run()
+        await fleet.flushSnapshots()
+        logger.info("coordinator stopped")
+    }
+
+    private func makeTLSConfiguration() throws -> TLSConfiguration? {
+        switch (configuration.tlsCertificate, configuration.tlsKey) {
+        case (nil, nil):
+            guard configuration.listen.isLoopback || configuration.insecureHTTP else {
+                throw CoordinatorStartError.plainHTTPNotAllowed(configuration.listen)
+            }
+            return nil
+        case (let cert?, let key?):
+            do {
+                let chain = try NIOSSLCertificate.fromPEMFile(cert).map { NIOSSLCertificateSource.certificate($0) }
+                let privateKey = try NIOSSLPrivateKey(file: key, format: .pem)
+                return TLSConfiguration.makeServerConfiguration(certificateChain: chain, privateKey: .privateKey(privateKey))
+            } catch {
+                throw CoordinatorStartError.tls("\(error)")
+            }
+        default:
+            throw CoordinatorStartError.tlsIncomplete
+        }
+    }
+
+    private func prepareDataDir() throws -> CoordinatorSecrets {
+        do {
+            try FileManager.default.createDirectory(atPath: configuration.dataDir, withIntermediateDirectories: true,
+                                                    attributes: [.posixPermissions: 0o700])
+            let (secrets, created) = try CoordinatorSecrets.loadOrCreate(dataDir: configuration.dataDir)
+            for path in created { print("fleet-coordinator: created token file \(path)") }
+            print("fleet-coordinator: admin token in \(secrets.adminTokenPath), join token in \(secrets.joinTokenPath)")
+            return secrets
+        } catch let error as TokenFileError {
+            throw CoordinatorStartError.dataDir(error.description)
+        } catch {
+            throw CoordinatorStartError.dataDir("\(configuration.dataDir): \(error.localizedDescription)")
+        }
+    }
+
+    private func makeStore() throws -> any FleetStore {
+        if let url = configuration.databaseURL {
+            throw CoordinatorStartError.database("\(url.split(separator: ":").first ?? "") databases are not supported yet; omit --database to use embedded SQLite")
+        }
+        return try SQLiteFleetStore(path: (configuration.dataDir as NSString).appendingPathComponent("coordinator.sqlite"))
+    }
+}
+
+/// Marks silent nodes offline, expires watches and commands, flushes snapshots.
+/// Listed after the HTTP server so it is shut down first: it releases every parked
+/// watch, and the server's drain of in-flight requests is then quick.
+struct Housekeeping: Service {
+    let fleet: Fleet
+
+    func run() async throws {
+        await cancelWhenGracefulShutdown {
+            var ticks = 0
+            while !Task.isCancelled {
+                await fleet.tick()
+                ticks += 1
+                if ticks % 8 == 0 { await fleet.flushSnapshots() }
+                try? await Task.sleep(for: .milliseconds(250))
+            }
+        }
+        await fleet.drain()
+    }
+}

@@ -1,0 +1,275 @@
+import FleetProtocol
+import Foundation
+import GRDB
+
+/// The embedded default store: one SQLite database in WAL mode in the coordinator's data dir.
+public final class SQLiteFleetStore: FleetStore {
+    private let pool: DatabasePool
+    public let path: String
+
+    /// Opens (creating if needed) the database at `path`.
+    public init(path: String) throws {
+        self.path = path
+        var configuration = Configuration()
+        configuration.busyMode = .timeout(5)
+        configuration.prepareDatabase { db in
+            try db.execute(sql: "PRAGMA synchronous = NORMAL")
+        }
+        do {
+            pool = try DatabasePool(path: path, configuration: configuration)
+        } catch {
+            throw StoreError.unavailable("cannot open SQLite database \(path): \(error)")
+        }
+    }
+
+    public func migrate() async throws {
+        var migrator = DatabaseMigrator()
+        migrator.registerMigration("v1") { db in
+            try db.execute(sql: """
+                CREATE TABLE meta (key TEXT PRIMARY KEY, value BLOB NOT NULL);
+                CREATE TABLE assignments (node TEXT PRIMARY KEY, revision INTEGER NOT NULL, body BLOB NOT NULL);
+                CREATE TABLE revisions (revision INTEGER PRIMARY KEY, body BLOB NOT NULL);
+                CREATE TABLE credentials (name TEXT PRIMARY KEY, tokenHash TEXT NOT NULL, registeredAt REAL NOT NULL);
+                CREATE TABLE snapshots (name TEXT PRIMARY KEY, body BLOB NOT NULL);
+                CREATE TABLE events (id TEXT PRIMARY KEY, node TEXT NOT NULL, station TEXT, time REAL NOT NULL, body BLOB NOT NULL);
+                CREATE INDEX events_node_time ON events(node, time);
+                CREATE INDEX events_station_time ON events(station, time);
+                CREATE TABLE segments (station TEXT NOT NULL, name TEXT NOT NULL, node TEXT NOT NULL, start REAL NOT NULL,
+                    body BLOB NOT NULL, PRIMARY KEY (station, name));
+                CREATE INDEX segments_station_start ON segments(station, start);
+                CREATE TABLE job_runs (id TEXT PRIMARY KEY, node TEXT NOT NULL, job TEXT NOT NULL, startedAt REAL NOT NULL, body BLOB NOT NULL);
+                CREATE TABLE commands (id TEXT PRIMARY KEY, target TEXT NOT NULL, state TEXT NOT NULL, issuedAt REAL NOT NULL, body BLOB NOT NULL);
+                CREATE INDEX commands_target ON commands(target, issuedAt);
+                """)
+        }
+        do {
+            try migrator.migrate(pool)
+        } catch {
+            throw StoreError.unavailable("cannot migrate \(path): \(error)")
+        }
+    }
+
+    public func ping() async throws {
+        _ = try await pool.read { db in try Int.fetchOne(db, sql: "SELECT 1") }
+    }
+
+    // MARK: Desired state
+
+    public func loadDesiredState() async throws -> StoredDesiredState? {
+        try await pool.read { db -> StoredDesiredState? in
+            guard let revisionData = try Data.fetchOne(db, sql: "SELECT value FROM meta WHERE key = 'revision'"),
+                  let desired = try Data.fetchOne(db, sql: "SELECT value FROM meta WHERE key = 'desired'"),
+                  let revision = Int(String(decoding: revisionData, as: UTF8.self)) else { return nil }
+            var assignments: [String: Assignment] = [:]
+            for row in try Row.fetchAll(db, sql: "SELECT node, body FROM assignments") {
+                let body: Data = row["body"]
+                let assignment = try Self.decode(Assignment.self, body, what: "assignment")
+                assignments[assignment.node] = assignment
+            }
+            return StoredDesiredState(revision: revision, desired: desired, assignments: assignments)
+        }
+    }
+
+    public func commitRevision(_ record: RevisionRecord, desired: Data, changedAssignments: [Assignment],
+                               deletedNodes: [String]) async throws {
+        let recordBody = try WireCoding.encode(record)
+        let assignmentBodies = try changedAssignments.map { ($0.node, $0.revision, try WireCoding.encode($0)) }
+        try await pool.write { db in
+            try db.execute(sql: "INSERT OR REPLACE INTO meta (key, value) VALUES ('revision', ?)",
+                           arguments: [Data(String(record.revision).utf8)])
+            try db.execute(sql: "INSERT OR REPLACE INTO meta (key, value) VALUES ('desired', ?)", arguments: [desired])
+            for (node, revision, body) in assignmentBodies {
+                try db.execute(sql: "INSERT OR REPLACE INTO assignments (node, revision, body) VALUES (?, ?, ?)",
+                               arguments: [node, revision, body])
+            }
+            for node in deletedNodes {
+                try db.execute(sql: "DELETE FROM assignments WHERE node = ?", arguments: [node])
+            }
+            try db.execute(sql: "INSERT OR REPLACE INTO revisions (revision, body) VALUES (?, ?)",
+                           arguments: [record.revision, recordBody])
+        }
+    }
+
+    public func revisions(limit: Int) async throws -> [RevisionRecord] {
+        try await pool.read { db in
+            try Data.fetchAll(db, sql: "SELECT body FROM revisions ORDER BY revision DESC LIMIT ?", arguments: [limit])
+                .map { try Self.decode(RevisionRecord.self, $0, what: "revision") }
+        }
+    }
+
+    // MARK: Credentials
+
+    public func credentials() async throws -> [NodeCredential] {
+        try await pool.read { db in
+            try Row.fetchAll(db, sql: "SELECT name, tokenHash, registeredAt FROM credentials").map {
+                NodeCredential(name: $0["name"], tokenHash: $0["tokenHash"],
+                               registeredAt: Date(timeIntervalSince1970: $0["registeredAt"]))
+            }
+        }
+    }
+
+    public func insertCredential(_ credential: NodeCredential) async throws -> Bool {
+        try await pool.write { db in
+            try db.execute(sql: "INSERT OR IGNORE INTO credentials (name, tokenHash, registeredAt) VALUES (?, ?, ?)",
+                           arguments: [credential.name, credential.tokenHash, credential.registeredAt.timeIntervalSince1970])
+            return db.changesCount == 1
+        }
+    }
+
+    public func deleteCredential(node: String) async throws -> Bool {
+        try await pool.write { db in
+            try db.execute(sql: "DELETE FROM credentials WHERE name = ?", arguments: [node])
+            return db.changesCount == 1
+        }
+    }
+
+    // MARK: Node status
+
+    public func saveSnapshots(_ snapshots: [NodeSnapshot]) async throws {
+        guard !snapshots.isEmpty else { return }
+        let bodies = try snapshots.map { ($0.name, try WireCoding.encode(SnapshotBody($0))) }
+        try await pool.write { db in
+            for (name, body) in bodies {
+                try db.execute(sql: "INSERT OR REPLACE INTO snapshots (name, body) VALUES (?, ?)", arguments: [name, body])
+            }
+        }
+    }
+
+    public func loadSnapshots() async throws -> [NodeSnapshot] {
+        try await pool.read { db in
+            try Data.fetchAll(db, sql: "SELECT body FROM snapshots").map {
+                try Self.decode(SnapshotBody.self, $0, what: "node snapshot").snapshot
+            }
+        }
+    }
+
+    // MARK: Reported items
+
+    public func recordEvents(_ events: [AgentEvent], node: String) async throws {
+        guard !events.isEmpty else { return }
+        let rows = try events.map { ($0, try WireCoding.encode($0)) }
+        try await pool.write { db in
+            for (event, body) in rows {
+                try db.execute(sql: "INSERT OR IGNORE INTO events (id, node, station, time, body) VALUES (?, ?, ?, ?, ?)",
+                               arguments: [event.id, node, event.station, event.time.timeIntervalSince1970, body])
+            }
+        }
+    }
+
+    public func recentEvents(node: String?, station: String?, limit: Int) async throws -> [AgentEvent] {
+        try await pool.read { db in
+            var sql = "SELECT body FROM events WHERE 1 = 1"
+            var arguments: StatementArguments = []
+            if let node { sql += " AND node = ?"; arguments += [node] }
+            if let station { sql += " AND station = ?"; arguments += [station] }
+            sql += " ORDER BY time DESC LIMIT ?"
+            arguments += [limit]
+            return try Data.fetchAll(db, sql: sql, arguments: arguments).map { try Self.decode(AgentEvent.self, $0, what: "event") }
+        }
+    }
+
+    public func recordSegments(_ segments: [SegmentRecord], node: String) async throws {
+        guard !segments.isEmpty else { return }
+        try await pool.write { db in
+            for segment in segments {
+                // A later report (e.g. the archive's checksum) fills in what an earlier one lacked.
+                var merged = segment
+                if let old = try Data.fetchOne(db, sql: "SELECT body FROM segments WHERE station = ? AND name = ?",
+                                               arguments: [segment.station, segment.name]),
+                   let previous = try? WireCoding.decode(SegmentRecord.self, from: old) {
+                    merged = previous
+                    if segment.durationSeconds > 0 { merged.durationSeconds = segment.durationSeconds; merged.valid = segment.valid }
+                    if segment.bytes > 0 { merged.bytes = segment.bytes }
+                    merged.archivePath = segment.archivePath ?? previous.archivePath
+                    merged.sha256 = segment.sha256 ?? previous.sha256
+                }
+                try db.execute(sql: "INSERT OR REPLACE INTO segments (station, name, node, start, body) VALUES (?, ?, ?, ?, ?)",
+                               arguments: [merged.station, merged.name, node, merged.start.timeIntervalSince1970,
+                                           try WireCoding.encode(merged)])
+            }
+        }
+    }
+
+    public func segments(station: String, from: Date?, to: Date?) async throws -> [SegmentRecord] {
+        try await pool.read { db in
+            try Data.fetchAll(db, sql: "SELECT body FROM segments WHERE station = ? AND start >= ? AND start <= ? ORDER BY start",
+                              arguments: [station, from?.timeIntervalSince1970 ?? -Double.greatestFiniteMagnitude,
+                                          to?.timeIntervalSince1970 ?? Double.greatestFiniteMagnitude])
+                .map { try Self.decode(SegmentRecord.self, $0, what: "segment") }
+        }
+    }
+
+    public func recordJobRuns(_ runs: [JobRun], node: String) async throws {
+        guard !runs.isEmpty else { return }
+        let rows = try runs.map { ($0, try WireCoding.encode($0)) }
+        try await pool.write { db in
+            for (run, body) in rows {
+                try db.execute(sql: "INSERT OR IGNORE INTO job_runs (id, node, job, startedAt, body) VALUES (?, ?, ?, ?, ?)",
+                               arguments: [run.id, node, run.job, run.startedAt.timeIntervalSince1970, body])
+            }
+        }
+    }
+
+    // MARK: Commands
+
+    public func saveCommand(_ command: CommandView) async throws {
+        let body = try WireCoding.encode(command)
+        try await pool.write { db in
+            try db.execute(sql: "INSERT OR REPLACE INTO commands (id, target, state, issuedAt, body) VALUES (?, ?, ?, ?, ?)",
+                           arguments: [command.id, command.target, command.state.rawValue,
+                                       command.issuedAt.timeIntervalSince1970, body])
+        }
+    }
+
+    public func command(id: String) async throws -> CommandView? {
+        try await pool.read { db in
+            try Data.fetchOne(db, sql: "SELECT body FROM commands WHERE id = ?", arguments: [id])
+                .map { try Self.decode(CommandView.self, $0, what: "command") }
+        }
+    }
+
+    public func openCommands() async throws -> [CommandView] {
+        try await pool.read { db in
+            try Data.fetchAll(db, sql: "SELECT body FROM commands WHERE state IN ('pending', 'delivered') ORDER BY issuedAt")
+                .map { try Self.decode(CommandView.self, $0, what: "command") }
+        }
+    }
+
+    public func recentCommands(target: String, limit: Int) async throws -> [CommandView] {
+        try await pool.read { db in
+            try Data.fetchAll(db, sql: "SELECT body FROM commands WHERE target = ? ORDER BY issuedAt DESC LIMIT ?",
+                              arguments: [target, limit])
+                .map { try Self.decode(CommandView.self, $0, what: "command") }
+        }
+    }
+
+    private static func decode<T: Decodable>(_ type: T.Type, _ data: Data, what: String) throws -> T {
+        do {
+            return try WireCoding.decode(type, from: data)
+        } catch {
+            throw StoreError.corrupt("\(what): \(error)")
+        }
+    }
+}
+
+/// Codable form of a `NodeSnapshot`.
+struct SnapshotBody: Codable {
+    var name: String
+    var lastHeartbeat: Date
+    var agentVersion: String
+    var appliedRevision: Int
+    var report: StatusReport
+
+    init(_ snapshot: NodeSnapshot) {
+        name = snapshot.name
+        lastHeartbeat = snapshot.lastHeartbeat
+        agentVersion = snapshot.agentVersion
+        appliedRevision = snapshot.appliedRevision
+        report = snapshot.report
+    }
+
+    var snapshot: NodeSnapshot {
+        NodeSnapshot(name: name, lastHeartbeat: lastHeartbeat, agentVersion: agentVersion,
+                     appliedRevision: appliedRevision, report: report)
+    }
+}
