@@ -68,8 +68,7 @@ struct Serve: AsyncParsableCommand {
                                                      tlsCertificate: tlsCert, tlsKey: tlsKey, insecureHTTP: insecureHTTP)
         do {
             try await CoordinatorServer(configuration: configuration, logger: logger).run { url in
-                print("fleet-coordinator: listening on \(url)")
-                fflush(stdout)
+                FileHandle.standardOutput.write(Data("fleet-coordinator: listening on \(url)\n".utf8))
             }
         } catch let error as CoordinatorStartError {
             FileHandle.standardError.write(Data("fleet-coordinator: \(error)\n".utf8))

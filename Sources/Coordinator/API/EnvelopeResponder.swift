@@ -13,9 +13,13 @@ struct EnvelopeResponder<Inner: HTTPResponder>: HTTPResponder where Inner.Contex
 
     func respond(to request: Request, context: Context) async throws -> Response {
         let start = ContinuousClock.now
-        let response: Response
+        var response: Response
         do {
             response = try await inner.respond(to: request, context: context)
+            if response.status == .notFound, response.headers[.contentType] == nil {
+                response = APIError.envelopeResponse(status: .notFound, envelope: ErrorEnvelope(
+                    code: ErrorCode.notFound, message: "no such endpoint: \(request.method) \(request.uri.path)"))
+            }
         } catch let error as APIError {
             response = try error.response(from: request, context: context)
         } catch let error as FleetError {

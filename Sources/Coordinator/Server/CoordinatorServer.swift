@@ -118,8 +118,8 @@ public struct CoordinatorServer: Sendable {
             try FileManager.default.createDirectory(atPath: configuration.dataDir, withIntermediateDirectories: true,
                                                     attributes: [.posixPermissions: 0o700])
             let (secrets, created) = try CoordinatorSecrets.loadOrCreate(dataDir: configuration.dataDir)
-            for path in created { print("fleet-coordinator: created token file \(path)") }
-            print("fleet-coordinator: admin token in \(secrets.adminTokenPath), join token in \(secrets.joinTokenPath)")
+            for path in created { Console.out("fleet-coordinator: created token file \(path)") }
+            Console.out("fleet-coordinator: admin token in \(secrets.adminTokenPath), join token in \(secrets.joinTokenPath)")
             return secrets
         } catch let error as TokenFileError {
             throw CoordinatorStartError.dataDir(error.description)
