@@ -1,1 +1,140 @@
-print("todo")
+import ArgumentParser
+import FleetAgent
+import FleetProtocol
+import Foundation
+import Logging
+import ServiceLifecycle
+
+@main
+struct FleetAgentCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "fleet-agent",
+        abstract: "The StationFleet agent: runs one station's recorders, archives and backups.",
+        version: FleetVersion.current,
+        subcommands: [Run.self],
+        defaultSubcommand: Run.self
+    )
+}
+
+struct Run: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Register with the coordinator and run this node's assignment.",
+        discussion: """
+            On first start the agent registers under --name (default: the hostname) with the join token, \
+            and keeps the node credential it receives in --state-dir; later starts reuse it. It keeps \
+            running its last assignment (persisted in the state dir) while no coordinator answers.
+
+            Examples:
+              fleet-agent run --coordinator https://nas.example.org:8420 --join-token-file /etc/stationfleet/join.token
+              fleet-agent run --coordinator https://a:8420,https://b:8420 --join-token-file F --ca-file ca.pem
+            """
+    )
+
+    @Option(help: "Coordinator URL(s), comma-separated for failover.")
+    var coordinator: String
+
+    @Option(help: "The join token (prefer --join-token-file: arguments are visible in ps).")
+    var joinToken: String?
+
+    @Option(help: "File holding the join token.")
+    var joinTokenFile: String?
+
+    @Option(help: "Folder for the node credential, assignment, outbox and ledger.")
+    var stateDir: String = "/var/lib/stationfleet/agent"
+
+    @Option(help: "Node name (default: the hostname).")
+    var name: String?
+
+    @Option(help: "PEM file of a private CA that signed the coordinator's certificate.")
+    var caFile: String?
+
+    @Option(help: "Local status endpoint HOST:PORT, or 'off'.")
+    var statusListen: String = "127.0.0.1:8421"
+
+    @Option(help: "ffmpeg executable for recorders and thumbnails.")
+    var ffmpeg: String = "ffmpeg"
+
+    @Option(help: "ffprobe executable for segment checks.")
+    var ffprobe: String = "ffprobe"
+
+    @Option(help: "Log level: trace, debug, info, notice, warning, error, critical.")
+    var logLevel: String = "info"
+
+    func validate() throws {
+        guard (joinToken == nil) != (joinTokenFile == nil) else {
+            throw ValidationError("give exactly one of --join-token and --join-token-file")
+        }
+        guard !coordinatorURLs.isEmpty else { throw ValidationError("--coordinator needs at least one http(s) URL") }
+        guard statusListen == "off" || parseHostPort(statusListen) != nil else {
+            throw ValidationError("--status-listen must be HOST:PORT or off")
+        }
+        guard Logger.Level(rawValue: logLevel) != nil else { throw ValidationError("unknown --log-level \(logLevel)") }
+    }
+
+    var coordinatorURLs: [URL] {
+        coordinator.split(separator: ",").compactMap { part in
+            let text = part.trimmingCharacters(in: .whitespaces)
+            guard let url = URL(string: text), ["http", "https"].contains(url.scheme ?? ""), url.host != nil else { return nil }
+            return url
+        }
+    }
+
+    func run() async throws {
+        let level = Logger.Level(rawValue: logLevel) ?? .info
+        LoggingSystem.bootstrap { label in
+            var handler = StreamLogHandler.standardError(label: label)
+            handler.logLevel = level
+            return handler
+        }
+        let logger = Logger(label: "fleet-agent")
+        let token: String
+        if let joinToken {
+            token = joinToken
+        } else if let joinTokenFile {
+            guard let text = try? String(contentsOfFile: joinTokenFile, encoding: .utf8),
+                  !text.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty else {
+                fail("cannot read join token from \(joinTokenFile)")
+            }
+            token = text.trimmingCharacters(in: .whitespacesAndNewlines)
+        } else {
+            fail("no join token")
+        }
+        let nodeName = name ?? ProcessInfo.processInfo.hostName.split(separator: ".").first.map(String.init) ?? "node"
+        let listen = statusListen == "off" ? nil : parseHostPort(statusListen)
+        let configuration = AgentConfiguration(
+            coordinators: coordinatorURLs, joinToken: token, name: nodeName, stateDir: stateDir, caFile: caFile,
+            statusListen: listen, ffmpegPath: ffmpeg, ffprobePath: ffprobe)
+        let metrics = AgentMetrics()
+        let agent: NodeAgent
+        do {
+            let runtimes = try AgentRuntimes.make(configuration: configuration, logger: logger)
+            agent = try NodeAgent(configuration: configuration, logger: logger, metrics: metrics,
+                                  recorders: runtimes.recorders, jobs: runtimes.jobs)
+        } catch {
+            fail("\(error)")
+        }
+        var services: [any Service] = []
+        if let listen {
+            services.append(StatusServer.make(agent: agent, metrics: metrics, host: listen.host, port: listen.port,
+                                              logger: logger) { port in
+                FileHandle.standardOutput.write(Data("fleet-agent: status on http://\(listen.host):\(port)\n".utf8))
+            })
+        }
+        services.append(AgentService(agent: agent))
+        let group = ServiceGroup(configuration: .init(services: services, gracefulShutdownSignals: [.sigterm, .sigint],
+                                                      logger: logger))
+        try await group.run()
+    }
+
+    private func fail(_ message: String) -> Never {
+        FileHandle.standardError.write(Data("fleet-agent: \(message)\n".utf8))
+        Foundation.exit(1)
+    }
+}
+
+func parseHostPort(_ text: String) -> (host: String, port: Int)? {
+    guard let colon = text.lastIndex(of: ":"), let port = Int(text[text.index(after: colon)...]),
+          (0...65535).contains(port) else { return nil }
+    let host = String(text[..<colon]).trimmingCharacters(in: CharacterSet(charactersIn: "[]"))
+    return host.isEmpty ? nil : (host, port)
+}

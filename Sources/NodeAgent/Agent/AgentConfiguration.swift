@@ -1,0 +1,56 @@
+import Foundation
+
+/// Settings of `fleet-agent run`.
+public struct AgentConfiguration: Sendable {
+    /// Coordinator base URLs; more than one means failover.
+    public var coordinators: [URL]
+    public var joinToken: String
+    public var name: String
+    public var stateDir: String
+    /// PEM file of a private CA to verify the coordinator with.
+    public var caFile: String?
+    /// `HOST:PORT` of the local status endpoint; nil disables it.
+    public var statusListen: (host: String, port: Int)?
+    public var ffmpegPath: String
+    public var ffprobePath: String
+    /// Upper bound of the reconnect back-off.
+    public var maxBackoff: Duration
+
+    public init(coordinators: [URL], joinToken: String, name: String, stateDir: String, caFile: String? = nil,
+                statusListen: (host: String, port: Int)? = ("127.0.0.1", 8421), ffmpegPath: String = "ffmpeg",
+                ffprobePath: String = "ffprobe", maxBackoff: Duration = .seconds(30)) {
+        self.coordinators = coordinators
+        self.joinToken = joinToken
+        self.name = name
+        self.stateDir = stateDir
+        self.caFile = caFile
+        self.statusListen = statusListen
+        self.ffmpegPath = ffmpegPath
+        self.ffprobePath = ffprobePath
+        self.maxBackoff = maxBackoff
+    }
+}
+
+/// Exponential back-off with full jitter, capped.
+struct Backoff {
+    let base: Duration
+    let cap: Duration
+    private(set) var attempt = 0
+
+    init(base: Duration = .milliseconds(500), cap: Duration) {
+        self.base = base
+        self.cap = cap
+    }
+
+    /// The next delay; grows 2× per failure up to `cap`, with jitter in [50 %, 100 %].
+    mutating func next() -> Duration {
+        let exponent = min(attempt, 16)
+        attempt += 1
+        let raw = base * (1 << exponent)
+        let capped = min(raw, cap)
+        let factor = Double.random(in: 0.5...1.0)
+        return capped * factor
+    }
+
+    mutating func reset() { attempt = 0 }
+}

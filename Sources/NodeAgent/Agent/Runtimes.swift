@@ -1,0 +1,30 @@
+import FleetProtocol
+import Foundation
+
+/// The recorder subsystem as the reconciler sees it: desired specs in, status out.
+public protocol RecorderRuntime: Sendable {
+    /// Make the running recorders match `specs` (level-triggered; called often).
+    func reconcile(_ specs: [RecorderSpec]) async
+    func statuses() async -> [StationStatus]
+    func takeEvents() async -> [AgentEvent]
+    func takeSegments() async -> [SegmentRecord]
+    /// Files being written now; an archiver must never take them.
+    func openSegments() async -> Set<String>
+    /// Restart one recorder now; returns once its new segment grows.
+    func restartRecorder(station: String, reason: String, timeout: Duration) async throws -> String
+    func stopAll() async
+}
+
+/// The archive and backup subsystem as the reconciler sees it.
+public protocol JobRuntime: Sendable {
+    func reconcile(archives: [ArchiveJobSpec], backups: [BackupJobSpec]) async
+    /// Start the jobs that are due.
+    func tick(now: Date) async
+    /// Run a job at once and return its result.
+    func runJob(kind: JobRun.Kind, name: String) async throws -> JobRun
+    func takeRuns() async -> [JobRun]
+    func takeEvents() async -> [AgentEvent]
+    func takeArchivedSegments() async -> [SegmentRecord]
+    func statuses() async -> [JobStatus]
+    func shutdown() async
+}

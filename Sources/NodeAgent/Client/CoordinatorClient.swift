@@ -1,0 +1,141 @@
+import AsyncHTTPClient
+import FleetProtocol
+import Foundation
+import Logging
+import NIOCore
+import NIOHTTP1
+import NIOSSL
+
+/// Why a call to the coordinator failed.
+public enum CoordinatorClientError: Error, CustomStringConvertible {
+    /// No coordinator answered (connection refused, timeout, TLS failure).
+    case unreachable(String)
+    /// 401: the credential is unknown or was revoked.
+    case unauthorized(String)
+    case forbidden(String)
+    /// 409: the name already holds a credential.
+    case conflict(String)
+    /// Any other non-2xx answer.
+    case rejected(status: Int, message: String)
+    case badResponse(String)
+
+    public var description: String {
+        switch self {
+        case .unreachable(let detail): return "coordinator unreachable: \(detail)"
+        case .unauthorized(let message): return "unauthorized: \(message)"
+        case .forbidden(let message): return "forbidden: \(message)"
+        case .conflict(let message): return message
+        case .rejected(let status, let message): return "coordinator answered \(status): \(message)"
+        case .badResponse(let detail): return "unreadable answer from coordinator: \(detail)"
+        }
+    }
+}
+
+/// The agent's HTTP client: JSON over AsyncHTTPClient, bearer auth, failover across URLs.
+public actor CoordinatorClient {
+    private let http: HTTPClient
+    private let urls: [URL]
+    private var current = 0
+    private let logger: Logger
+
+    public init(urls: [URL], caFile: String?, logger: Logger) throws {
+        var tls = TLSConfiguration.makeClientConfiguration()
+        if let caFile {
+            let certificates = try NIOSSLCertificate.fromPEMFile(caFile)
+            tls.trustRoots = .certificates(certificates)
+        }
+        var configuration = HTTPClient.Configuration(tlsConfiguration: tls)
+        configuration.timeout = .init(connect: .seconds(5), read: .seconds(45))
+        http = HTTPClient(eventLoopGroupProvider: .singleton, configuration: configuration)
+        self.urls = urls
+        self.logger = logger
+    }
+
+    public func shutdown() async {
+        try? await http.shutdown()
+    }
+
+    /// The coordinator currently in use.
+    public var currentURL: URL { urls[current] }
+
+    public func register(_ request: RegistrationRequest, joinToken: String) async throws -> RegistrationResponse {
+        try await call(.POST, APIPath.register, token: joinToken, body: request, timeout: .seconds(10))
+    }
+
+    public func heartbeat(node: String, token: String, report: StatusReport) async throws -> StatusAck {
+        try await call(.POST, APIPath.heartbeat(node), token: token, body: report, timeout: .seconds(10))
+    }
+
+    public func watch(node: String, token: String, knownRevision: Int, timeoutSeconds: Int = 30) async throws -> WatchResponse {
+        try await call(.GET, APIPath.watch(node) + "?revision=\(knownRevision)&timeout=\(timeoutSeconds)", token: token,
+                       body: Optional<String>.none, timeout: .seconds(Int64(timeoutSeconds) + 10))
+    }
+
+    /// Tries the current coordinator, then each other one once; moves on only when unreachable.
+    private func call<Body: Encodable, Answer: Decodable>(
+        _ method: HTTPMethod, _ path: String, token: String, body: Body?, timeout: TimeAmount
+    ) async throws -> Answer {
+        var lastError: CoordinatorClientError = .unreachable("no coordinator configured")
+        for attempt in 0..<urls.count {
+            let index = (current + attempt) % urls.count
+            do {
+                let answer: Answer = try await send(method, base: urls[index], path: path, token: token, body: body, timeout: timeout)
+                if index != current {
+                    logger.notice("failed over to coordinator", metadata: ["url": "\(urls[index])"])
+                    current = index
+                }
+                return answer
+            } catch let error as CoordinatorClientError {
+                guard case .unreachable = error else { throw error }
+                lastError = error
+            }
+        }
+        throw lastError
+    }
+
+    private func send<Body: Encodable, Answer: Decodable>(
+        _ method: HTTPMethod, base: URL, path: String, token: String, body: Body?, timeout: TimeAmount
+    ) async throws -> Answer {
+        var request = HTTPClientRequest(url: base.absoluteString.trimmingSuffix("/") + path)
+        request.method = method
+        request.headers.add(name: "Authorization", value: "Bearer \(token)")
+        request.headers.add(name: "User-Agent", value: "fleet-agent/\(FleetVersion.current)")
+        if let body {
+            request.headers.add(name: "Content-Type", value: "application/json")
+            request.body = .bytes(ByteBuffer(bytes: try WireCoding.encode(body)))
+        }
+        let response: HTTPClientResponse
+        let bytes: ByteBuffer
+        do {
+            response = try await http.execute(request, timeout: timeout)
+            bytes = try await response.body.collect(upTo: 16 * 1024 * 1024)
+        } catch is CancellationError {
+            throw CancellationError()
+        } catch {
+            throw CoordinatorClientError.unreachable("\(base): \(error)")
+        }
+        let data = Data(bytes.readableBytesView)
+        let status = Int(response.status.code)
+        guard (200..<300).contains(status) else {
+            let message = (try? WireCoding.decode(ErrorEnvelope.self, from: data))?.error.message ?? response.status.reasonPhrase
+            switch status {
+            case 401: throw CoordinatorClientError.unauthorized(message)
+            case 403: throw CoordinatorClientError.forbidden(message)
+            case 409: throw CoordinatorClientError.conflict(message)
+            case 500...: throw CoordinatorClientError.unreachable("\(base) answered \(status): \(message)")
+            default: throw CoordinatorClientError.rejected(status: status, message: message)
+            }
+        }
+        do {
+            return try WireCoding.decode(Answer.self, from: data)
+        } catch {
+            throw CoordinatorClientError.badResponse("\(path): \(error)")
+        }
+    }
+}
+
+extension String {
+    func trimmingSuffix(_ suffix: String) -> String {
+        hasSuffix(suffix) ? String(dropLast(suffix.count)) : self
+    }
+}

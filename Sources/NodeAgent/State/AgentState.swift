@@ -1,0 +1,139 @@
+import FleetProtocol
+import Foundation
+import Logging
+
+/// The agent's own credential, kept in the state dir (mode 0600).
+public struct NodeIdentity: Codable, Sendable, Equatable {
+    public var name: String
+    public var token: String
+    public var registeredAt: Date
+}
+
+/// Reports not yet acknowledged by a coordinator, kept across restarts.
+public struct Outbox: Codable, Sendable, Equatable {
+    public var events: [AgentEvent] = []
+    public var segments: [SegmentRecord] = []
+    public var jobRuns: [JobRun] = []
+    public var commandResults: [CommandResult] = []
+    /// Ids of commands already carried out, so a redelivered command runs once.
+    public var doneCommands: [String] = []
+
+    public var isEmpty: Bool { events.isEmpty && segments.isEmpty && jobRuns.isEmpty && commandResults.isEmpty }
+
+    /// Bounds memory and disk: beyond these the oldest items go (and a log line says so).
+    static let maxItems = 5_000
+    static let maxDoneCommands = 500
+
+    mutating func trim() -> Int {
+        var dropped = 0
+        if events.count > Self.maxItems { dropped += events.count - Self.maxItems; events.removeFirst(events.count - Self.maxItems) }
+        if segments.count > Self.maxItems { dropped += segments.count - Self.maxItems; segments.removeFirst(segments.count - Self.maxItems) }
+        if jobRuns.count > Self.maxItems { dropped += jobRuns.count - Self.maxItems; jobRuns.removeFirst(jobRuns.count - Self.maxItems) }
+        if doneCommands.count > Self.maxDoneCommands { doneCommands.removeFirst(doneCommands.count - Self.maxDoneCommands) }
+        return dropped
+    }
+}
+
+/// Errors reading or writing the state dir.
+public enum StateError: Error, CustomStringConvertible {
+    case unwritable(path: String, reason: String)
+
+    public var description: String {
+        switch self {
+        case .unwritable(let path, let reason): return "cannot write state file \(path): \(reason)"
+        }
+    }
+}
+
+/// Files in the agent's state dir, each written atomically (temp file, fsync, rename).
+/// A file that cannot be decoded is moved aside as `NAME.corrupt-TIMESTAMP` and logged, never silently lost.
+public struct AgentStateDir: Sendable {
+    public let path: String
+    let logger: Logger
+
+    public init(path: String, logger: Logger) throws {
+        self.path = path
+        self.logger = logger
+        do {
+            try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true,
+                                                    attributes: [.posixPermissions: 0o700])
+        } catch {
+            throw StateError.unwritable(path: path, reason: error.localizedDescription)
+        }
+    }
+
+    var identityPath: String { file("identity.json") }
+    var assignmentPath: String { file("assignment.json") }
+    var outboxPath: String { file("outbox.json") }
+
+    public func file(_ name: String) -> String { (path as NSString).appendingPathComponent(name) }
+
+    public func loadIdentity() -> NodeIdentity? { load(NodeIdentity.self, from: identityPath) }
+    public func saveIdentity(_ identity: NodeIdentity) throws { try save(identity, to: identityPath, mode: 0o600) }
+    public func deleteIdentity() { try? FileManager.default.removeItem(atPath: identityPath) }
+
+    public func loadAssignment() -> Assignment? { load(Assignment.self, from: assignmentPath) }
+    public func saveAssignment(_ assignment: Assignment) throws { try save(assignment, to: assignmentPath, mode: 0o600) }
+
+    public func loadOutbox() -> Outbox { load(Outbox.self, from: outboxPath) ?? Outbox() }
+    public func saveOutbox(_ outbox: Outbox) throws { try save(outbox, to: outboxPath, mode: 0o600) }
+
+    private func load<T: Decodable>(_ type: T.Type, from path: String) -> T? {
+        guard let data = FileManager.default.contents(atPath: path) else { return nil }
+        do {
+            return try WireCoding.decode(type, from: data)
+        } catch {
+            let aside = path + ".corrupt-" + String(Int(Date().timeIntervalSince1970))
+            try? FileManager.default.moveItem(atPath: path, toPath: aside)
+            logger.error("state file unreadable; moved aside", metadata: ["file": "\(path)", "movedTo": "\(aside)",
+                                                                          "error": "\(error)"])
+            return nil
+        }
+    }
+
+    private func save<T: Encodable>(_ value: T, to path: String, mode: Int) throws {
+        do {
+            let data = try WireCoding.encoder(pretty: true).encode(value)
+            try AtomicFile.write(data, to: path, mode: mode)
+        } catch let error as StateError {
+            throw error
+        } catch {
+            throw StateError.unwritable(path: path, reason: "\(error)")
+        }
+    }
+}
+
+/// Write-to-temp, fsync, rename, fsync-directory.
+enum AtomicFile {
+    static func write(_ data: Data, to path: String, mode: Int) throws {
+        let temp = path + ".tmp-\(getpid())"
+        let fd = open(temp, O_WRONLY | O_CREAT | O_TRUNC, mode_t(mode))
+        guard fd >= 0 else { throw StateError.unwritable(path: path, reason: String(cString: strerror(errno))) }
+        var ok = data.withUnsafeBytes { buffer -> Bool in
+            var offset = 0
+            while offset < buffer.count {
+                let written = Foundation.write(fd, buffer.baseAddress.map { $0 + offset }, buffer.count - offset)
+                if written <= 0 { return false }
+                offset += written
+            }
+            return true
+        }
+        let writeErrno = errno
+        ok = ok && fsync(fd) == 0
+        close(fd)
+        guard ok else {
+            unlink(temp)
+            throw StateError.unwritable(path: path, reason: String(cString: strerror(writeErrno == 0 ? errno : writeErrno)))
+        }
+        guard rename(temp, path) == 0 else {
+            let reason = String(cString: strerror(errno))
+            unlink(temp)
+            throw StateError.unwritable(path: path, reason: reason)
+        }
+        let dirFD = open((path as NSString).deletingLastPathComponent, O_RDONLY)
+        if dirFD >= 0 {
+            fsync(dirFD)
+            close(dirFD)
+        }
+    }
+}
