@@ -1,0 +1,98 @@
+@testable import FleetCoordinator
+import FleetProtocol
+import Foundation
+import Testing
+
+/// One contract, every backend: each store must pass the same checks.
+enum StoreContract {
+    static func run(_ store: any FleetStore) async throws {
+        try await store.migrate()
+        try await store.migrate()  // idempotent
+        try await store.ping()
+        #expect(try await store.loadDesiredState() == nil)
+
+        // Desired state commits atomically and reads back.
+        let a1 = Assignment(node: "pi1", site: "s", revision: 1, heartbeatSeconds: 10,
+                            recorders: [RecorderSpec(station: "ROST1", cameraHost: "127.0.0.1", outputDir: "/rec")])
+        let a2 = Assignment(node: "pi2", site: "s", revision: 1, heartbeatSeconds: 10)
+        try await store.commitRevision(RevisionRecord(revision: 1, appliedAt: Date(), created: ["node/pi1"], changed: [], deleted: []),
+                                       desired: Data("{\"v\":1}".utf8), changedAssignments: [a1, a2], deletedNodes: [])
+        var a1v2 = a1
+        a1v2.revision = 2
+        a1v2.recorders[0].segmentSeconds = 300
+        try await store.commitRevision(RevisionRecord(revision: 2, appliedAt: Date(), created: [], changed: ["station/ROST1"], deleted: []),
+                                       desired: Data("{\"v\":2}".utf8), changedAssignments: [a1v2], deletedNodes: ["pi2"])
+        let loaded = try #require(try await store.loadDesiredState())
+        #expect(loaded.revision == 2)
+        #expect(loaded.desired == Data("{\"v\":2}".utf8))
+        #expect(loaded.assignments == ["pi1": a1v2])
+        #expect(try await store.revisions(limit: 10).map(\.revision) == [2, 1])
+
+        // Credentials: one per name.
+        let credential = NodeCredential(name: "pi1", tokenHash: "abc", registeredAt: Date(timeIntervalSince1970: 1000))
+        #expect(try await store.insertCredential(credential))
+        #expect(!(try await store.insertCredential(NodeCredential(name: "pi1", tokenHash: "other", registeredAt: Date()))))
+        #expect(try await store.credentials() == [credential])
+        #expect(try await store.deleteCredential(node: "pi1"))
+        #expect(!(try await store.deleteCredential(node: "pi1")))
+
+        // Snapshots upsert.
+        let report = StatusReport(agentVersion: "1", uptimeSeconds: 5, appliedRevision: 2,
+                                  storage: [StorageMetric(path: "/", totalBytes: 100, freeBytes: 40, usedPercent: 60)])
+        let snapshot = NodeSnapshot(name: "pi1", lastHeartbeat: Date(timeIntervalSince1970: 2000), agentVersion: "1",
+                                    appliedRevision: 2, report: report)
+        try await store.saveSnapshots([snapshot])
+        try await store.saveSnapshots([snapshot])
+        #expect(try await store.loadSnapshots() == [snapshot])
+
+        // Events are idempotent by id and filter by node/station.
+        let event = AgentEvent(id: "e1", time: Date(timeIntervalSince1970: 3000), kind: "recorder.restarted",
+                               station: "ROST1", message: "stalled")
+        try await store.recordEvents([event, event], node: "pi1")
+        try await store.recordEvents([AgentEvent(id: "e2", time: Date(timeIntervalSince1970: 3001), kind: "x", message: "y")], node: "pi2")
+        #expect(try await store.recentEvents(node: "pi1", station: nil, limit: 10).map(\.id) == ["e1"])
+        #expect(try await store.recentEvents(node: nil, station: "ROST1", limit: 10).map(\.id) == ["e1"])
+        #expect(try await store.recentEvents(node: nil, station: nil, limit: 10).map(\.id) == ["e2", "e1"])
+
+        // Segments: later reports fill in the archive path without losing the duration.
+        let start = Date(timeIntervalSince1970: 1_700_000_000)
+        let segment = SegmentRecord(station: "ROST1", name: "ROST1_a.mkv", start: start, durationSeconds: 600, bytes: 10, valid: true)
+        try await store.recordSegments([segment], node: "pi1")
+        try await store.recordSegments([SegmentRecord(station: "ROST1", name: "ROST1_a.mkv", start: start, durationSeconds: 0,
+                                                      bytes: 10, valid: true, archivePath: "/nas/a.mkv", sha256: "ff")], node: "pi1")
+        let segments = try await store.segments(station: "ROST1", from: start.addingTimeInterval(-1), to: nil)
+        #expect(segments.count == 1)
+        #expect(segments.first?.durationSeconds == 600)
+        #expect(segments.first?.archivePath == "/nas/a.mkv")
+        #expect(try await store.segments(station: "ROST1", from: start.addingTimeInterval(1), to: nil).isEmpty)
+
+        try await store.recordJobRuns([JobRun(id: "r1", job: "j", kind: .archive, startedAt: start, durationSeconds: 1,
+                                              files: 1, bytes: 1, outcome: .succeeded)], node: "pi1")
+
+        // Commands: open ones come back after a restart; finished ones are history.
+        let command = CommandView(id: "c1", kind: .restartRecorder, target: "ROST1", node: "pi1", state: .pending,
+                                  issuedAt: start, expiresAt: start.addingTimeInterval(300))
+        try await store.saveCommand(command)
+        #expect(try await store.openCommands() == [command])
+        var done = command
+        done.state = .succeeded
+        done.message = "ok"
+        try await store.saveCommand(done)
+        #expect(try await store.openCommands().isEmpty)
+        #expect(try await store.command(id: "c1") == done)
+        #expect(try await store.recentCommands(target: "ROST1", limit: 5) == [done])
+    }
+}
+
+@Suite struct SQLiteStoreContractTests {
+    @Test func sqliteStorePassesTheContract() async throws {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("store-\(UUID().uuidString)").path
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        try await StoreContract.run(try SQLiteFleetStore(path: dir + "/c.sqlite"))
+    }
+
+    @Test func unopenableDatabaseIsAClearError() throws {
+        #expect(throws: StoreError.self) { try SQLiteFleetStore(path: "/proc/nope/c.sqlite") }
+    }
+}
