@@ -1,0 +1,30 @@
+import ArgumentParser
+import Foundation
+
+@main
+struct FleetBench: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "fleet-bench",
+        abstract: "Load benchmarks for the coordinator, with simulated agents in one process.",
+        discussion: """
+            Each benchmark starts a real fleet-coordinator (from the same folder as fleet-bench) on 127.0.0.1 \
+            with a fresh SQLite data dir, and measures a baseline in the same run so results are ratios.
+
+            Examples:
+              fleet-bench heartbeats --agents 10000 --seconds 10
+              fleet-bench converge --agents 1000
+            """,
+        subcommands: [HeartbeatBench.self, ConvergeBench.self]
+    )
+}
+
+struct BenchOptions: ParsableArguments {
+    @Option(help: "Number of simulated agents (each registers and gets its own credential).")
+    var agents = 1000
+
+    @Option(help: "Requests in flight at once.")
+    var concurrency = 64
+
+    @Option(help: "fleet-coordinator executable (default: next to fleet-bench).")
+    var coordinator: String?
+}

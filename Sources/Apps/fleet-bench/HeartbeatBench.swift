@@ -1,0 +1,97 @@
+import ArgumentParser
+import FleetProtocol
+import Foundation
+
+/// Sustained heartbeats per second and their latency, against `/healthz` as the baseline.
+struct HeartbeatBench: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "heartbeats",
+        abstract: "Sustained heartbeat rate and p50/p99 latency with N registered agents.")
+
+    @OptionGroup var options: BenchOptions
+
+    @Option(help: "Seconds of load per phase.")
+    var seconds = 10
+
+    func run() async throws {
+        let coordinator = try await BenchCoordinator(executable: options.coordinator, connections: options.concurrency)
+        do {
+            let agents = try await coordinator.registerAgents(options.agents, concurrency: options.concurrency)
+            let idleRSS = residentMiB(pid: coordinator.process.processIdentifier) ?? 0
+            let baseline = try await load(seconds: seconds, workers: options.concurrency) { _, _ in
+                try await coordinator.ping(.GET, APIPath.healthz, token: nil)
+            }
+            let report = try WireCoding.encode(Self.sampleReport())
+            let heartbeats = try await load(seconds: seconds, workers: options.concurrency) { worker, iteration in
+                let (name, token) = agents[(worker + iteration * options.concurrency) % agents.count]
+                try await coordinator.ping(.POST, APIPath.heartbeat(name), token: token, body: report)
+            }
+            let rss = residentMiB(pid: coordinator.process.processIdentifier) ?? 0
+            print("""
+                fleet-bench heartbeats: agents=\(options.agents) concurrency=\(options.concurrency) seconds=\(seconds)
+                  baseline GET /healthz: \(Int(baseline.rate))/s p50 \(ms(baseline.stats.percentile(50))) p99 \(ms(baseline.stats.percentile(99)))
+                  heartbeats:            \(Int(heartbeats.rate))/s p50 \(ms(heartbeats.stats.percentile(50))) p99 \(ms(heartbeats.stats.percentile(99)))
+                  ratio heartbeat/baseline rate: \(String(format: "%.2f", heartbeats.rate / baseline.rate))
+                  coordinator RSS: \(String(format: "%.1f", idleRSS)) MiB after registration, \(String(format: "%.1f", rss)) MiB after load
+                  errors: \(heartbeats.errors + baseline.errors)
+                """)
+        } catch {
+            await coordinator.shutdown()
+            throw error
+        }
+        await coordinator.shutdown()
+    }
+
+    struct Result {
+        var rate: Double
+        var stats: LatencyStats
+        var errors: Int
+    }
+
+    /// `workers` loops, each sending one request after another for `seconds`.
+    func load(seconds: Int, workers: Int, _ request: @escaping @Sendable (Int, Int) async throws -> Void) async throws -> Result {
+        let start = ContinuousClock.now
+        let deadline = start + .seconds(seconds)
+        let outcomes = await withTaskGroup(of: (LatencyStats, Int).self) { group in
+            for worker in 0..<workers {
+                group.addTask {
+                    var stats = LatencyStats()
+                    var errors = 0
+                    var iteration = 0
+                    while ContinuousClock.now < deadline, iteration < 10_000_000 {
+                        let began = ContinuousClock.now
+                        do { try await request(worker, iteration) } catch { errors += 1 }
+                        let elapsed = ContinuousClock.now - began
+                        stats.add(Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18)
+                        iteration += 1
+                    }
+                    return (stats, errors)
+                }
+            }
+            var all = LatencyStats()
+            var errors = 0
+            for await (stats, failed) in group {
+                all.merge(stats)
+                errors += failed
+            }
+            return (all, errors)
+        }
+        let elapsed = ContinuousClock.now - start
+        let wall = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
+        return Result(rate: Double(outcomes.0.count) / wall, stats: outcomes.0, errors: outcomes.1)
+    }
+
+    /// What a recording station reports: two recorders and three paths.
+    static func sampleReport() -> StatusReport {
+        let now = Date()
+        return StatusReport(
+            agentVersion: FleetVersion.current, uptimeSeconds: 3600, appliedRevision: 1,
+            storage: ["/", "/var/lib/stationfleet/recordings", "/mnt/nas"].map {
+                StorageMetric(path: $0, totalBytes: 64_000_000_000, freeBytes: 20_000_000_000, usedPercent: 68.8)
+            },
+            stations: ["ROST1", "ROST2"].map {
+                StationStatus(station: $0, state: .recording, pid: 1234, restarts: 0, currentSegment: "\($0)_20250528T154000.mkv",
+                              currentSegmentBytes: 12_345_678, newestSegment: "\($0)_20250528T153000.mkv", newestSegmentAt: now)
+            })
+    }
+}
