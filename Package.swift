@@ -119,6 +119,7 @@ let package = Package(
             dependencies: [
                 "FleetProtocol",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
             ]
         ),
     ]

@@ -3,6 +3,7 @@ import FleetProtocol
 import Foundation
 import NIOCore
 import NIOHTTP1
+import NIOSSL
 
 /// A coordinator and agents as real processes on loopback, plus an admin client.
 final class TestFleet: @unchecked Sendable {
@@ -11,6 +12,8 @@ final class TestFleet: @unchecked Sendable {
     private(set) var agents: [String: ManagedProcess] = [:]
     private(set) var url = ""
     private var port = 0
+    private var coordinatorArguments: [String] = []
+    private var caFile: String?
 
     init(label: String) throws {
         dir = try makeScratchDir(label)
@@ -26,10 +29,12 @@ final class TestFleet: @unchecked Sendable {
     }
 
     /// Starts (or restarts, on the same port and data dir) the coordinator.
-    func startCoordinator() async throws {
+    func startCoordinator(extraArguments: [String] = []) async throws {
+        coordinatorArguments = extraArguments
         let process = try ManagedProcess(
             label: "coordinator-\(UUID().uuidString.prefix(4))", executable: try binary("fleet-coordinator"),
-            arguments: ["serve", "--listen", "127.0.0.1:\(port)", "--data-dir", dataDir, "--log-level", "debug"], logDir: dir)
+            arguments: ["serve", "--listen", "127.0.0.1:\(port)", "--data-dir", dataDir, "--log-level", "debug"] + extraArguments,
+            logDir: dir)
         coordinator = process
         let line = try await process.waitForLine(containing: "listening on")
         guard let found = line.split(separator: " ").last.map(String.init), let parsedPort = URL(string: found)?.port else {
@@ -68,6 +73,11 @@ final class TestFleet: @unchecked Sendable {
                              environment: ["FLEET_COORDINATOR": url, "FLEET_TOKEN_FILE": dataDir + "/admin.token"])
     }
 
+    /// Restarts the coordinator on the same port, data dir and arguments.
+    func restartCoordinator() async throws {
+        try await startCoordinator(extraArguments: coordinatorArguments)
+    }
+
     /// A raw HTTP request; returns status and body.
     func request(_ method: HTTPMethod, _ path: String, token: String?, body: Data? = nil) async throws -> (Int, Data) {
         var request = HTTPClientRequest(url: url + path)
@@ -77,7 +87,7 @@ final class TestFleet: @unchecked Sendable {
             request.headers.add(name: "Content-Type", value: "application/json")
             request.body = .bytes(ByteBuffer(bytes: body))
         }
-        let response = try await HTTPClient.shared.execute(request, timeout: .seconds(40))
+        let response = try await client.execute(request, timeout: .seconds(40))
         let bytes = try await response.body.collect(upTo: 16 * 1024 * 1024)
         return (Int(response.status.code), Data(bytes.readableBytesView))
     }
@@ -89,9 +99,24 @@ final class TestFleet: @unchecked Sendable {
         return try WireCoding.decode(type, from: data)
     }
 
-    func nodes() async throws -> [String: NodeView] {
-        Dictionary(uniqueKeysWithValues: try await get([NodeView].self, APIPath.nodes).map { ($0.name, $0) })
+    func nodes(caFile: String? = nil) async throws -> [String: NodeView] {
+        if let caFile { self.caFile = caFile }
+        return Dictionary(uniqueKeysWithValues: try await get([NodeView].self, APIPath.nodes).map { ($0.name, $0) })
     }
+
+    /// The shared client for plain HTTP; a client trusting the test CA for HTTPS.
+    private var client: HTTPClient {
+        get throws {
+            guard let caFile else { return HTTPClient.shared }
+            if let tlsClient { return tlsClient }
+            var tls = TLSConfiguration.makeClientConfiguration()
+            tls.trustRoots = .certificates(try NIOSSLCertificate.fromPEMFile(caFile))
+            let made = HTTPClient(eventLoopGroupProvider: .singleton, configuration: .init(tlsConfiguration: tls))
+            tlsClient = made
+            return made
+        }
+    }
+    private var tlsClient: HTTPClient?
 
     /// Everything the processes printed, for a failing test's message.
     var logs: String {
@@ -99,6 +124,7 @@ final class TestFleet: @unchecked Sendable {
     }
 
     func shutdown() async {
+        try? await tlsClient?.shutdown()
         for agent in agents.values { await agent.stop(signal: SIGTERM, timeout: .seconds(5)) }
         await coordinator?.stop(signal: SIGTERM, timeout: .seconds(5))
         try? FileManager.default.removeItem(atPath: dir)

@@ -1,0 +1,27 @@
+import Foundation
+
+/// A private CA and a server certificate for 127.0.0.1, made with the real openssl.
+struct TestCA {
+    let caCert: String
+    let serverCert: String
+    let serverKey: String
+
+    static func make(in dir: String) async throws -> TestCA {
+        let ca = TestCA(caCert: dir + "/ca.pem", serverCert: dir + "/server.pem", serverKey: dir + "/server.key")
+        let ext = dir + "/san.ext"
+        try "subjectAltName=IP:127.0.0.1,DNS:localhost\nbasicConstraints=CA:FALSE\n".write(toFile: ext, atomically: true, encoding: .utf8)
+        let steps: [[String]] = [
+            ["req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", dir + "/ca.key", "-out", ca.caCert,
+             "-days", "2", "-subj", "/CN=StationFleet Test CA"],
+            ["req", "-newkey", "rsa:2048", "-nodes", "-keyout", ca.serverKey, "-out", dir + "/server.csr",
+             "-subj", "/CN=127.0.0.1"],
+            ["x509", "-req", "-in", dir + "/server.csr", "-CA", ca.caCert, "-CAkey", dir + "/ca.key", "-CAcreateserial",
+             "-out", ca.serverCert, "-days", "2", "-extfile", ext],
+        ]
+        for step in steps {
+            let outcome = try await runCommand("/usr/bin/openssl", step)
+            guard outcome.status == 0 else { throw HarnessError.http("openssl \(step[0]) failed: \(outcome.stderr)") }
+        }
+        return ca
+    }
+}
