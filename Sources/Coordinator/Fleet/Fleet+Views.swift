@@ -45,7 +45,7 @@ extension Fleet {
         return view
     }
 
-    func stationView(_ station: DesiredState.Station, now: Date) -> StationView {
+    func stationView(_ station: DesiredStation, now: Date) -> StationView {
         let spec = station.recorder
         let camera = "\(spec.cameraHost):\(spec.rtspPort)\(spec.rtspPath)"
         let online = nodeState(station.node) == .online

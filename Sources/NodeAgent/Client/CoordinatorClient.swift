@@ -46,6 +46,9 @@ public actor CoordinatorClient {
         }
         var configuration = HTTPClient.Configuration(tlsConfiguration: tls)
         configuration.timeout = .init(connect: .seconds(5), read: .seconds(45))
+        // Fail fast on a refused connection so failover to the next coordinator is quick;
+        // the agent's own loop retries with back-off.
+        configuration.connectionPool.retryConnectionEstablishment = false
         http = HTTPClient(eventLoopGroupProvider: .singleton, configuration: configuration)
         self.urls = urls
         self.logger = logger

@@ -1,0 +1,126 @@
+import Foundation
+
+/// The `alerts` block: thresholds, receivers and the route tree.
+public struct AlertsConfig: Codable, Sendable, Equatable, Hashable {
+    public var thresholds: AlertThresholds
+    public var receivers: [String: AlertReceiver]
+    /// The root of the route tree; its `receiver` is always set.
+    public var route: AlertRoute?
+
+    public init(thresholds: AlertThresholds = AlertThresholds(), receivers: [String: AlertReceiver] = [:],
+                route: AlertRoute? = nil) {
+        self.thresholds = thresholds
+        self.receivers = receivers
+        self.route = route
+    }
+}
+
+/// `alerts.thresholds`, with the defaults used when a field is absent.
+public struct AlertThresholds: Codable, Sendable, Equatable, Hashable {
+    public var nodeOfflineAfterSeconds: Int
+    public var segmentStaleAfterSeconds: Int
+    /// Percent, 0–100.
+    public var diskUsageAbovePercent: Double
+    public var archiveBacklogAboveSeconds: Int
+
+    public init(nodeOfflineAfterSeconds: Int = 60, segmentStaleAfterSeconds: Int = 120,
+                diskUsageAbovePercent: Double = 90, archiveBacklogAboveSeconds: Int = 7_200) {
+        self.nodeOfflineAfterSeconds = nodeOfflineAfterSeconds
+        self.segmentStaleAfterSeconds = segmentStaleAfterSeconds
+        self.diskUsageAbovePercent = diskUsageAbovePercent
+        self.archiveBacklogAboveSeconds = archiveBacklogAboveSeconds
+    }
+}
+
+/// A named alert destination.
+public struct AlertReceiver: Codable, Sendable, Equatable, Hashable {
+    public enum Channel: Codable, Sendable, Equatable, Hashable {
+        case email(EmailReceiverConfig)
+        case webhook(WebhookReceiverConfig)
+    }
+
+    public var name: String
+    public var channel: Channel
+
+    public init(name: String, channel: Channel) {
+        self.name = name
+        self.channel = channel
+    }
+}
+
+/// Mail delivery. Credentials are file paths on the coordinator, never values.
+public struct EmailReceiverConfig: Codable, Sendable, Equatable, Hashable {
+    public var to: [String]
+    /// `smtp://HOST:PORT` (STARTTLS when offered) or `smtps://HOST:PORT`.
+    public var smtp: String
+    public var usernameFile: String?
+    public var passwordFile: String?
+    public var from: String?
+
+    public init(to: [String], smtp: String, usernameFile: String? = nil, passwordFile: String? = nil, from: String? = nil) {
+        self.to = to
+        self.smtp = smtp
+        self.usernameFile = usernameFile
+        self.passwordFile = passwordFile
+        self.from = from
+    }
+}
+
+/// An HTTP POST of the alert group as JSON.
+public struct WebhookReceiverConfig: Codable, Sendable, Equatable, Hashable {
+    public var url: String
+
+    public init(url: String) {
+        self.url = url
+    }
+}
+
+/// One node of the route tree, as in Alertmanager: an alert goes down the first
+/// matching child (and further siblings when that child has `continue`), and fields
+/// a child leaves nil are inherited from its parent.
+public struct AlertRoute: Codable, Sendable, Equatable, Hashable {
+    public var receiver: String?
+    public var groupBy: [String]?
+    public var groupWaitSeconds: Int?
+    public var groupIntervalSeconds: Int?
+    public var repeatIntervalSeconds: Int?
+    /// Label equality matchers; all must hold.
+    public var match: [String: String]
+    /// Label regular-expression matchers (anchored, whole value); all must hold.
+    public var matchRe: [String: String]
+    /// Keep looking at later siblings after this route matched.
+    public var continueMatching: Bool
+    public var routes: [AlertRoute]
+
+    public init(receiver: String? = nil, groupBy: [String]? = nil, groupWaitSeconds: Int? = nil,
+                groupIntervalSeconds: Int? = nil, repeatIntervalSeconds: Int? = nil,
+                match: [String: String] = [:], matchRe: [String: String] = [:],
+                continueMatching: Bool = false, routes: [AlertRoute] = []) {
+        self.receiver = receiver
+        self.groupBy = groupBy
+        self.groupWaitSeconds = groupWaitSeconds
+        self.groupIntervalSeconds = groupIntervalSeconds
+        self.repeatIntervalSeconds = repeatIntervalSeconds
+        self.match = match
+        self.matchRe = matchRe
+        self.continueMatching = continueMatching
+        self.routes = routes
+    }
+
+    /// Alertmanager's defaults for fields the root leaves out.
+    public static let defaultGroupWaitSeconds = 30
+    public static let defaultGroupIntervalSeconds = 300
+    public static let defaultRepeatIntervalSeconds = 14_400
+
+    /// This route with every nil field taken from `parent` (children are left as they are).
+    /// For the root, pass nil to fill in the defaults.
+    public func inheriting(from parent: AlertRoute?) -> AlertRoute {
+        var route = self
+        route.receiver = receiver ?? parent?.receiver
+        route.groupBy = groupBy ?? parent?.groupBy ?? []
+        route.groupWaitSeconds = groupWaitSeconds ?? parent?.groupWaitSeconds ?? Self.defaultGroupWaitSeconds
+        route.groupIntervalSeconds = groupIntervalSeconds ?? parent?.groupIntervalSeconds ?? Self.defaultGroupIntervalSeconds
+        route.repeatIntervalSeconds = repeatIntervalSeconds ?? parent?.repeatIntervalSeconds ?? Self.defaultRepeatIntervalSeconds
+        return route
+    }
+}
