@@ -15,11 +15,15 @@ DEMO_DIR="$ROOT/demo-run"
 PORT=${DEMO_PORT:-8420}
 CAMERA_PORT=8554
 rm -rf "$DEMO_DIR"
-mkdir -p "$DEMO_DIR"/{logs,inventory,nas,usb/atmosbird/ruwe_foto,birdnet}
+mkdir -p "$DEMO_DIR"/{logs,inventory,atmosbird/ruwe_foto,birdnet,sd}
+mkdir -p "$DEMO_DIR"/nas/{video_archive,atmosbird/ruwe_foto,atmosbird/thumbnails,db-backups,sd-backups}
 echo "demo-camera-password" > "$DEMO_DIR/camera-password"
 chmod 600 "$DEMO_DIR/camera-password"
-: > "$DEMO_DIR/nas/.stationfleet-target"          # the NAS stand-in is "mounted"
-head -c 8388608 /dev/urandom > "$DEMO_DIR/sd.img"  # a small stand-in for /dev/mmcblk0
+# The NAS stand-in is "mounted": each archive/backup target root carries the marker file.
+for target in video_archive atmosbird/ruwe_foto atmosbird/thumbnails db-backups sd-backups; do
+  : > "$DEMO_DIR/nas/$target/.stationfleet-target"
+done
+head -c 8388608 /dev/urandom > "$DEMO_DIR/sd/mmcblk0.img"   # a small stand-in for /dev/mmcblk0
 sqlite3 "$DEMO_DIR/birdnet/birds.db" "CREATE TABLE IF NOT EXISTS detections(id INTEGER PRIMARY KEY, species TEXT, t TEXT);
   INSERT INTO detections(species, t) VALUES ('Uria aalge', datetime('now'));"
 
