@@ -63,6 +63,7 @@ public actor NodeAgent {
             group.addTask { await self.reconcileLoop() }
             group.addTask { await self.connectionLoop() }
             group.addTask { await self.reportLoop() }
+            if let recorders = self.recorders { group.addTask { await recorders.run() } }
             await group.waitForAll()
         }
         watchdog.notify("STOPPING=1")
@@ -154,12 +155,5 @@ public actor NodeAgent {
         assignment = new
         heartbeatSeconds = max(1, new.heartbeatSeconds)
         await reconcileWakeup.signal()
-    }
-}
-
-extension Duration {
-    var seconds: Double {
-        let (whole, attoseconds) = components
-        return Double(whole) + Double(attoseconds) / 1e18
     }
 }

@@ -3,6 +3,8 @@ import Foundation
 
 /// The recorder subsystem as the reconciler sees it: desired specs in, status out.
 public protocol RecorderRuntime: Sendable {
+    /// The supervision loop; returns when the calling task is cancelled (recorders keep running).
+    func run() async
     /// Make the running recorders match `specs` (level-triggered; called often).
     func reconcile(_ specs: [RecorderSpec]) async
     func statuses() async -> [StationStatus]

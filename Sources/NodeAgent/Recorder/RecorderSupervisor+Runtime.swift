@@ -1,0 +1,8 @@
+import FleetProtocol
+
+/// The supervisor is the agent's recorder runtime.
+extension RecorderSupervisor: RecorderRuntime {
+    public func restartRecorder(station: String, reason: String, timeout: Duration) async throws -> String {
+        try await restart(station: station, reason: reason, timeout: timeout)
+    }
+}

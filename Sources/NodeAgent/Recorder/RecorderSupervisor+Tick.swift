@@ -1,0 +1,323 @@
+import Foundation
+import FleetProtocol
+#if canImport(Glibc)
+import Glibc
+#endif
+
+extension RecorderSupervisor {
+    /// One supervision pass over every station. Synchronous and non-blocking: it only
+    /// reaps, stats, reads the segment lists and sends signals.
+    func tick() {
+        var remaining: [OrphanKill] = []
+        for var orphan in orphans where !orphan.poll() { remaining.append(orphan) }
+        orphans = remaining
+        for station in recorders.keys.sorted() {
+            guard var recorder = recorders[station] else { continue }
+            let remove = check(&recorder)
+            recorders[station] = remove ? nil : recorder
+        }
+    }
+
+    /// Advances one station; returns true when it must be forgotten.
+    private func check(_ recorder: inout StationRecorder) -> Bool {
+        let now = ContinuousClock.now
+        switch recorder.phase {
+        case .stopped:
+            return false
+        case .waiting(let until):
+            guard now >= until, !orphans.contains(where: { $0.station == recorder.spec.station }) else { return false }
+            start(&recorder)
+            return false
+        case .running(var run):
+            if let exit = ProcessTable.reap(run.pid) {
+                var detail = run.tail.lastMeaningful.map { ": \($0)" } ?? ""
+                if exit == .code(0) {
+                    let silence = String(format: "%.0f", run.rtspTimeout * 2)
+                    detail += " (ffmpeg gives up like this when the camera sends nothing for about \(silence) s)"
+                }
+                let reason = "ffmpeg (pid \(run.pid)) \(exit)\(detail)"
+                emit("recorder.exited", station: run.station, "\(run.station) recorder \(reason)", log: recorder.log)
+                finish(&recorder, run: run, then: .backoff(reason: reason, since: now))
+                return false
+            }
+            observe(&run, recorder: &recorder, now: now)
+            if let stall = stallReason(run, recorder: recorder, now: now) {
+                emit("recorder.stalled", station: run.station, "\(run.station) stalled: \(stall); restarting", log: recorder.log)
+                recorder.lastError = "stalled: \(stall)"
+                recorder.phase = terminate(run, then: .backoff(reason: "stalled: \(stall)", since: now))
+                return false
+            }
+            let resetAfter = configuration.backoffResetAfter ?? .seconds(min(60, 2 * max(1, recorder.spec.segmentSeconds)))
+            if recorder.failures > 0, run.closedCount > 0, now - run.startedAt >= resetAfter {
+                recorder.failures = 0
+            }
+            recorder.phase = .running(run)
+            return false
+        case .terminating(var run, let killAt, var sentKill, let then):
+            if ProcessTable.reap(run.pid) != nil {
+                return finish(&recorder, run: run, then: then)
+            }
+            if !sentKill, now >= killAt {
+                kill(-run.pid, SIGKILL)
+                kill(run.pid, SIGKILL)
+                sentKill = true
+                log(recorder.log, "\(run.station): ffmpeg pid \(run.pid) ignored SIGTERM for \(configuration.killGrace.seconds) s; sent SIGKILL")
+            }
+            collectClosed(&run, recorder: &recorder, now: now)
+            recorder.phase = .terminating(run, killAt: killAt, sentKill: sentKill, then: then)
+            return false
+        }
+    }
+
+    /// Reads newly closed segments and the open segment's size.
+    private func observe(_ run: inout RecorderRun, recorder: inout StationRecorder, now: ContinuousClock.Instant) {
+        let closed = collectClosed(&run, recorder: &recorder, now: now)
+        let rescan = closed || run.openSegment == nil || run.lastScanAt.map { now - $0 > .seconds(5) } ?? true
+        if rescan {
+            run.lastScanAt = now
+            let newest = unlistedNames(run).last
+            if newest != run.openSegment {
+                run.openSegment = newest
+                run.openBytes = 0
+                if newest != nil { run.lastGrowthAt = max(run.lastGrowthAt, now) }
+            }
+        }
+        guard let name = run.openSegment else { return }
+        let path = (run.stationDir as NSString).appendingPathComponent(name)
+        var info = stat()
+        guard stat(path, &info) == 0 else {
+            run.openSegment = nil
+            return
+        }
+        let bytes = UInt64(info.st_size)
+        if bytes != run.openBytes {
+            if bytes > run.openBytes { run.lastGrowthAt = max(run.lastGrowthAt, now) }
+            run.openBytes = bytes
+        }
+    }
+
+    /// Handles segment list lines; returns true when any segment closed.
+    @discardableResult
+    func collectClosed(_ run: inout RecorderRun, recorder: inout StationRecorder, now: ContinuousClock.Instant) -> Bool {
+        let names = run.list.readNewNames()
+        guard !names.isEmpty else { return false }
+        for name in names {
+            run.closedCount += 1
+            if name > (run.lastClosedName ?? "") { run.lastClosedName = name }
+            if run.openSegment == name { run.openSegment = nil }
+            probe(station: run.station, name: name, stationDir: run.stationDir)
+        }
+        run.lastCloseAt = now
+        return true
+    }
+
+    /// Why a running recorder counts as stalled, or nil.
+    private func stallReason(_ run: RecorderRun, recorder: StationRecorder, now: ContinuousClock.Instant) -> String? {
+        let spec = run.command.spec
+        let stall = Duration.seconds(max(1, spec.stallSeconds))
+        if now - run.lastGrowthAt > stall {
+            let idle = String(format: "%.1f", (now - run.lastGrowthAt).seconds)
+            if let name = run.openSegment {
+                return "open segment \(name) has not grown for \(idle) s (stallSeconds \(spec.stallSeconds))"
+            }
+            return "no open segment for \(idle) s (stallSeconds \(spec.stallSeconds))"
+        }
+        let limit = Duration.milliseconds(1500 * max(1, spec.segmentSeconds))
+        let since = run.lastCloseAt ?? (run.startedAt + configuration.startGrace)
+        if now - since > limit {
+            return "no segment closed for \(String(format: "%.1f", (now - since).seconds)) s (1.5 × segmentSeconds \(spec.segmentSeconds))"
+        }
+        return nil
+    }
+
+    /// After a recorder's process is gone: drain its list, deal with a segment it left
+    /// open, and move on as `then` says. Returns true when the station is to be forgotten.
+    @discardableResult
+    func finish(_ recorder: inout StationRecorder, run: RecorderRun, then: AfterStop) -> Bool {
+        var run = run
+        let now = ContinuousClock.now
+        collectClosed(&run, recorder: &recorder, now: now)
+        // A file never listed was left open by a kill: probe it (it usually lacks a
+        // duration and is reported invalid) or delete it when empty.
+        for name in unlistedNames(run) {
+            let path = (run.stationDir as NSString).appendingPathComponent(name)
+            var info = stat()
+            guard stat(path, &info) == 0 else { continue }
+            if info.st_size == 0 {
+                unlink(path)
+                log(recorder.log, "\(run.station): removed empty segment \(name) left by pid \(run.pid)")
+            } else {
+                probe(station: run.station, name: name, stationDir: run.stationDir)
+            }
+        }
+        if PidFile.read(stateDir: configuration.stateDir, station: run.station)?.pid == run.pid {
+            PidFile.remove(stateDir: configuration.stateDir, station: run.station)
+        }
+        switch then {
+        case .backoff(let reason, let since):
+            recorder.failures += 1
+            recorder.lastError = reason
+            recorder.pendingReason = reason
+            let exponent = min(recorder.failures - 1, 30)
+            let delay = min(configuration.backoffBase * (1 << exponent), configuration.backoffMax)
+            recorder.phase = .waiting(until: since + delay)
+            log(recorder.log, "\(run.station): next start in \(delay.seconds) s (failure \(recorder.failures))")
+        case .respawn(let reason):
+            recorder.pendingReason = reason
+            recorder.phase = .waiting(until: now)
+        case .stop(let reason):
+            recorder.phase = .stopped
+            emit("recorder.stopped", station: run.station, "\(run.station) recorder stopped (pid \(run.pid)): \(reason)", log: recorder.log)
+        case .remove(let reason):
+            emit("recorder.stopped", station: run.station, "\(run.station) recorder stopped (pid \(run.pid)): \(reason)", log: recorder.log)
+            return true
+        }
+        return false
+    }
+
+    /// Starts ffmpeg for a waiting station, first clearing any leftover recorder of it.
+    private func start(_ recorder: inout StationRecorder) {
+        let spec = recorder.spec
+        let station = spec.station
+        // SIGTERM only takes effect on a silent camera once ffmpeg's blocked read times out,
+        // so the socket timeout stays below the kill grace: the last segment is finalised.
+        let timeout = max(0.5, min(Double(max(1, spec.stallSeconds)), configuration.maxRTSPTimeout.seconds,
+                                   configuration.killGrace.seconds * 2 / 3))
+        let command: RecorderCommand
+        do {
+            command = try RecorderCommand(spec: spec, rtspTimeoutSeconds: timeout)
+        } catch {
+            fail(&recorder, error.description)
+            return
+        }
+        // Never two ffmpeg for one station: kill what a pid file or /proc shows first.
+        var leftovers = Set(ProcessTable.ffmpegProcesses(writingTo: command.outputPattern))
+        if let file = PidFile.read(stateDir: configuration.stateDir, station: station), file.isAlive { leftovers.insert(file.pid) }
+        if !leftovers.isEmpty {
+            for pid in leftovers.sorted() where !orphans.contains(where: { $0.pid == pid }) {
+                if let orphan = OrphanKill.begin(station: station, pid: pid, grace: configuration.killGrace) {
+                    orphans.append(orphan)
+                    log(recorder.log, "\(station): stopping leftover ffmpeg pid \(pid) before starting a new one")
+                }
+            }
+            return
+        }
+        for dir in [spec.stationDir, configuration.stateDir] {
+            do {
+                try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+            } catch {
+                fail(&recorder, RecorderError.cannotCreateDirectory(station: station, path: dir, reason: error.localizedDescription).description)
+                return
+            }
+        }
+        // ffmpeg names segments by the second they open and truncates an existing file:
+        // wait until the newest existing name is over a second old so no name repeats.
+        let existing = (try? FileManager.default.contentsOfDirectory(atPath: spec.stationDir)) ?? []
+        if let newest = existing.filter({ SegmentName.matches($0, station: station) }).max(),
+           let opened = SegmentName.startDate(of: newest, station: station) {
+            let wait = opened.timeIntervalSinceNow + 1.05
+            if wait > 0, wait < 1.2 {  // a name from the future (clock stepped back) is ignored
+                recorder.phase = .waiting(until: .now + .milliseconds(Int(wait * 1000)))
+                return
+            }
+        }
+        // Lines a previous ffmpeg listed but nobody handled (agent crash): take them now,
+        // then remove the list so the new ffmpeg's truncation cannot be mistaken.
+        let listPath = (spec.stationDir as NSString).appendingPathComponent(RecorderCommand.listFileName)
+        var leftoverList = SegmentListTail(path: listPath)
+        for name in leftoverList.readNewNames() where FileManager.default.fileExists(atPath: (spec.stationDir as NSString).appendingPathComponent(name)) {
+            if !recorder.everStarted { probe(station: station, name: name, stationDir: spec.stationDir) }
+        }
+        unlink(listPath)
+
+        let spawned: SpawnedProcess
+        do {
+            spawned = try SpawnedProcess.spawn(executable: configuration.ffmpegPath, arguments: command.arguments).0
+        } catch {
+            fail(&recorder, error.description)
+            return
+        }
+        let tail = StderrTail()
+        StderrPump.start(fd: spawned.stderrFD, pid: spawned.pid, log: recorder.log, redactor: command.redactor, tail: tail)
+        if let startTime = ProcessTable.startTime(of: spawned.pid) {
+            PidFile(station: station, pid: spawned.pid, startTime: startTime, commandHash: command.commandHash,
+                    outputPattern: command.outputPattern).write(stateDir: configuration.stateDir)
+        }
+        let now = ContinuousClock.now
+        let run = RecorderRun(pid: spawned.pid, command: command, rtspTimeout: timeout, startedAt: now,
+                              firstName: SegmentClock.name(station: station, at: Date()),
+                              tail: tail, list: SegmentListTail(path: listPath),
+                              lastGrowthAt: now + configuration.startGrace)
+        log(recorder.log, "\(station): started ffmpeg pid \(spawned.pid): \(configuration.ffmpegPath) \(command.redactedCommandLine)")
+        if recorder.everStarted {
+            recorder.restarts += 1
+            let reason = recorder.pendingReason ?? "restart"
+            emit("recorder.restarted", station: station,
+                 "\(station) recorder restarted (pid \(spawned.pid), restart \(recorder.restarts)) after: \(reason)", log: recorder.log)
+        } else {
+            emit("recorder.started", station: station, "\(station) recorder started (pid \(spawned.pid)) from \(command.redactedURL)", log: recorder.log)
+        }
+        recorder.everStarted = true
+        recorder.pendingReason = nil
+        recorder.phase = .running(run)
+    }
+
+    /// A start that could not happen counts as a failure and backs off.
+    private func fail(_ recorder: inout StationRecorder, _ message: String) {
+        let station = recorder.spec.station
+        recorder.failures += 1
+        recorder.lastError = message
+        recorder.pendingReason = message
+        let exponent = min(recorder.failures - 1, 30)
+        let delay = min(configuration.backoffBase * (1 << exponent), configuration.backoffMax)
+        recorder.phase = .waiting(until: .now + delay)
+        emit("recorder.exited", station: station, "\(station) recorder could not start: \(message); retry in \(delay.seconds) s", log: recorder.log)
+    }
+
+    /// Queues ffprobe for a closed segment; at most `maxConcurrentProbes` run at once, each
+    /// in a child task (ffprobe itself runs on its own thread), and its SegmentRecord is queued.
+    func probe(station: String, name: String, stationDir: String) {
+        let path = (stationDir as NSString).appendingPathComponent(name)
+        guard !probing.contains(path) else { return }
+        probing.insert(path)
+        probeQueue.append(PendingProbe(station: station, name: name, path: path))
+        startProbes()
+    }
+
+    private func startProbes() {
+        while probesRunning < Self.maxConcurrentProbes, !probeQueue.isEmpty {
+            let next = probeQueue.removeFirst()
+            probesRunning += 1
+            let ffprobe = configuration.ffprobePath
+            Task {
+                let result = await SegmentProbe.probe(ffprobePath: ffprobe, file: next.path)
+                self.probed(station: next.station, name: next.name, path: next.path, result: result)
+            }
+        }
+    }
+
+    private func probed(station: String, name: String, path: String, result: ProbeResult) {
+        probing.remove(path)
+        probesRunning -= 1
+        startProbes()
+        var info = stat()
+        let bytes: UInt64 = stat(path, &info) == 0 ? UInt64(info.st_size) : 0
+        let start = SegmentName.startDate(of: name, station: station) ?? Date(timeIntervalSince1970: TimeInterval(info.st_mtim.tv_sec))
+        let record = SegmentRecord(station: station, name: name, start: start, durationSeconds: result.duration ?? 0,
+                                   bytes: bytes, valid: result.valid)
+        segments.append(record)
+        if segments.count > Self.maxQueuedSegments { segments.removeFirst(segments.count - Self.maxQueuedSegments) }
+        if var recorder = recorders[station] {
+            if result.valid, name > (recorder.newestSegment ?? "") {
+                recorder.newestSegment = name
+                recorder.newestSegmentAt = Date()
+                recorders[station] = recorder
+            }
+            if let problem = result.problem {
+                emit("segment.invalid", station: station, "\(station) segment \(name) is invalid: \(problem)", log: recorder.log)
+            }
+        } else if let problem = result.problem {
+            emit("segment.invalid", station: station, "\(station) segment \(name) is invalid: \(problem)", log: nil)
+        }
+    }
+}

@@ -1,0 +1,111 @@
+import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Follows ffmpeg's `-segment_list … -segment_list_type csv` file by byte offset.
+///
+/// ffmpeg appends `name,start,end` about 50 ms after each segment closes, so a line
+/// there means the segment is complete. Each ffmpeg start truncates the file; the
+/// supervisor drains it after every exit and removes it before the next spawn, and the
+/// tail also restarts from 0 whenever the file shrinks.
+struct SegmentListTail: Sendable {
+    let path: String
+    private var offset: UInt64 = 0
+    private var partial: [UInt8] = []
+
+    init(path: String) {
+        self.path = path
+    }
+
+    /// Segment file names of lines completed since the last call.
+    mutating func readNewNames() -> [String] {
+        let fd = open(path, O_RDONLY | O_CLOEXEC)
+        guard fd >= 0 else { return [] }
+        defer { close(fd) }
+        var info = stat()
+        guard fstat(fd, &info) == 0 else { return [] }
+        let size = UInt64(info.st_size)
+        if size < offset {
+            offset = 0
+            partial.removeAll()
+        }
+        guard size > offset else { return [] }
+        var data = [UInt8](repeating: 0, count: Int(min(size - offset, 1 << 20)))
+        let count = data.withUnsafeMutableBytes { pread(fd, $0.baseAddress, $0.count, off_t(offset)) }
+        guard count > 0 else { return [] }
+        offset += UInt64(count)
+        partial.append(contentsOf: data[0..<count])
+        var names: [String] = []
+        while let end = partial.firstIndex(of: 10) {
+            let line = String(decoding: partial[..<end], as: UTF8.self)
+            partial.removeSubrange(...end)
+            if let name = SegmentListTail.firstField(line), !name.isEmpty { names.append(name) }
+        }
+        return names
+    }
+
+    /// Forgets the position (the file is about to be replaced).
+    mutating func reset() {
+        offset = 0
+        partial.removeAll()
+    }
+
+    /// The first CSV field, unquoting `"…"` as ffmpeg writes names with commas or quotes.
+    static func firstField(_ line: String) -> String? {
+        let trimmed = line.trimmingCharacters(in: .whitespacesAndNewlines)
+        guard !trimmed.isEmpty else { return nil }
+        if trimmed.hasPrefix("\"") {
+            var result = ""
+            var index = trimmed.index(after: trimmed.startIndex)
+            while index < trimmed.endIndex {
+                let char = trimmed[index]
+                index = trimmed.index(after: index)
+                if char == "\"" {
+                    if index < trimmed.endIndex, trimmed[index] == "\"" {
+                        result.append("\"")
+                        index = trimmed.index(after: index)
+                    } else {
+                        return result
+                    }
+                } else {
+                    result.append(char)
+                }
+            }
+            return result
+        }
+        return String(trimmed.split(separator: ",", maxSplits: 1, omittingEmptySubsequences: false).first ?? "")
+    }
+}
+
+/// Segment file names: `STATION_YYYYMMDDTHHMMSS.mkv`.
+public enum SegmentName {
+    /// The start time encoded in a segment name. ffmpeg's `-strftime 1` formats the wall
+    /// clock in the node's LOCAL time zone, so the name is read in `timeZone` (default: the
+    /// process's current zone). During the autumn DST fold one hour of names is ambiguous;
+    /// the earlier instant is returned.
+    public static func startDate(of name: String, station: String, timeZone: TimeZone = .current) -> Date? {
+        let prefix = station + "_"
+        guard name.hasPrefix(prefix), name.hasSuffix(".mkv") else { return nil }
+        let stamp = name.dropFirst(prefix.count).dropLast(4)
+        guard stamp.count == 15, stamp[stamp.index(stamp.startIndex, offsetBy: 8)] == "T" else { return nil }
+        let digits = stamp.filter { $0 != "T" }
+        guard digits.count == 14, digits.allSatisfy(\.isASCII), digits.allSatisfy(\.isNumber) else { return nil }
+        func number(_ from: Int, _ length: Int) -> Int {
+            let start = digits.index(digits.startIndex, offsetBy: from)
+            return Int(digits[start..<digits.index(start, offsetBy: length)]) ?? 0
+        }
+        var calendar = Calendar(identifier: .gregorian)
+        calendar.timeZone = timeZone
+        let components = DateComponents(year: number(0, 4), month: number(4, 2), day: number(6, 2),
+                                        hour: number(8, 2), minute: number(10, 2), second: number(12, 2))
+        guard let month = components.month, (1...12).contains(month),
+              let day = components.day, (1...31).contains(day) else { return nil }
+        return calendar.date(from: components)
+    }
+
+    /// True for `STATION_…mkv` names of this station.
+    static func matches(_ name: String, station: String) -> Bool {
+        name.hasPrefix(station + "_") && name.hasSuffix(".mkv") && name.count == station.count + 1 + 15 + 4
+    }
+}
