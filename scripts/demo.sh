@@ -50,6 +50,7 @@ wait_for() {  # wait_for SECONDS DESCRIPTION COMMAND...
 }
 
 /usr/bin/python3 tools/camera-sim.py --port "$CAMERA_PORT" --mount /ROST1 --mount /ROST2 \
+  --user viewer --password-file "$DEMO_DIR/camera-password" \
   > "$DEMO_DIR/logs/camera.log" 2>&1 &
 PIDS+=($!)
 wait_for 15 "the camera simulator" grep -q ready "$DEMO_DIR/logs/camera.log"
