@@ -1,1 +1,3 @@
-print("todo")
+import FleetctlCore
+
+await FleetctlMain.main()

@@ -1,0 +1,146 @@
+import ArgumentParser
+import FleetProtocol
+import Foundation
+
+/// `fleetctl describe node|station NAME`.
+public struct DescribeCommand: ParsableCommand {
+    public static let configuration = CommandConfiguration(
+        commandName: "describe",
+        abstract: "Show everything known about one node or station.",
+        discussion: """
+        Examples:
+          fleetctl describe node recordingpi
+          fleetctl describe station ROST1
+          fleetctl describe station ROST1 -o json
+        """,
+        subcommands: [DescribeNodeCommand.self, DescribeStationCommand.self])
+
+    public init() {}
+}
+
+/// `fleetctl describe node NAME`.
+public struct DescribeNodeCommand: FleetctlRunnable {
+    public static let configuration = CommandConfiguration(
+        commandName: "node",
+        abstract: "Show one node: state, revisions, storage, jobs and recent events.",
+        discussion: """
+        Prints the node's site and state, its applied and desired revision, the age \
+        of its last heartbeat, its agent version, the space on every path it uses, \
+        each archive and backup job (last success and failure, backlog, when the \
+        disk fills at the current rate, next run) and its recent events. \
+        -o json|yaml prints the node object instead.
+
+        Examples:
+          fleetctl describe node recordingpi
+          fleetctl describe node emsn-zolder -o yaml
+        """)
+
+    @OptionGroup public var global: GlobalOptions
+
+    @Argument(help: ArgumentHelp("The node's name.", valueName: "name"))
+    public var name: String
+
+    public init() {}
+
+    public func execute(_ console: Console) async throws -> Int32 {
+        let node = try await withClient(console) { client in
+            try await client.get(APIPath.node(RequestPath.segment(name)), as: NodeView.self)
+        }
+        if global.output == .table {
+            console.stdout.write(DescribeView.node(node, now: console.now()))
+        } else {
+            try printMachine(NodeOutput(node), console)
+        }
+        return FleetctlExitCode.ok
+    }
+}
+
+/// `fleetctl describe station NAME`.
+public struct DescribeStationCommand: FleetctlRunnable {
+    public static let configuration = CommandConfiguration(
+        commandName: "station",
+        abstract: "Show one station: camera, recorder state, segments, events and commands.",
+        discussion: """
+        Prints the station's node, its camera as host:port/path (never credentials), \
+        the recorder's state, pid and restart count, the open and newest segment, \
+        the last error, recent events and recent commands such as restarts. \
+        -o json|yaml prints the station object instead.
+
+        Examples:
+          fleetctl describe station ROST1
+          fleetctl describe station ROST2 -o json
+        """)
+
+    @OptionGroup public var global: GlobalOptions
+
+    @Argument(help: ArgumentHelp("The station's name.", valueName: "name"))
+    public var name: String
+
+    public init() {}
+
+    public func execute(_ console: Console) async throws -> Int32 {
+        let station = try await withClient(console) { client in
+            try await client.get(APIPath.station(RequestPath.segment(name)), as: StationView.self)
+        }
+        if global.output == .table {
+            console.stdout.write(DescribeView.station(station, now: console.now()))
+        } else {
+            try printMachine(StationOutput(station), console)
+        }
+        return FleetctlExitCode.ok
+    }
+}
+
+/// `fleetctl node reset NAME`.
+public struct NodeCommand: ParsableCommand {
+    public static let configuration = CommandConfiguration(
+        commandName: "node",
+        abstract: "Manage node credentials.",
+        discussion: """
+        Examples:
+          fleetctl node reset recordingpi
+        """,
+        subcommands: [NodeResetCommand.self])
+
+    public init() {}
+}
+
+/// `fleetctl node reset NAME`.
+public struct NodeResetCommand: FleetctlRunnable {
+    public static let configuration = CommandConfiguration(
+        commandName: "reset",
+        abstract: "Revoke a node's credential so that it can register again.",
+        discussion: """
+        The node's token stops working at once. The machine, or a replacement \
+        (a new SD card, a new Pi), then registers again under the same name with \
+        the join token and receives the node's assignment. Use it after \
+        reinstalling a station or when its state directory was lost.
+
+        Examples:
+          fleetctl node reset recordingpi
+        """)
+
+    @OptionGroup public var global: GlobalOptions
+
+    @Argument(help: ArgumentHelp("The node's name.", valueName: "name"))
+    public var name: String
+
+    public init() {}
+
+    struct Outcome: Encodable {
+        var node: String
+        var reset: Bool
+    }
+
+    public func execute(_ console: Console) async throws -> Int32 {
+        _ = try await withClient(console) { client in
+            try await client.postRaw(APIPath.nodeReset(RequestPath.segment(name)))
+        }
+        if global.output == .table {
+            console.stdout.line("node \(name) reset: it may register again")
+        } else {
+            try printMachine(Outcome(node: name, reset: true), console)
+        }
+        return FleetctlExitCode.ok
+    }
+}

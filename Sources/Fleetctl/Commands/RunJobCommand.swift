@@ -1,0 +1,77 @@
+import ArgumentParser
+import FleetProtocol
+import Foundation
+
+/// The job kinds `run` starts.
+public enum JobKind: String, CaseIterable, ExpressibleByArgument, Sendable {
+    case archive, backup
+}
+
+/// `fleetctl run archive|backup NAME [--node NODE] [--wait] [--wait-timeout S]`.
+public struct RunJobCommand: FleetctlRunnable {
+    public static let configuration = CommandConfiguration(
+        commandName: "run",
+        abstract: "Run an archive or backup job now instead of at its next scheduled time.",
+        discussion: """
+        Queues the job on every node that runs it, or only on --node. With --wait, \
+        fleetctl waits for all of them and prints each result: exit 0 when every \
+        run succeeded, 1 with the reason when any failed, expired undelivered or \
+        did not finish within --wait-timeout.
+
+        Examples:
+          fleetctl run archive video-to-nas
+          fleetctl run backup birdnet-db --node emsn-zolder --wait
+          fleetctl run backup sd-image --wait --wait-timeout 3600
+        """)
+
+    @OptionGroup public var global: GlobalOptions
+
+    @Argument(help: ArgumentHelp("archive or backup.", valueName: "kind"))
+    public var kind: JobKind
+
+    @Argument(help: ArgumentHelp("The job's name in the inventory.", valueName: "name"))
+    public var name: String
+
+    @Option(help: ArgumentHelp("Run it on this node only.", valueName: "node"))
+    public var node: String?
+
+    @Flag(help: "Wait until every node reports the result.")
+    public var wait = false
+
+    @Option(name: .customLong("wait-timeout"), help: ArgumentHelp("How long --wait waits, in seconds.", valueName: "seconds"))
+    public var waitTimeout: Double = 600
+
+    public init() {}
+
+    public func validate() throws {
+        guard waitTimeout > 0, waitTimeout.isFinite else { throw ValidationError("--wait-timeout must be a positive number of seconds") }
+    }
+
+    public func execute(_ console: Console) async throws -> Int32 {
+        let path = RequestPath.withQuery(APIPath.jobRun(kind: kind.rawValue, name: RequestPath.segment(name)),
+                                         node.map { [("node", $0)] } ?? [])
+        let subject = "\(kind.rawValue) \(name)"
+        return try await withClient(console) { client in
+            let response = try await client.post(path, as: CommandsResponse.self)
+            guard !response.commands.isEmpty else {
+                throw FleetctlError.invalidInput("no node runs \(subject)\(node.map { " on \($0)" } ?? "")")
+            }
+            let table = global.output == .table
+            if table {
+                for command in response.commands {
+                    console.stdout.line("\(subject) queued on \(command.node) (command \(command.id))")
+                }
+            }
+            guard wait else {
+                if !table { try printMachine(response.commands, console) }
+                return FleetctlExitCode.ok
+            }
+            let waiter = CommandWaiter(client: client, waitSeconds: waitTimeout, requestTimeout: global.timeout)
+            let outcome = try await waiter.wait(for: response.commands) { command in
+                CommandReport.finished(command, subject: "\(subject) on \(command.node)", table: table, console: console)
+            }
+            if !table { try printMachine(outcome.commands, console) }
+            return CommandReport.conclude(outcome, subject: subject, waitSeconds: waitTimeout, console: console)
+        }
+    }
+}

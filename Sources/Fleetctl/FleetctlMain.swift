@@ -1,0 +1,97 @@
+import ArgumentParser
+import FleetProtocol
+import Foundation
+
+/// The root command: `fleetctl`.
+public struct FleetctlRoot: ParsableCommand {
+    public static let configuration = CommandConfiguration(
+        commandName: "fleetctl",
+        abstract: "Operate a StationFleet: declare the fleet, inspect nodes and stations, run jobs.",
+        discussion: """
+        fleetctl talks to the coordinator's admin API with the admin token. Every \
+        command takes --coordinator URL (env FLEET_COORDINATOR, default \
+        \(GlobalOptions.defaultCoordinator)), --token-file F (env FLEET_TOKEN_FILE, \
+        or the token itself in FLEET_TOKEN), --ca-file F for a private CA, \
+        -o table|json|yaml and --timeout SECONDS.
+
+        Exit status: 0 ok; 1 user error (bad input, not found, rejected request, \
+        failed command; diff: changes found); 2 usage error; 3 coordinator \
+        unreachable or server error.
+
+        Examples:
+          fleetctl apply -f inventory/
+          fleetctl get nodes
+          fleetctl describe station ROST1
+          fleetctl restart recorder ROST2 --wait
+          fleetctl recordings ROST1 --from -24h
+        """,
+        version: FleetVersion.current,
+        subcommands: [
+            ApplyCommand.self, DiffCommand.self, GetCommand.self, DescribeCommand.self,
+            NodeCommand.self, RestartCommand.self, RunJobCommand.self, RecordingsCommand.self,
+        ])
+
+    public init() {}
+}
+
+/// The entry point of the `fleetctl` executable.
+public enum FleetctlMain {
+    /// Runs `fleetctl` with the process's arguments and environment, then exits with its code.
+    public static func main() async {
+        let code = await run(arguments: Array(CommandLine.arguments.dropFirst()),
+                             environment: ProcessInfo.processInfo.environment,
+                             stdout: .standardOutput, stderr: .standardError)
+        exit(code)
+    }
+
+    /// Runs one invocation and returns its exit code (see ``FleetctlExitCode``). Never exits the process.
+    public static func run(arguments: [String], environment: [String: String] = ProcessInfo.processInfo.environment,
+                           stdout: TextOutput, stderr: TextOutput,
+                           now: @escaping @Sendable () -> Date = { Date() }) async -> Int32 {
+        let console = Console(stdout: stdout, stderr: stderr, environment: environment, now: now)
+        let parsed: any ParsableCommand
+        do {
+            parsed = try FleetctlRoot.parseAsRoot(arguments)
+        } catch {
+            return reportParseError(error, console: console)
+        }
+        guard let command = parsed as? any FleetctlRunnable else {
+            // `fleetctl`, `fleetctl help …` or a group without its subcommand: help or a usage error.
+            do {
+                var other = parsed
+                try other.run()
+                return FleetctlExitCode.ok
+            } catch {
+                return reportParseError(error, console: console)
+            }
+        }
+        do {
+            return try await command.execute(console)
+        } catch let error as FleetctlError {
+            console.error(error.description)
+            return error.exitCode
+        } catch is CancellationError {
+            console.error("cancelled")
+            return FleetctlExitCode.userError
+        } catch {
+            console.error(CoordinatorClient.describe(error))
+            return FleetctlExitCode.userError
+        }
+    }
+
+    /// Help and `--version` go to stdout with exit 0; any other parse error is one line on stderr, exit 2.
+    static func reportParseError(_ error: any Error, console: Console) -> Int32 {
+        if FleetctlRoot.exitCode(for: error) == .success {
+            console.stdout.line(FleetctlRoot.fullMessage(for: error))
+            return FleetctlExitCode.ok
+        }
+        var message = FleetctlRoot.message(for: error).firstLine
+        if message.hasPrefix("Error: ") { message.removeFirst("Error: ".count) }
+        let full = FleetctlRoot.fullMessage(for: error)
+        if let range = full.range(of: #"'fleetctl[^']*--help'"#, options: .regularExpression) {
+            message += " (see \(full[range]))"
+        }
+        console.error(message)
+        return FleetctlExitCode.usage
+    }
+}

@@ -1,0 +1,34 @@
+import FleetProtocol
+import Foundation
+
+/// The table forms of an ``ApplyResult`` for `apply` and `diff`.
+public enum ApplyReport {
+    /// `apply`: `station/ROST1 created`, `node/x changed`, `… deleted`, `N unchanged`,
+    /// then `revision N`, `no changes (revision N)` or, with `--dry-run`, `dry run: nothing applied …`.
+    public static func apply(_ result: ApplyResult) -> String {
+        var out = ""
+        for name in result.created { out += "\(name) created\n" }
+        for name in result.changed { out += "\(name) changed\n" }
+        for name in result.deleted { out += "\(name) deleted\n" }
+        if !result.unchanged.isEmpty { out += "\(result.unchanged.count) unchanged\n" }
+        if result.dryRun {
+            out += result.hasChanges
+                ? "dry run: nothing applied (revision \(result.revision))\n"
+                : "no changes (revision \(result.revision))\n"
+        } else {
+            out += result.hasChanges ? "revision \(result.revision)\n" : "no changes (revision \(result.revision))\n"
+        }
+        return out
+    }
+
+    /// `diff`: `+ created`, `~ changed`, `- deleted`, then a summary line.
+    public static func diff(_ result: ApplyResult) -> String {
+        guard result.hasChanges else { return "no changes (revision \(result.revision))\n" }
+        var out = ""
+        for name in result.created { out += "+ \(name)\n" }
+        for name in result.changed { out += "~ \(name)\n" }
+        for name in result.deleted { out += "- \(name)\n" }
+        out += "\(result.created.count) to create, \(result.changed.count) to change, \(result.deleted.count) to delete, \(result.unchanged.count) unchanged (revision \(result.revision))\n"
+        return out
+    }
+}

@@ -1,0 +1,70 @@
+import FleetProtocol
+import Foundation
+
+/// The `get` tables, one per resource kind.
+public enum ResourceTables {
+    /// `NAME SITE STATE LAST-HEARTBEAT REVISION DISK VERSION`; REVISION is `applied/desired`.
+    public static func nodes(_ nodes: [NodeView]) -> String {
+        var table = TextTable(header: ["NAME", "SITE", "STATE", "LAST-HEARTBEAT", "REVISION", "DISK", "VERSION"])
+        for node in nodes {
+            table.rows.append([
+                node.name, node.site, node.state.rawValue,
+                Formatting.age(node.lastHeartbeatAgeSeconds),
+                "\(node.appliedRevision)/\(node.desiredRevision)",
+                Formatting.percent(node.diskUsedPercent),
+                node.agentVersion ?? "-",
+            ])
+        }
+        return table.render()
+    }
+
+    /// `NAME NODE STATE RESTARTS SEGMENT NEWEST-AGE`; SEGMENT is the open segment with its size.
+    public static func stations(_ stations: [StationView]) -> String {
+        var table = TextTable(header: ["NAME", "NODE", "STATE", "RESTARTS", "SEGMENT", "NEWEST-AGE"])
+        for station in stations {
+            table.rows.append([
+                station.name, station.node, station.state.rawValue, String(station.restarts),
+                segment(station.currentSegment, bytes: station.currentSegmentBytes),
+                Formatting.age(station.newestSegmentAgeSeconds),
+            ])
+        }
+        return table.render()
+    }
+
+    /// `NAME NODES ONLINE LABELS`; NODES is the number of nodes, LABELS `key=value,…`.
+    public static func sites(_ sites: [SiteView]) -> String {
+        var table = TextTable(header: ["NAME", "NODES", "ONLINE", "LABELS"])
+        for site in sites {
+            table.rows.append([site.name, String(site.nodes.count), String(site.online), labels(site.labels)])
+        }
+        return table.render()
+    }
+
+    /// `NODE REVISION RECORDERS ARCHIVES BACKUPS`; the last three list names.
+    public static func assignments(_ assignments: [Assignment]) -> String {
+        var table = TextTable(header: ["NODE", "REVISION", "RECORDERS", "ARCHIVES", "BACKUPS"])
+        for assignment in assignments {
+            table.rows.append([
+                assignment.node, String(assignment.revision),
+                names(assignment.recorders.map(\.station)),
+                names(assignment.archives.map(\.name)),
+                names(assignment.backups.map(\.name)),
+            ])
+        }
+        return table.render()
+    }
+
+    static func segment(_ name: String?, bytes: UInt64?) -> String {
+        guard let name else { return "-" }
+        guard let bytes else { return name }
+        return "\(name) (\(Formatting.bytes(bytes)))"
+    }
+
+    static func labels(_ labels: [String: String]) -> String {
+        labels.isEmpty ? "-" : labels.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: ",")
+    }
+
+    static func names(_ names: [String]) -> String {
+        names.isEmpty ? "-" : names.joined(separator: ",")
+    }
+}
