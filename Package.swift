@@ -107,6 +107,14 @@ let package = Package(
             path: "Sources/Apps/fleet-bench"
         ),
 
+        // Test and benchmark helpers for the archive subsystem.
+        // archive-crash-helper runs one archive job run; the crash test SIGKILLs it at random moments.
+        .executableTarget(name: "archive-crash-helper", dependencies: ["FleetAgent", "FleetProtocol"],
+                          path: "Sources/Apps/archive-crash-helper"),
+        // archive-bench times one archive run or image backup for benchmarks/archive-bench.sh.
+        .executableTarget(name: "archive-bench", dependencies: ["FleetAgent", "FleetProtocol"],
+                          path: "Sources/Apps/archive-bench"),
+
         .testTarget(name: "ProtocolTests", dependencies: ["FleetProtocol"]),
         .testTarget(
             name: "CoordinatorTests",
@@ -115,7 +123,14 @@ let package = Package(
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
             ]
         ),
-        .testTarget(name: "AgentTests", dependencies: ["FleetAgent", "FleetProtocol"]),
+        .testTarget(
+            name: "AgentTests",
+            dependencies: [
+                "FleetAgent", "FleetProtocol",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "GRDB", package: "GRDB.swift"),
+            ]
+        ),
         .testTarget(
             name: "FleetctlTests",
             dependencies: [

@@ -57,6 +57,9 @@ struct Run: AsyncParsableCommand {
     @Option(help: "ffprobe executable for segment checks.")
     var ffprobe: String = "ffprobe"
 
+    @Option(help: "Upper bound, in seconds, of the random delay that spreads scheduled jobs.")
+    var maxJobDelay: Double = 300
+
     @Option(help: "Log level: trace, debug, info, notice, warning, error, critical.")
     var logLevel: String = "info"
 
@@ -103,7 +106,7 @@ struct Run: AsyncParsableCommand {
         let listen = statusListen == "off" ? nil : parseHostPort(statusListen)
         let configuration = AgentConfiguration(
             coordinators: coordinatorURLs, joinToken: token, name: nodeName, stateDir: stateDir, caFile: caFile,
-            statusListen: listen, ffmpegPath: ffmpeg, ffprobePath: ffprobe)
+            statusListen: listen, ffmpegPath: ffmpeg, ffprobePath: ffprobe, maxJobDelaySeconds: max(0, maxJobDelay))
         let metrics = AgentMetrics()
         let agent: NodeAgent
         do {

@@ -15,10 +15,12 @@ public struct AgentConfiguration: Sendable {
     public var ffprobePath: String
     /// Upper bound of the reconnect back-off.
     public var maxBackoff: Duration
+    /// Upper bound of the random delay that spreads scheduled jobs (0 runs them on time).
+    public var maxJobDelaySeconds: Double
 
     public init(coordinators: [URL], joinToken: String, name: String, stateDir: String, caFile: String? = nil,
                 statusListen: (host: String, port: Int)? = ("127.0.0.1", 8421), ffmpegPath: String = "ffmpeg",
-                ffprobePath: String = "ffprobe", maxBackoff: Duration = .seconds(30)) {
+                ffprobePath: String = "ffprobe", maxBackoff: Duration = .seconds(30), maxJobDelaySeconds: Double = 300) {
         self.coordinators = coordinators
         self.joinToken = joinToken
         self.name = name
@@ -28,6 +30,7 @@ public struct AgentConfiguration: Sendable {
         self.ffmpegPath = ffmpegPath
         self.ffprobePath = ffprobePath
         self.maxBackoff = maxBackoff
+        self.maxJobDelaySeconds = maxJobDelaySeconds
     }
 }
 

@@ -113,7 +113,7 @@ extension NodeAgent {
             events: Array(outbox.events.prefix(Self.reportBatch)),
             segments: Array(outbox.segments.prefix(Self.reportBatch)),
             jobRuns: Array(outbox.jobRuns.prefix(Self.reportBatch)),
-            jobs: await jobs?.statuses() ?? [],
+            jobs: await jobs?.jobStatuses() ?? [],
             commandResults: outbox.commandResults)
     }
 

@@ -27,6 +27,6 @@ public protocol JobRuntime: Sendable {
     func takeRuns() async -> [JobRun]
     func takeEvents() async -> [AgentEvent]
     func takeArchivedSegments() async -> [SegmentRecord]
-    func statuses() async -> [JobStatus]
+    func jobStatuses() async -> [JobStatus]
     func shutdown() async
 }

@@ -28,7 +28,7 @@ extension RecorderSupervisor {
         public var logMaxBytes: Int
         public var logFiles: Int
         /// Upper bound for ffmpeg's RTSP socket timeout (`-timeout`). The timeout is
-        /// `min(stallSeconds, this, killGrace × 2/3)` (2 s with the defaults): ffmpeg only
+        /// `min(stallSeconds, this, killGrace × 2/3)` (1 s with the defaults): ffmpeg only
         /// honours SIGTERM on a silent camera once its blocked read times out, and the last
         /// segment is finalised only if that happens before SIGKILL. ffmpeg itself gives up
         /// (exit code 0) after about twice the value without data.
@@ -36,8 +36,8 @@ extension RecorderSupervisor {
 
         public init(ffmpegPath: String = "ffmpeg", ffprobePath: String = "ffprobe", stateDir: String, logDir: String,
                     backoffBase: Duration = .seconds(1), backoffMax: Duration = .seconds(60),
-                    backoffResetAfter: Duration? = nil, tickInterval: Duration = .milliseconds(500),
-                    killGrace: Duration = .seconds(3), startGrace: Duration = .seconds(5),
+                    backoffResetAfter: Duration? = nil, tickInterval: Duration = .milliseconds(250),
+                    killGrace: Duration = .milliseconds(1500), startGrace: Duration = .seconds(5),
                     logMaxBytes: Int = 1 << 20, logFiles: Int = 3, maxRTSPTimeout: Duration = .seconds(15)) {
             self.ffmpegPath = ffmpegPath
             self.ffprobePath = ffprobePath

@@ -8,7 +8,7 @@ import Glibc
 
 /// A camera simulator, a supervisor and its loop in a temp folder; `cleanup()` stops all.
 final class Harness: Sendable {
-    let dir: TempDir
+    let dir: RecorderScratch
     let sim: CameraSim
     let passwordFile: String
     let configuration: RecorderSupervisor.Configuration
@@ -16,7 +16,7 @@ final class Harness: Sendable {
     static var encodedPassword: String { RecorderCommand.percentEncodeUserInfo(password) }
 
     init(label: String, mounts: [String], auth: Bool) throws {
-        dir = try TempDir(label)
+        dir = try RecorderScratch(label)
         passwordFile = dir.sub("camera-password")
         try (Harness.password + "\n").write(toFile: passwordFile, atomically: true, encoding: .utf8)
         do {

@@ -15,7 +15,7 @@ import Testing
     }
 
     @Test func buildsCommandWithEncodedPasswordAndRedactedForms() throws {
-        let dir = try TempDir("cmd")
+        let dir = try RecorderScratch("cmd")
         defer { dir.remove() }
         let passwordFile = dir.sub("pw")
         try "p@ss word/1%\n".write(toFile: passwordFile, atomically: true, encoding: .utf8)
@@ -53,7 +53,7 @@ import Testing
     }
 
     @Test func tailsSegmentListByOffsetAndRestartsWhenTruncated() throws {
-        let dir = try TempDir("list")
+        let dir = try RecorderScratch("list")
         defer { dir.remove() }
         let path = dir.sub(".segments.csv")
         var tail = SegmentListTail(path: path)
@@ -70,7 +70,7 @@ import Testing
     }
 
     @Test func rotatesLogFilesAtTheSizeLimit() throws {
-        let dir = try TempDir("log")
+        let dir = try RecorderScratch("log")
         defer { dir.remove() }
         let log = RotatingLog(path: dir.sub("recorder-X.log"), maxBytes: 8192, files: 3)
         for index in 0..<1000 { log.write("line \(index) " + String(repeating: "x", count: 60)) }

@@ -23,7 +23,7 @@ func waitUntil(_ what: String, timeout: Duration, _ condition: () async -> Bool)
 }
 
 /// A unique temporary folder, removed by `remove()`.
-struct TempDir {
+struct RecorderScratch {
     let path: String
     init(_ label: String) throws {
         path = (FileManager.default.temporaryDirectory.path as NSString)

@@ -1,0 +1,13 @@
+import FleetProtocol
+import Foundation
+
+/// The job runner is the agent's archive and backup runtime.
+extension JobRunner: JobRuntime {
+    public func runJob(kind: JobRun.Kind, name: String) async throws -> JobRun {
+        try await runNow(kind: kind, name: name)
+    }
+
+    public func jobStatuses() async -> [JobStatus] {
+        statuses(now: Date())
+    }
+}
