@@ -81,7 +81,7 @@ echo
 echo "\$ fleetctl get nodes"
 "$BIN/fleetctl" get nodes
 
-recording() { [ "$("$BIN/fleetctl" get stations -o json | grep -o '"state" *: *"recording"' | wc -l)" = 2 ]; }
+recording() { [ "$("$BIN/fleetctl" get stations | grep -c 'recording .*\.mkv')" = 2 ]; }
 wait_for 60 "both stations to record" recording || true
 echo
 echo "\$ fleetctl get stations"
@@ -89,6 +89,15 @@ echo "\$ fleetctl get stations"
 echo
 echo "\$ fleetctl restart recorder ROST2 --wait"
 "$BIN/fleetctl" restart recorder ROST2 --wait || true
+
+has_segments() { "$BIN/fleetctl" recordings ROST1 -o json | grep -q '"valid" *: *true'; }
+wait_for 60 "the first closed segment of ROST1" has_segments || true
+echo
+echo "\$ fleetctl run archive video-to-nas --wait"
+"$BIN/fleetctl" run archive video-to-nas --wait || true
+echo
+echo "\$ fleetctl recordings ROST1"
+"$BIN/fleetctl" recordings ROST1 || true
 
 echo
 echo "demo: running. In another shell:"
