@@ -58,7 +58,7 @@ extension ArchiveJob {
             return
         }
         try ledgerCall { try ledger.markDeleted(job: spec.name, sourcePath: file.path, at: Date()) }
-        state.deleted += 1
+        state.recordDeleted()
     }
 
     /// Re-hashes the target of a verified entry. On mismatch the file is copied again (and verified);

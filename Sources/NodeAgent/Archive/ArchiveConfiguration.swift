@@ -17,10 +17,13 @@ public struct ArchiveConfiguration: Sendable, Equatable {
     public var thumbnailTimeoutSeconds: Double
     /// How far back disk samples are used for the fill-rate forecast.
     public var forecastWindowSeconds: Double
+    /// Files copied at once; two overlap one file's disk reads with another's hashing and writes.
+    public var copyWorkers: Int
 
     public init(minFreePercent: Double = 10, safetyBrakeShare: Double = 0.5, safetyBrakeMinFiles: Int = 5,
                 ffmpegPath: String = "ffmpeg", thumbnailTimeoutSeconds: Double = 60,
-                forecastWindowSeconds: Double = 6 * 3600) {
+                forecastWindowSeconds: Double = 6 * 3600, copyWorkers: Int = 2) {
+        self.copyWorkers = copyWorkers
         self.minFreePercent = minFreePercent
         self.safetyBrakeShare = safetyBrakeShare
         self.safetyBrakeMinFiles = safetyBrakeMinFiles

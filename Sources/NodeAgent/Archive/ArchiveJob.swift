@@ -67,10 +67,7 @@ public struct ArchiveJob: Sendable {
                 }
                 walks.append((source, walk))
                 let candidates = finishedFiles(walk.files, source: source, open: open, now: now)
-                for file in candidates.sorted(by: { $0.mtime < $1.mtime }) {
-                    if cancel.isCancelled { throw ArchiveError.cancelled(job: spec.name) }
-                    try archiveFile(file, source: source, state: state)
-                }
+                try archiveAll(candidates.sorted(by: { $0.mtime < $1.mtime }), source: source, state: state)
             }
             // The target must still be there before anything local is deleted.
             try checkTargets()
@@ -147,6 +144,39 @@ public struct ArchiveJob: Sendable {
     // MARK: copying
 
     /// Archives one file; per-file problems become events, target-wide problems are thrown.
+    /// Archives `files` oldest first with `configuration.copyWorkers` workers, so reading,
+    /// hashing and writing of different files overlap. The first fatal error (target full,
+    /// read-only, gone) stops every worker and is rethrown.
+    func archiveAll(_ files: [FoundFile], source: ArchiveSource, state: RunState) throws {
+        let workers = min(max(1, configuration.copyWorkers), files.count)
+        guard workers > 1 else {
+            for file in files {
+                if cancel.isCancelled { throw ArchiveError.cancelled(job: spec.name) }
+                try archiveFile(file, source: source, state: state)
+            }
+            return
+        }
+        let next = LockedValue(0)
+        let failure = LockedValue<ArchiveErrorBox?>(nil)
+        DispatchQueue.concurrentPerform(iterations: workers) { _ in
+            while failure.get() == nil, !cancel.isCancelled {
+                let index = next.update { value -> Int in
+                    defer { value += 1 }
+                    return value
+                }
+                guard index < files.count else { return }
+                do {
+                    try archiveFile(files[index], source: source, state: state)
+                } catch {
+                    failure.update { if $0 == nil { $0 = ArchiveErrorBox(error: error) } }
+                    return
+                }
+            }
+        }
+        if let failure = failure.get() { throw failure.error }
+        if cancel.isCancelled { throw ArchiveError.cancelled(job: spec.name) }
+    }
+
     func archiveFile(_ file: FoundFile, source: ArchiveSource, state: RunState) throws {
         let name = (file.path as NSString).lastPathComponent
         let stamp = TargetTemplate.recordingStamp(fileName: name)
@@ -194,15 +224,11 @@ public struct ArchiveJob: Sendable {
             }
             entry.verifiedAt = Date()
             try ledgerCall { try ledger.upsert(entry) }
-            state.verified += 1
-            if copied {
-                state.copied += 1
-                state.copiedBytes += file.size
+            let segment = source.station.map {
+                SegmentRecord(station: $0, name: name, start: recorded, durationSeconds: 0,
+                              bytes: file.size, valid: true, archivePath: target, sha256: sha)
             }
-            if let station = source.station {
-                state.segments.append(SegmentRecord(station: station, name: name, start: recorded, durationSeconds: 0,
-                                                    bytes: file.size, valid: true, archivePath: target, sha256: sha))
-            }
+            state.recordVerified(copied: copied, bytes: file.size, segment: segment)
             makeThumbnailIfNeeded(file, station: station, recorded: recorded, state: state)
         } catch let e as FileIO.SystemError {
             if e.path == file.path {
@@ -262,30 +288,59 @@ public struct ArchiveJob: Sendable {
     }
 }
 
-/// Mutable bookkeeping of one run (used on one thread only).
-final class RunState {
+/// Bookkeeping of one run, shared by the copy workers (every access takes the lock).
+final class RunState: @unchecked Sendable {
     let job: String
     let logger: Logger
-    var events: [AgentEvent] = []
-    var segments: [SegmentRecord] = []
-    var verified = 0
-    var copied = 0
-    var copiedBytes: UInt64 = 0
-    var failedFiles = 0
-    var deleted = 0
+    private let lock = NSLock()
+    private var _events: [AgentEvent] = []
+    private var _segments: [SegmentRecord] = []
+    private var _verified = 0
+    private var _copied = 0
+    private var _copiedBytes: UInt64 = 0
+    private var _failedFiles = 0
+    private var _deleted = 0
 
     init(job: String, logger: Logger) {
         self.job = job
         self.logger = logger
     }
 
+    var events: [AgentEvent] { lock.withLock { _events } }
+    var segments: [SegmentRecord] { lock.withLock { _segments } }
+    var verified: Int { lock.withLock { _verified } }
+    var copied: Int { lock.withLock { _copied } }
+    var copiedBytes: UInt64 { lock.withLock { _copiedBytes } }
+    var failedFiles: Int { lock.withLock { _failedFiles } }
+    var deleted: Int { lock.withLock { _deleted } }
+
     func event(_ kind: String, station: String?, _ message: String) {
         logger.warning("\(message)", metadata: ["job": "\(job)", "event": "\(kind)"])
-        events.append(AgentEvent(kind: kind, station: station, job: job, message: message))
+        let event = AgentEvent(kind: kind, station: station, job: job, message: message)
+        lock.withLock { _events.append(event) }
     }
 
     func fileFailed(_ kind: String, station: String?, _ message: String) {
-        failedFiles += 1
+        lock.withLock { _failedFiles += 1 }
         event(kind, station: station, message)
     }
+
+    /// A file is verified on the target; `copied` when this run wrote it.
+    func recordVerified(copied: Bool, bytes: UInt64, segment: SegmentRecord?) {
+        lock.withLock {
+            _verified += 1
+            if copied {
+                _copied += 1
+                _copiedBytes += bytes
+            }
+            if let segment { _segments.append(segment) }
+        }
+    }
+
+    func recordDeleted() { lock.withLock { _deleted += 1 } }
+}
+
+/// Carries a worker's error out of `concurrentPerform`.
+struct ArchiveErrorBox: @unchecked Sendable {
+    let error: any Error
 }
