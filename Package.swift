@@ -147,7 +147,8 @@ let package = Package(
                 "FleetProtocol",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
-            ]
+            ],
+            exclude: ["Fixtures"]
         ),
     ]
 )
