@@ -20,10 +20,11 @@ def cpu_ticks(pid):
         fields = f.read().rsplit(")", 1)[1].split()
     return int(fields[11]) + int(fields[12])
 
-def rss_mib(pid):
+def rss_mib(pid, field="VmRSS:"):
+    """Resident memory in MiB; field RssAnon: is the private part (without shared library pages)."""
     with open(f"/proc/{pid}/status") as f:
         for line in f:
-            if line.startswith("VmRSS:"):
+            if line.startswith(field):
                 return int(line.split()[1]) / 1024
     return 0.0
 
@@ -99,9 +100,10 @@ stations:
 
         pids = ffmpeg_pids(work)
         a0, f0, t0 = cpu_ticks(agent.pid), {s: cpu_ticks(p) for s, p in pids.items()}, time.time()
-        rss_samples, ff_rss = [], []
+        rss_samples, anon_samples, ff_rss = [], [], []
         while time.time() - t0 < args.window:
             rss_samples.append(rss_mib(agent.pid))
+            anon_samples.append(rss_mib(agent.pid, "RssAnon:"))
             ff_rss.append(statistics.mean(rss_mib(p) for p in pids.values()))
             time.sleep(1)
         elapsed = time.time() - t0
@@ -121,6 +123,7 @@ stations:
         print(f"recorder-bench: 8 recorders, window {args.window} s, stallSeconds {args.stall_seconds}")
         print(f"  agent RSS: max {max(rss_samples):.1f} MiB, mean {statistics.mean(rss_samples):.1f} MiB"
               f" (baseline: one ffmpeg {statistics.mean(ff_rss):.1f} MiB; ratio {max(rss_samples)/statistics.mean(ff_rss):.2f})")
+        print(f"  agent private (RssAnon): max {max(anon_samples):.1f} MiB; the rest of RSS is shared library pages")
         print(f"  agent CPU: {agent_cpu:.2f} % of one core (baseline: one ffmpeg {ff_cpu:.2f} %; ratio {agent_cpu/max(ff_cpu,1e-9):.2f})")
         print(f"  stall-to-restart over {len(delays)} stalls: min {delays[0]:.2f} s, median {statistics.median(delays):.2f} s,"
               f" max {delays[-1]:.2f} s (stallSeconds + 2 = {args.stall_seconds + 2} s)")

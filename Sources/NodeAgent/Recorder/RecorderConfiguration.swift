@@ -22,6 +22,10 @@ extension RecorderSupervisor {
         public var tickInterval: Duration
         /// After SIGTERM, how long before SIGKILL.
         public var killGrace: Duration
+        /// After SIGTERM to a *stalled* recorder, how long before SIGKILL. Shorter than
+        /// `killGrace`: a stalled ffmpeg has written nothing for `stallSeconds` already, and
+        /// with the RTSP timeout below one second it honours SIGTERM within that second.
+        public var stallKillGrace: Duration
         /// Extra time a fresh recorder gets to connect and open its first segment.
         public var startGrace: Duration
         /// Size of one log file before it rotates, and how many files are kept.
@@ -48,6 +52,7 @@ extension RecorderSupervisor {
             self.backoffResetAfter = backoffResetAfter
             self.tickInterval = tickInterval
             self.killGrace = killGrace
+            self.stallKillGrace = min(killGrace, .seconds(1))
             self.startGrace = startGrace
             self.logMaxBytes = logMaxBytes
             self.logFiles = logFiles

@@ -44,7 +44,8 @@ extension RecorderSupervisor {
             if let stall = stallReason(run, recorder: recorder, now: now) {
                 emit("recorder.stalled", station: run.station, "\(run.station) stalled: \(stall); restarting", log: recorder.log)
                 recorder.lastError = "stalled: \(stall)"
-                recorder.phase = terminate(run, then: .backoff(reason: "stalled: \(stall)", since: now))
+                recorder.phase = terminate(run, then: .backoff(reason: "stalled: \(stall)", since: now),
+                                           grace: configuration.stallKillGrace)
                 return false
             }
             let resetAfter = configuration.backoffResetAfter ?? .seconds(min(60, 2 * max(1, recorder.spec.segmentSeconds)))

@@ -256,9 +256,10 @@ public actor RecorderSupervisor {
     // MARK: Helpers shared with the tick
 
     /// Sends SIGTERM and returns the terminating phase.
-    func terminate(_ run: RecorderRun, then: AfterStop) -> RecorderPhase {
+    /// SIGTERM now, SIGKILL after `grace` (default `killGrace`) if it is still there.
+    func terminate(_ run: RecorderRun, then: AfterStop, grace: Duration? = nil) -> RecorderPhase {
         kill(run.pid, SIGTERM)
-        return .terminating(run, killAt: .now + configuration.killGrace, sentKill: false, then: then)
+        return .terminating(run, killAt: .now + (grace ?? configuration.killGrace), sentKill: false, then: then)
     }
 
     func makeLog(station: String) -> RotatingLog {
