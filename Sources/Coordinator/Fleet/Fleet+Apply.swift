@@ -9,7 +9,7 @@ extension Fleet {
         do {
             compiled = try Inventory.load(files: files).compile()
         } catch {
-            throw FleetError.invalidInventory(diagnostics: error.diagnosticLines)
+            throw FleetError.invalidInventory(diagnostics: error.diagnostics.map(\.description))
         }
         await beginApply()
         defer { endApply() }
@@ -62,12 +62,5 @@ extension Fleet {
     /// History of applied revisions, newest first.
     public func history(limit: Int = 50) async throws -> [RevisionRecord] {
         try await store.revisions(limit: limit)
-    }
-}
-
-extension Error {
-    /// Inventory diagnostics as `FILE:LINE:COLUMN: message` lines.
-    var diagnosticLines: [String] {
-        String(describing: self).split(separator: "\n").map(String.init)
     }
 }

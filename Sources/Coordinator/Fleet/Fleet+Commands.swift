@@ -67,7 +67,8 @@ extension Fleet {
             deliveredAt[id] = Date()
             commands.append(Command(id: view.id, kind: view.kind, target: view.target, node: view.node,
                                     issuedAt: view.issuedAt, expiresAt: view.expiresAt))
-            persist(view)
+            // "delivered" is not persisted: after a coordinator restart an open command is
+            // simply delivered again, and the agent ignores ids it has carried out.
         }
         return commands.sorted { $0.issuedAt < $1.issuedAt }
     }
