@@ -1,4 +1,5 @@
 import ArgumentParser
+import FleetProtocol
 import Foundation
 
 /// A leaf command of `fleetctl`: parsed by ArgumentParser, executed with an injected ``Console``.
@@ -23,5 +24,26 @@ extension FleetctlRunnable {
         } catch {
             throw FleetctlError.invalidInput("cannot encode the output as \(global.output.rawValue): \(CoordinatorClient.describe(error))")
         }
+    }
+
+    /// Prints what was queued and, with `wait`, follows every command to its end.
+    /// Shared by `restart recorder` and `run archive|backup`.
+    func follow(_ commands: [CommandView], client: CoordinatorClient, console: Console, wait: Bool,
+                waitTimeout: Double, subject: String, queuedLine: (CommandView) -> String,
+                finishedSubject: @escaping @Sendable (CommandView) -> String) async throws -> Int32 {
+        let table = global.output == .table
+        if table {
+            for command in commands { console.stdout.line(queuedLine(command)) }
+        }
+        guard wait else {
+            if !table { try printMachine(commands, console) }
+            return FleetctlExitCode.ok
+        }
+        let waiter = CommandWaiter(client: client, waitSeconds: waitTimeout, requestTimeout: global.timeout)
+        let outcome = try await waiter.wait(for: commands) { command in
+            CommandReport.finished(command, subject: finishedSubject(command), table: table, console: console)
+        }
+        if !table { try printMachine(outcome.commands, console) }
+        return CommandReport.conclude(outcome, subject: subject, waitSeconds: waitTimeout, console: console)
     }
 }

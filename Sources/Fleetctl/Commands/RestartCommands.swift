@@ -58,22 +58,11 @@ public struct RestartRecorderCommand: FleetctlRunnable {
             guard !response.commands.isEmpty else {
                 throw FleetctlError.badResponse(path: APIPath.stationRestart(station), reason: "no command was queued")
             }
-            let table = global.output == .table
-            if table {
-                for command in response.commands {
-                    console.stdout.line("restart of \(station) queued (command \(command.id))")
-                }
-            }
-            guard wait else {
-                if !table { try printMachine(response.commands, console) }
-                return FleetctlExitCode.ok
-            }
-            let waiter = CommandWaiter(client: client, waitSeconds: waitTimeout, requestTimeout: global.timeout)
-            let outcome = try await waiter.wait(for: response.commands) { command in
-                CommandReport.finished(command, subject: "restart of \(station)", table: table, console: console)
-            }
-            if !table { try printMachine(outcome.commands, console) }
-            return CommandReport.conclude(outcome, subject: "restart of \(station)", waitSeconds: waitTimeout, console: console)
+            let subject = "restart of \(station)"
+            return try await follow(response.commands, client: client, console: console, wait: wait,
+                                    waitTimeout: waitTimeout, subject: subject,
+                                    queuedLine: { "\(subject) queued (command \($0.id))" },
+                                    finishedSubject: { _ in subject })
         }
     }
 }

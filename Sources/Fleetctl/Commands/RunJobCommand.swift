@@ -56,22 +56,10 @@ public struct RunJobCommand: FleetctlRunnable {
             guard !response.commands.isEmpty else {
                 throw FleetctlError.invalidInput("no node runs \(subject)\(node.map { " on \($0)" } ?? "")")
             }
-            let table = global.output == .table
-            if table {
-                for command in response.commands {
-                    console.stdout.line("\(subject) queued on \(command.node) (command \(command.id))")
-                }
-            }
-            guard wait else {
-                if !table { try printMachine(response.commands, console) }
-                return FleetctlExitCode.ok
-            }
-            let waiter = CommandWaiter(client: client, waitSeconds: waitTimeout, requestTimeout: global.timeout)
-            let outcome = try await waiter.wait(for: response.commands) { command in
-                CommandReport.finished(command, subject: "\(subject) on \(command.node)", table: table, console: console)
-            }
-            if !table { try printMachine(outcome.commands, console) }
-            return CommandReport.conclude(outcome, subject: subject, waitSeconds: waitTimeout, console: console)
+            return try await follow(response.commands, client: client, console: console, wait: wait,
+                                    waitTimeout: waitTimeout, subject: subject,
+                                    queuedLine: { "\(subject) queued on \($0.node) (command \($0.id))" },
+                                    finishedSubject: { "\(subject) on \($0.node)" })
         }
     }
 }
