@@ -84,7 +84,10 @@ extension Fleet {
         deliveredAt[result.commandId] = nil
     }
 
-    func expireCommands(now: Date) {
+    /// Expires overdue commands (stored before this returns) and re-queues delivered ones
+    /// that nobody answered.
+    func expireCommands(now: Date) async {
+        var expired: [CommandView] = []
         for (id, var view) in openCommands {
             if view.expiresAt <= now {
                 let verb = view.state == .pending ? "pick it up" : "answer"
@@ -92,7 +95,7 @@ extension Fleet {
                 view.message = "node \(view.node) did not \(verb) before the command expired"
                 openCommands[id] = nil
                 deliveredAt[id] = nil
-                persist(view)
+                expired.append(view)
             } else if view.state == .delivered, let delivered = deliveredAt[id],
                       now.timeIntervalSince(delivered) > Self.redeliverAfter {
                 // At-least-once: the agent ignores ids it has already carried out.
@@ -101,14 +104,9 @@ extension Fleet {
                 wakeWatchers(node: view.node)
             }
         }
-    }
-
-    private func persist(_ view: CommandView) {
-        let store = self.store
-        let logger = self.logger
-        Task {
+        for view in expired {
             do { try await store.saveCommand(view) } catch {
-                logger.error("cannot save command", metadata: ["command": "\(view.id)", "error": "\(error)"])
+                logger.error("cannot save expired command", metadata: ["command": "\(view.id)", "error": "\(error)"])
             }
         }
     }

@@ -74,7 +74,7 @@ public actor Fleet {
 
     /// Housekeeping, called a few times a second: marks silent nodes offline,
     /// releases expired watches and re-queues commands nobody acknowledged.
-    public func tick(now: Date = Date()) {
+    public func tick(now: Date = Date()) async {
         for (name, var state) in live where state.state == .online {
             let timeout = Double(heartbeatSeconds(of: name) * 3)
             if now.timeIntervalSince(state.lastHeartbeat) > timeout {
@@ -85,8 +85,8 @@ public actor Fleet {
             }
         }
         expireWatchers(now: now)
-        expireCommands(now: now)
         refreshNodeGauges()
+        await expireCommands(now: now)
     }
 
     /// Writes changed node snapshots to the store.
