@@ -155,7 +155,7 @@ extension NodeAgent {
                 guard assignment?.recorders.contains(where: { $0.station == command.target }) == true else {
                     throw AgentCommandError.unsupported("station \(command.target) is not assigned to this node")
                 }
-                message = try await recorders.restartRecorder(station: command.target, reason: "remote restart",
+                message = try await recorders.restartRecorder(station: command.target, reason: "command \(command.id)",
                                                               timeout: .seconds(60))
             case .runArchive, .runBackup:
                 guard let jobs else { throw AgentCommandError.unsupported("this agent runs no jobs") }
