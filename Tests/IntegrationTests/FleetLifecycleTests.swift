@@ -33,8 +33,16 @@ import Testing
             #expect(unchanged.revision == 1)
             #expect(unchanged.created.isEmpty && unchanged.changed.isEmpty && unchanged.deleted.isEmpty)
 
+            // diff: exit 0 when nothing would change, 1 with the change listed when something would.
+            let noDiff = try await fleet.fleetctl(["diff", "-f", inventory])
+            #expect(noDiff.status == 0, "\(noDiff.stdout)\(noDiff.stderr)")
+
             // One station changes: only its node gets the new revision.
             let edited = try fleet.renderInventory("fleet.yaml", replacing: ["segmentSeconds: 300": "segmentSeconds: 120"])
+            let diff = try await fleet.fleetctl(["diff", "-f", edited])
+            #expect(diff.status == 1)
+            #expect(diff.stdout.contains("station/ROST2"), "\(diff.stdout)")
+            #expect(try await fleet.nodes()["recordingpi"]?.desiredRevision == 1)
             let change = try await fleet.fleetctl(["apply", "-f", edited, "-o", "json"])
             let changed = try WireCoding.decode(ApplyResult.self, from: Data(change.stdout.utf8))
             #expect(changed.revision == 2)
