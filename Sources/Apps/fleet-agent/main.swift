@@ -30,37 +30,37 @@ struct Run: AsyncParsableCommand {
             """
     )
 
-    @Option(help: "Coordinator URL(s), comma-separated for failover.")
+    @Option(help: ArgumentHelp("Coordinator URL(s), comma-separated for failover.", valueName: "url[,url...]"))
     var coordinator: String
 
-    @Option(help: "The join token (prefer --join-token-file: arguments are visible in ps).")
+    @Option(help: ArgumentHelp("The join token (prefer --join-token-file: arguments are visible in ps).", valueName: "token"))
     var joinToken: String?
 
-    @Option(help: "File holding the join token.")
+    @Option(help: ArgumentHelp("File holding the join token.", valueName: "file"))
     var joinTokenFile: String?
 
-    @Option(help: "Folder for the node credential, assignment, outbox and ledger.")
+    @Option(help: ArgumentHelp("Folder for the node credential, assignment, outbox and ledger.", valueName: "dir"))
     var stateDir: String = "/var/lib/stationfleet/agent"
 
-    @Option(help: "Node name (default: the hostname).")
+    @Option(help: ArgumentHelp("Node name (default: the hostname).", valueName: "name"))
     var name: String?
 
-    @Option(help: "PEM file of a private CA that signed the coordinator's certificate.")
+    @Option(help: ArgumentHelp("PEM file of a private CA that signed the coordinator's certificate.", valueName: "file"))
     var caFile: String?
 
-    @Option(help: "Local status endpoint HOST:PORT, or 'off'.")
+    @Option(help: ArgumentHelp("Local status endpoint HOST:PORT, or 'off'.", valueName: "host:port"))
     var statusListen: String = "127.0.0.1:8421"
 
-    @Option(help: "ffmpeg executable for recorders and thumbnails.")
+    @Option(help: ArgumentHelp("ffmpeg executable for recorders and thumbnails.", valueName: "path"))
     var ffmpeg: String = "ffmpeg"
 
-    @Option(help: "ffprobe executable for segment checks.")
+    @Option(help: ArgumentHelp("ffprobe executable for segment checks.", valueName: "path"))
     var ffprobe: String = "ffprobe"
 
-    @Option(help: "Upper bound, in seconds, of the random delay that spreads scheduled jobs.")
+    @Option(help: ArgumentHelp("Upper bound, in seconds, of the random delay that spreads scheduled jobs.", valueName: "seconds"))
     var maxJobDelay: Double = 300
 
-    @Option(help: "Log level: trace, debug, info, notice, warning, error, critical.")
+    @Option(help: ArgumentHelp("Log level: trace, debug, info, notice, warning, error, critical.", valueName: "level"))
     var logLevel: String = "info"
 
     func validate() throws {

@@ -29,25 +29,25 @@ struct Serve: AsyncParsableCommand {
             """
     )
 
-    @Option(help: "Address to listen on, HOST:PORT (port 0 picks a free one).")
+    @Option(help: ArgumentHelp("Address to listen on, HOST:PORT (port 0 picks a free one).", valueName: "host:port"))
     var listen: String = "0.0.0.0:8420"
 
-    @Option(help: "Folder for the embedded database and the token files.")
+    @Option(help: ArgumentHelp("Folder for the embedded database and the token files.", valueName: "dir"))
     var dataDir: String = "/var/lib/stationfleet/coordinator"
 
-    @Option(help: "External database URL (postgres://…). Default: embedded SQLite in --data-dir.")
+    @Option(help: ArgumentHelp("External database URL; not supported yet (PostgreSQL comes later). Default: embedded SQLite in --data-dir.", valueName: "url"))
     var database: String?
 
-    @Option(help: "PEM certificate (chain) to serve TLS with.")
+    @Option(help: ArgumentHelp("PEM certificate (chain) to serve TLS with.", valueName: "file"))
     var tlsCert: String?
 
-    @Option(help: "PEM private key of --tls-cert.")
+    @Option(help: ArgumentHelp("PEM private key of --tls-cert.", valueName: "file"))
     var tlsKey: String?
 
     @Flag(help: "Allow plain HTTP on a non-loopback address.")
     var insecureHTTP = false
 
-    @Option(help: "Log level: trace, debug, info, notice, warning, error, critical.")
+    @Option(help: ArgumentHelp("Log level: trace, debug, info, notice, warning, error, critical.", valueName: "level"))
     var logLevel: String = "info"
 
     func validate() throws {
