@@ -6,21 +6,33 @@ import Glibc
 /// Free and total space of the file system holding a path (statvfs).
 public struct DiskSpace: Sendable, Equatable {
     public var totalBytes: UInt64
+    /// Space available to unprivileged users (`f_bavail`).
     public var freeBytes: UInt64
+    /// Space used (total minus all free blocks, including those reserved for root).
+    public var usedBytes: UInt64
 
-    public init(totalBytes: UInt64, freeBytes: UInt64) {
+    public init(totalBytes: UInt64, freeBytes: UInt64, usedBytes: UInt64? = nil) {
         self.totalBytes = totalBytes
         self.freeBytes = freeBytes
+        self.usedBytes = usedBytes ?? (totalBytes >= freeBytes ? totalBytes - freeBytes : 0)
     }
 
     public var freePercent: Double { totalBytes == 0 ? 100 : Double(freeBytes) / Double(totalBytes) * 100 }
+
+    /// Used share as `df` shows it: used / (used + available to users).
+    public var usedPercent: Double {
+        let denominator = usedBytes + freeBytes
+        return denominator == 0 ? 0 : Double(usedBytes) / Double(denominator) * 100
+    }
 
     /// statvfs of `path`; nil when the path does not exist.
     public static func of(_ path: String) -> DiskSpace? {
         var s = statvfs()
         guard statvfs(path, &s) == 0 else { return nil }
         let frag = UInt64(s.f_frsize == 0 ? s.f_bsize : s.f_frsize)
-        return DiskSpace(totalBytes: UInt64(s.f_blocks) * frag, freeBytes: UInt64(s.f_bavail) * frag)
+        let total = UInt64(s.f_blocks) * frag
+        return DiskSpace(totalBytes: total, freeBytes: UInt64(s.f_bavail) * frag,
+                         usedBytes: total - UInt64(s.f_bfree) * frag)
     }
 }
 
