@@ -20,7 +20,7 @@ extension Fleet {
 
     func nodeView(_ name: String, now: Date) -> NodeView {
         let state = live[name]
-        let site = desired?.nodes.first { $0.name == name }?.site ?? assignments[name]?.site ?? ""
+        let site = siteByNode[name] ?? assignments[name]?.site ?? ""
         return NodeView(
             name: name, site: site, state: nodeState(name), appliedRevision: state?.appliedRevision ?? 0,
             desiredRevision: assignments[name]?.revision ?? 0,

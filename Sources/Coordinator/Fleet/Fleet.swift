@@ -17,7 +17,11 @@ public actor Fleet {
     let maxWatch: Duration = .seconds(30)
 
     var revision = 0
-    var desired: DesiredState?
+    /// The compiled inventory of the current revision; `siteByNode` indexes it.
+    var desired: DesiredState? {
+        didSet { siteByNode = Dictionary(desired?.nodes.map { ($0.name, $0.site) } ?? [], uniquingKeysWith: { first, _ in first }) }
+    }
+    var siteByNode: [String: String] = [:]
     var assignments: [String: Assignment] = [:]
     var nodeByTokenHash: [String: String] = [:]
     var tokenHashByNode: [String: String] = [:]
