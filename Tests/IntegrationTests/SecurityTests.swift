@@ -39,7 +39,10 @@ import Testing
             #expect(try await fleet.request(.GET, APIPath.nodes, token: credential.nodeToken).0 == 403)
 
             // After an admin reset the name may register again, and the old credential is dead.
-            #expect(try await fleet.request(.POST, APIPath.nodeReset("pi-a"), token: fleet.adminToken).0 == 204)
+            let reset = try await fleet.fleetctl(["node", "reset", "pi-a"])
+            #expect(reset.status == 0, "\(reset.stderr)")
+            #expect(reset.stdout.contains("pi-a"))
+            #expect(try await fleet.fleetctl(["node", "reset", "no-such-node"]).status == 1)
             #expect(try await fleet.request(.POST, APIPath.heartbeat("pi-a"), token: credential.nodeToken, body: report).0 == 401)
             #expect(try await fleet.request(.POST, APIPath.register, token: fleet.joinToken, body: registration).0 == 201)
 
