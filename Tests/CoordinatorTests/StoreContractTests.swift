@@ -81,6 +81,14 @@ enum StoreContract {
         #expect(try await store.openCommands().isEmpty)
         #expect(try await store.command(id: "c1") == done)
         #expect(try await store.recentCommands(target: "ROST1", limit: 5) == [done])
+
+        // Retention: old history goes, recent history and the catalog stay.
+        let pruned = try await store.pruneHistory(before: Date(timeIntervalSince1970: 3000.5))
+        #expect(pruned == 1)  // event e1 (t=3000); e2 (t=3001) stays
+        #expect(try await store.recentEvents(node: nil, station: nil, limit: 10).map(\.id) == ["e2"])
+        _ = try await store.pruneHistory(before: start.addingTimeInterval(400))
+        #expect(try await store.command(id: "c1") == nil)
+        #expect(try await store.segments(station: "ROST1", from: nil, to: nil).count == 1)
     }
 }
 

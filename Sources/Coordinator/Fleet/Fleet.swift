@@ -93,6 +93,19 @@ public actor Fleet {
         await expireCommands(now: now)
     }
 
+    /// How long events, job runs and finished commands are kept.
+    static let historyRetention: TimeInterval = 90 * 24 * 3600
+
+    /// Deletes history older than `historyRetention`; the recordings catalog stays.
+    public func pruneHistory(now: Date = Date()) async {
+        do {
+            let removed = try await store.pruneHistory(before: now.addingTimeInterval(-Self.historyRetention))
+            if removed > 0 { logger.info("old history pruned", metadata: ["rows": "\(removed)"]) }
+        } catch {
+            logger.error("cannot prune history", metadata: ["error": "\(error)"])
+        }
+    }
+
     /// Writes changed node snapshots to the store.
     public func flushSnapshots() async {
         let names = dirtySnapshots

@@ -136,7 +136,8 @@ public struct CoordinatorServer: Sendable {
     }
 }
 
-/// Marks silent nodes offline, expires watches and commands, flushes snapshots.
+/// Marks silent nodes offline, expires watches and commands, flushes snapshots every 2 s
+/// and prunes old history hourly.
 /// Listed after the HTTP server so it is shut down first: it releases every parked
 /// watch, and the server's drain of in-flight requests is then quick.
 struct Housekeeping: Service {
@@ -147,6 +148,7 @@ struct Housekeeping: Service {
             var ticks = 0
             while !Task.isCancelled {
                 await fleet.tick()
+                if ticks % 14_400 == 0 { await fleet.pruneHistory() }  // at start, then hourly
                 ticks += 1
                 if ticks % 8 == 0 { await fleet.flushSnapshots() }
                 try? await Task.sleep(for: .milliseconds(250))

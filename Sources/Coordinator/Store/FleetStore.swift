@@ -118,4 +118,9 @@ public protocol FleetStore: Sendable {
     func command(id: String) async throws -> CommandView?
     func openCommands() async throws -> [CommandView]
     func recentCommands(target: String, limit: Int) async throws -> [CommandView]
+
+    // MARK: Retention
+    /// Deletes events, job runs and finished commands older than `cutoff`; returns how many
+    /// rows went. The recordings catalog is kept.
+    func pruneHistory(before cutoff: Date) async throws -> Int
 }

@@ -243,6 +243,19 @@ public final class SQLiteFleetStore: FleetStore {
         }
     }
 
+    public func pruneHistory(before cutoff: Date) async throws -> Int {
+        let limit = cutoff.timeIntervalSince1970
+        return try await pool.write { db in
+            try db.execute(sql: "DELETE FROM events WHERE time < ?", arguments: [limit])
+            var removed = db.changesCount
+            try db.execute(sql: "DELETE FROM job_runs WHERE startedAt < ?", arguments: [limit])
+            removed += db.changesCount
+            try db.execute(sql: "DELETE FROM commands WHERE issuedAt < ? AND state NOT IN ('pending', 'delivered')",
+                           arguments: [limit])
+            return removed + db.changesCount
+        }
+    }
+
     private static func decode<T: Decodable>(_ type: T.Type, _ data: Data, what: String) throws -> T {
         do {
             return try WireCoding.decode(type, from: data)
