@@ -126,7 +126,11 @@ struct Run: AsyncParsableCommand {
         services.append(AgentService(agent: agent))
         let group = ServiceGroup(configuration: .init(services: services, gracefulShutdownSignals: [.sigterm, .sigint],
                                                       logger: logger))
-        try await group.run()
+        do {
+            try await group.run()
+        } catch {
+            fail("\(error)")
+        }
     }
 
     private func fail(_ message: String) -> Never {

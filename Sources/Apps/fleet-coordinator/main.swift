@@ -76,6 +76,10 @@ struct Serve: AsyncParsableCommand {
         } catch let error as StoreError {
             FileHandle.standardError.write(Data("fleet-coordinator: \(error)\n".utf8))
             throw ExitCode(1)
+        } catch {
+            // e.g. the listen address is in use: one line, not a dump.
+            FileHandle.standardError.write(Data("fleet-coordinator: cannot serve on \(listen): \(error)\n".utf8))
+            throw ExitCode(1)
         }
     }
 }
