@@ -50,6 +50,22 @@ import Testing
         let unknown = try await fleet.fleetctl(["restart", "recorder", "ROST9", "--wait"])
         #expect(unknown.status == 1)
 
+        // Changing ROST2's segment length restarts ROST2 only: ROST1 keeps its ffmpeg.
+        let beforeChange = try await stations(fleet)
+        let changed = try fleet.renderInventory("recorders.yaml", replacing: [
+            "${CAMERA_PORT}": String(camera.port),
+            "ROST2: {node: recordingpi, camera: {host: 127.0.0.1, rtspPath: /ROST2}}":
+                "ROST2: {node: recordingpi, camera: {host: 127.0.0.1, rtspPath: /ROST2, segmentSeconds: 4}}",
+        ])
+        #expect(try await fleet.fleetctl(["apply", "-f", changed]).status == 0)
+        let onlyROST2 = try await waitUntil(timeout: .seconds(15)) {
+            let now = try await stations(fleet)
+            return now["ROST2"]?.segmentSeconds == 4 && now["ROST2"]?.pid != beforeChange["ROST2"]?.pid
+                && now["ROST2"]?.state == .recording
+        }
+        #expect(onlyROST2, "\(fleet.logs)")
+        #expect(try await stations(fleet)["ROST1"]?.pid == beforeChange["ROST1"]?.pid)
+
         // Pause the camera: a stall is noticed in seconds, and the catalog shows the gap.
         let pausedAt = Date()
         camera.pause()
