@@ -48,11 +48,15 @@ let package = Package(
             path: "Sources/Coordinator"
         ),
 
+        // Linux file-sync calls not exposed by Glibc's Swift module.
+        .target(name: "CFileSync", path: "Sources/CFileSync"),
+
         // Node agent: registration, reconciler, recorders, archive, backups.
         .target(
             name: "FleetAgent",
             dependencies: [
                 "FleetProtocol",
+                "CFileSync",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "GRDB", package: "GRDB.swift"),

@@ -3,11 +3,13 @@
 #   SIZE_MB=2048  total size of the segment set (40 MiB files); SIZE_MB=256 for a quick trial
 #   IMAGE_MB=1024 size of the image file for the backup comparison
 #   CONFIG=release|debug  build configuration of archive-bench
+#   REPEAT=3      rounds of the segment contenders; medians are reported
 # Every contender ends with `sync`, as the archive job fsyncs each file (and re-reads it to verify).
 set -euo pipefail
 SIZE_MB=${SIZE_MB:-2048}
 IMAGE_MB=${IMAGE_MB:-1024}
 CONFIG=${CONFIG:-release}
+REPEAT=${REPEAT:-3}
 cd "$(dirname "$0")/.."
 swift build -c "$CONFIG" --product archive-bench >/dev/null
 BENCH="$(swift build -c "$CONFIG" --show-bin-path)/archive-bench"
@@ -31,11 +33,19 @@ done
 rm "$WORK/block"
 BYTES=$(du -sb "$WORK/src" | cut -f1)
 
-drop_caches; t=$(now); cp -r "$WORK/src" "$WORK/nas/cp"; sync; T_CP=$(elapsed "$t")
-drop_caches; t=$(now); rsync -a "$WORK/src/" "$WORK/nas/rsync/"; sync; T_RSYNC=$(elapsed "$t")
-drop_caches; t=$(now); "$BENCH" archive --ledger "$WORK/ledger.db" --source "$WORK/src" --target "$WORK/nas/archive" >/dev/null; T_ARCH=$(elapsed "$t")
-cmp -s "$WORK/src/ROST1/ROST1_20260101T000001.mkv" "$WORK/nas/archive/ROST1/ROST1_20260101T000001.mkv"
-rm -rf "$WORK/nas/cp" "$WORK/nas/rsync" "$WORK/nas/archive" "$WORK/src"
+# The disk of a VM is noisy: each contender runs REPEAT times, interleaved, and the median counts.
+median() { printf '%s\n' "$@" | sort -g | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
+CPS=(); RSYNCS=(); ARCHS=()
+for round in $(seq 1 "$REPEAT"); do
+  drop_caches; t=$(now); cp -r "$WORK/src" "$WORK/nas/cp"; sync; CPS+=("$(elapsed "$t")")
+  drop_caches; t=$(now); rsync -a "$WORK/src/" "$WORK/nas/rsync/"; sync; RSYNCS+=("$(elapsed "$t")")
+  drop_caches; t=$(now); "$BENCH" archive --ledger "$WORK/ledger-$round.db" --source "$WORK/src" --target "$WORK/nas/archive" >/dev/null; ARCHS+=("$(elapsed "$t")")
+  cmp -s "$WORK/src/ROST1/ROST1_20260101T000001.mkv" "$WORK/nas/archive/ROST1/ROST1_20260101T000001.mkv"
+  rm -rf "$WORK/nas/cp" "$WORK/nas/rsync" "$WORK/nas/archive"
+  echo "round $round: cp ${CPS[-1]} s, rsync ${RSYNCS[-1]} s, archive ${ARCHS[-1]} s"
+done
+T_CP=$(median "${CPS[@]}"); T_RSYNC=$(median "${RSYNCS[@]}"); T_ARCH=$(median "${ARCHS[@]}")
+rm -rf "$WORK/src"
 
 echo "== generating a $IMAGE_MB MiB image (each MiB: 512 KiB random + 512 KiB zeros)"
 for i in $(seq 1 64); do head -c 524288 /dev/urandom; head -c 524288 /dev/zero; done > "$WORK/block"
@@ -48,7 +58,7 @@ OURS=$(ls "$WORK"/nas/img/*.img.zst)
 
 mibps() { echo "scale=1; $1 / 1048576 / $2" | bc -l; }
 ratio() { echo "scale=2; $1 / $2" | bc -l; }
-printf '\n%-34s %9s %10s %8s\n' "contender ($((BYTES >> 20)) MiB segments)" seconds "MiB/s" "vs cp"
+printf '\n%-34s %9s %10s %8s\n' "median of $REPEAT ($((BYTES >> 20)) MiB segments)" seconds "MiB/s" "vs cp"
 printf '%-34s %9.2f %10s %8s\n' "cp -r + sync" "$T_CP" "$(mibps "$BYTES" "$T_CP")" "1.00"
 printf '%-34s %9.2f %10s %8s\n' "rsync -a + sync" "$T_RSYNC" "$(mibps "$BYTES" "$T_RSYNC")" "$(ratio "$T_RSYNC" "$T_CP")"
 printf '%-34s %9.2f %10s %8s\n' "archive job (fsync+verify)" "$T_ARCH" "$(mibps "$BYTES" "$T_ARCH")" "$(ratio "$T_ARCH" "$T_CP")"

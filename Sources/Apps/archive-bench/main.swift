@@ -3,7 +3,7 @@ import FleetProtocol
 import Foundation
 import Logging
 
-// archive-bench archive --ledger L --source S --target T
+// archive-bench archive --ledger L --source S --target T [--workers N]
 // archive-bench image --source FILE --target DIR [--compress zstd|gzip]
 // Prints `seconds=S bytes=N` for the run; exit 1 when the run failed.
 
@@ -32,7 +32,9 @@ case "archive":
         let ledger = try Ledger(path: ledgerPath)
         let spec = ArchiveJobSpec(name: "bench", sources: [ArchiveSource(path: source)], target: target,
                                   schedule: .every(600), settleSeconds: 0)
-        let report = ArchiveJob(spec: spec, ledger: ledger, logger: logger).run(openFiles: [])
+        var configuration = ArchiveConfiguration()
+        if let workers = options["workers"].flatMap({ Int($0) }) { configuration.copyWorkers = workers }
+        let report = ArchiveJob(spec: spec, ledger: ledger, configuration: configuration, logger: logger).run(openFiles: [])
         print(String(format: "seconds=%.3f bytes=%llu files=%d outcome=%@", Date().timeIntervalSince(start),
                      report.run.bytes, report.run.files, report.run.outcome.rawValue))
         exit(report.run.outcome == .succeeded ? 0 : 1)

@@ -1,4 +1,5 @@
 import Crypto
+import CFileSync
 import Foundation
 #if canImport(Glibc)
 import Glibc
@@ -163,9 +164,15 @@ public enum FileIO {
             let chunk = UnsafeRawBufferPointer(rebasing: buffer[0..<n])
             hasher.update(bufferPointer: chunk)
             try writeAll(dst, chunk, path: temp)
+            // Start writeback of what was just written, so the fsync at the end has little
+            // left to wait for and the disk writes while the next chunk is read.
+            _ = fleet_start_writeback(dst, Int64(total), Int64(n))
             total += UInt64(n)
         }
         try fsyncFile(dst, path: temp)
+        // Drop the copy's now-clean pages from the page cache, so that the verifying re-read
+        // reads what reached the disk (or the NAS) rather than what is still in memory.
+        _ = posix_fadvise(dst, 0, 0, POSIX_FADV_DONTNEED)
         dstOpen = false
         guard close(dst) == 0 else { throw SystemError(operation: "close", path: temp, code: errno) }
         try commit(temp: temp, final: target)
