@@ -81,6 +81,11 @@ public final class Ledger: Sendable {
             try FileIO.makeDirectories((path as NSString).deletingLastPathComponent)
             var config = Configuration()
             config.busyMode = .timeout(10)
+            // WAL with synchronous=NORMAL: a commit survives a crash of the agent, and a power
+            // cut loses at most the last commits, never consistency. That is safe here: a lost
+            // "verified" mark only makes the next run verify the copy again, and cleanup
+            // re-hashes the target copy before it deletes anything.
+            config.prepareDatabase { db in try db.execute(sql: "PRAGMA synchronous = NORMAL") }
             pool = try DatabasePool(path: path, configuration: config)
             try Self.migrator.migrate(pool)
         } catch {
