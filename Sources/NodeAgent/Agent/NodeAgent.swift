@@ -79,8 +79,6 @@ public actor NodeAgent {
         lastReconcile.map { (ContinuousClock.now - $0).seconds }
     }
 
-    public var currentAppliedRevision: Int { appliedRevision }
-
     // MARK: Reconcile
 
     func reconcileLoop() async {

@@ -103,37 +103,25 @@ public struct AgentStateDir: Sendable {
     }
 }
 
-/// Write-to-temp, fsync, rename, fsync-directory.
+/// Write-to-temp, fsync, rename, fsync-directory, with the archive's file primitives.
 enum AtomicFile {
     static func write(_ data: Data, to path: String, mode: Int) throws {
         let temp = path + ".tmp-\(getpid())"
-        let fd = open(temp, O_WRONLY | O_CREAT | O_TRUNC, mode_t(mode))
-        guard fd >= 0 else { throw StateError.unwritable(path: path, reason: String(cString: strerror(errno))) }
-        var ok = data.withUnsafeBytes { buffer -> Bool in
-            var offset = 0
-            while offset < buffer.count {
-                let written = Foundation.write(fd, buffer.baseAddress.map { $0 + offset }, buffer.count - offset)
-                if written <= 0 { return false }
-                offset += written
+        do {
+            let fd = open(temp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode_t(mode))
+            guard fd >= 0 else { throw FileIO.SystemError(operation: "create", path: temp, code: errno) }
+            do {
+                try data.withUnsafeBytes { try FileIO.writeAll(fd, $0, path: temp) }
+                try FileIO.fsyncFile(fd, path: temp)
+            } catch {
+                close(fd)
+                throw error
             }
-            return true
-        }
-        let writeErrno = errno
-        ok = ok && fsync(fd) == 0
-        close(fd)
-        guard ok else {
+            close(fd)
+            try FileIO.commit(temp: temp, final: path)
+        } catch {
             unlink(temp)
-            throw StateError.unwritable(path: path, reason: String(cString: strerror(writeErrno == 0 ? errno : writeErrno)))
-        }
-        guard rename(temp, path) == 0 else {
-            let reason = String(cString: strerror(errno))
-            unlink(temp)
-            throw StateError.unwritable(path: path, reason: reason)
-        }
-        let dirFD = open((path as NSString).deletingLastPathComponent, O_RDONLY)
-        if dirFD >= 0 {
-            fsync(dirFD)
-            close(dirFD)
+            throw StateError.unwritable(path: path, reason: "\(error)")
         }
     }
 }
