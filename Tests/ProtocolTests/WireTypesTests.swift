@@ -73,10 +73,6 @@ import Testing
 
     @Test func recorderStateUsesSpecNames() throws {
         #expect(RecorderState.allCases.map(\.rawValue) == ["recording", "stalled", "backing-off", "stopped", "unknown"])
-        #expect(RecordersPath.stationDir == "/rec/ROST1")
+        #expect(RecorderSpec(station: "ROST1", cameraHost: "h", outputDir: "/rec").stationDir == "/rec/ROST1")
     }
-}
-
-enum RecordersPath {
-    static let stationDir = RecorderSpec(station: "ROST1", cameraHost: "h", outputDir: "/rec").stationDir
 }

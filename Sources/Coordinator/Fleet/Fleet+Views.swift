@@ -4,12 +4,12 @@ import Foundation
 extension Fleet {
     /// Every node the inventory names or that registered.
     public func nodeViews(now: Date = Date()) -> [NodeView] {
-        allNodeNames().map { nodeView($0, now: now) }
+        allNodes().sorted().map { nodeView($0, now: now) }
     }
 
     /// One node with its storage, jobs and recent events.
     public func nodeDetail(_ name: String) async throws -> NodeView {
-        guard allNodeNames().contains(name) else { throw FleetError.notFound(kind: "node", name: name) }
+        guard allNodes().contains(name) else { throw FleetError.notFound(kind: "node", name: name) }
         var view = nodeView(name, now: Date())
         let report = live[name]?.report
         view.storage = report?.storage ?? []
@@ -96,8 +96,6 @@ extension Fleet {
         return RecordingCoverage.compute(station: station, segments: segments, from: from, to: to,
                                          segmentSeconds: owner.recorder.segmentSeconds)
     }
-
-    public var currentRevision: Int { revision }
 
     /// Liveness of one node, for tests.
     public func state(of node: String) -> NodeState { nodeState(node) }

@@ -125,7 +125,7 @@ public actor Fleet {
 
     func refreshNodeGauges() {
         var online = 0, offline = 0, pending = 0
-        for name in allNodeNames() {
+        for name in allNodes() {
             switch nodeState(name) {
             case .online: online += 1
             case .offline: offline += 1
@@ -135,8 +135,9 @@ public actor Fleet {
         metrics.setNodeCounts(online: online, offline: offline, pending: pending)
     }
 
-    func allNodeNames() -> [String] {
-        Set(assignments.keys).union(tokenHashByNode.keys).union(live.keys).sorted()
+    /// Every node the inventory names, that registered, or that reported.
+    func allNodes() -> Set<String> {
+        Set(assignments.keys).union(tokenHashByNode.keys).union(live.keys)
     }
 
     func nodeState(_ name: String) -> NodeState {
