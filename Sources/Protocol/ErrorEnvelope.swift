@@ -34,4 +34,8 @@ public enum ErrorCode {
     public static let unavailable = "unavailable"
     public static let internalError = "internal"
     public static let timeout = "timeout"
+    /// 429: slow down; the `Retry-After` header says for how long.
+    public static let rateLimited = "rate_limited"
+    /// 507: the coordinator's disk is full; nothing was stored.
+    public static let storageFull = "storage_full"
 }

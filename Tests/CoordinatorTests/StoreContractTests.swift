@@ -1,6 +1,7 @@
 @testable import FleetCoordinator
 import FleetProtocol
 import Foundation
+import Synchronization
 import Testing
 
 /// One contract, every backend: each store must pass the same checks.
@@ -54,17 +55,31 @@ enum StoreContract {
         #expect(try await store.recentEvents(node: nil, station: "ROST1", limit: 10).map(\.id) == ["e1"])
         #expect(try await store.recentEvents(node: nil, station: nil, limit: 10).map(\.id) == ["e2", "e1"])
 
-        // Segments: later reports fill in the archive path without losing the duration.
+        // Segments: the store applies the merge rule it is given, inside its transaction,
+        // and here it is the coordinator's own rule: later reports fill in the archive path
+        // without losing the duration.
         let start = Date(timeIntervalSince1970: 1_700_000_000)
         let segment = SegmentRecord(station: "ROST1", name: "ROST1_a.mkv", start: start, durationSeconds: 600, bytes: 10, valid: true)
-        try await store.recordSegments([segment], node: "pi1")
+        try await store.recordSegments([segment], node: "pi1", merge: SegmentMerge.merge)
         try await store.recordSegments([SegmentRecord(station: "ROST1", name: "ROST1_a.mkv", start: start, durationSeconds: 0,
-                                                      bytes: 10, valid: true, archivePath: "/nas/a.mkv", sha256: "ff")], node: "pi1")
+                                                      bytes: 10, valid: true, archivePath: "/nas/a.mkv", sha256: "ff")],
+                                       node: "pi1", merge: SegmentMerge.merge)
         let segments = try await store.segments(station: "ROST1", from: start.addingTimeInterval(-1), to: nil)
         #expect(segments.count == 1)
         #expect(segments.first?.durationSeconds == 600)
         #expect(segments.first?.archivePath == "/nas/a.mkv")
         #expect(try await store.segments(station: "ROST1", from: start.addingTimeInterval(1), to: nil).isEmpty)
+        // The store passes what it holds (nil for a new segment) and keeps what merge returns.
+        let seen = Mutex<[SegmentRecord?]>([])
+        try await store.recordSegments([SegmentRecord(station: "ROST1", name: "ROST1_b.mkv", start: start.addingTimeInterval(600),
+                                                      durationSeconds: 600, bytes: 5, valid: true)], node: "pi1") { old, new in
+            seen.withLock { $0.append(old) }
+            var kept = new
+            kept.bytes = 42
+            return kept
+        }
+        #expect(seen.withLock { $0 } == [nil])
+        #expect(try await store.segments(station: "ROST1", from: start.addingTimeInterval(599), to: nil).map(\.bytes) == [42])
 
         try await store.recordJobRuns([JobRun(id: "r1", job: "j", kind: .archive, startedAt: start, durationSeconds: 1,
                                               files: 1, bytes: 1, outcome: .succeeded)], node: "pi1")
@@ -73,22 +88,27 @@ enum StoreContract {
         let command = CommandView(id: "c1", kind: .restartRecorder, target: "ROST1", node: "pi1", state: .pending,
                                   issuedAt: start, expiresAt: start.addingTimeInterval(300))
         try await store.saveCommand(command)
-        #expect(try await store.openCommands() == [command])
+        #expect(try await store.commands(inStates: [.pending, .delivered]) == [command])
         var done = command
         done.state = .succeeded
         done.message = "ok"
         try await store.saveCommand(done)
-        #expect(try await store.openCommands().isEmpty)
+        #expect(try await store.commands(inStates: [.pending, .delivered]).isEmpty)
         #expect(try await store.command(id: "c1") == done)
         #expect(try await store.recentCommands(target: "ROST1", limit: 5) == [done])
 
         // Retention: old history goes, recent history and the catalog stay.
-        let pruned = try await store.pruneHistory(before: Date(timeIntervalSince1970: 3000.5))
+        let pruned = try await store.pruneHistory(before: Date(timeIntervalSince1970: 3000.5),
+                                                   keepingCommandStates: [.pending, .delivered])
         #expect(pruned == 1)  // event e1 (t=3000); e2 (t=3001) stays
         #expect(try await store.recentEvents(node: nil, station: nil, limit: 10).map(\.id) == ["e2"])
-        _ = try await store.pruneHistory(before: start.addingTimeInterval(400))
+        let waiting = CommandView(id: "c2", kind: .runArchive, target: "video", node: "pi1", state: .pending,
+                                  issuedAt: start, expiresAt: start.addingTimeInterval(300))
+        try await store.saveCommand(waiting)
+        _ = try await store.pruneHistory(before: start.addingTimeInterval(400), keepingCommandStates: [.pending, .delivered])
         #expect(try await store.command(id: "c1") == nil)
-        #expect(try await store.segments(station: "ROST1", from: nil, to: nil).count == 1)
+        #expect(try await store.command(id: "c2") == waiting)  // the kept states are the caller's rule
+        #expect(try await store.segments(station: "ROST1", from: nil, to: nil).count == 2)
     }
 }
 

@@ -24,6 +24,10 @@ struct EnvelopeResponder<Inner: HTTPResponder>: HTTPResponder where Inner.Contex
             response = try error.response(from: request, context: context)
         } catch let error as FleetError {
             response = try APIError.from(error).response(from: request, context: context)
+        } catch let error as StoreError where APIError.from(error) != nil {
+            logger.error("request not stored", metadata: ["path": "\(request.uri.path)", "error": "\(error)"])
+            response = try (APIError.from(error) ?? APIError(.internalServerError, code: ErrorCode.internalError, message: "\(error)"))
+                .response(from: request, context: context)
         } catch let error as any HTTPResponseError {
             let code: String
             switch error.status {

@@ -1,84 +1,91 @@
 import FleetProtocol
 import Foundation
 
-/// The outcome of checking a node token against the node a request names.
-public enum NodeAuthorization: Sendable, Equatable {
-    case allowed
-    /// A valid token of another node.
-    case otherNode
-    case invalid
-}
-
 extension Fleet {
     /// Registers a node under `request.name` and returns its new credential.
-    /// A name that already holds a credential is refused until an admin resets it.
+    ///
+    /// The name follows the inventory's rule and is unique ignoring case; a name that
+    /// already holds a credential is refused until an admin resets it. With the
+    /// `.inventory` policy only names the applied inventory lists may register.
+    /// Registrations are rate-limited fleet-wide (429 with `Retry-After`).
     public func register(_ request: RegistrationRequest) async throws -> RegistrationResponse {
-        guard NodeName.isValid(request.name) else {
-            throw FleetError.badRequest("invalid node name \"\(request.name)\": use 1–63 letters, digits, '-', '_' or '.'")
+        let shown = String(request.name.prefix(80))
+        guard ResourceName.isValid(request.name) else {
+            throw FleetError.badRequest("invalid node name \"\(shown)\": use \(ResourceName.rule)")
         }
         guard request.protocolVersion == FleetVersion.protocolVersion else {
             throw FleetError.badRequest("protocol version \(request.protocolVersion) is not supported; this coordinator speaks \(FleetVersion.protocolVersion)")
         }
+        guard request.agentVersion.utf8.count <= ReportLimits.maxNameLength else {
+            throw FleetError.badRequest("agentVersion: \(request.agentVersion.utf8.count) bytes, at most \(ReportLimits.maxNameLength)")
+        }
+        if registration == .inventory, book.assignments[request.name] == nil {
+            throw FleetError.forbidden("node \(request.name) is not in the inventory, and this coordinator accepts only inventory nodes (--registration inventory): add it to the inventory and apply first")
+        }
+        if let taken = registry.registeredName(matching: request.name), taken != request.name {
+            throw FleetError.conflict("node name \(request.name) clashes with registered node \(taken): names are unique ignoring case")
+        }
         let conflict = FleetError.conflict(
             "node \(request.name) is already registered; run `fleetctl node reset \(request.name)` to let it register again")
-        guard tokenHashByNode[request.name] == nil else { throw conflict }
+        guard !registry.isRegistered(request.name) else { throw conflict }
+        if case .retryAfter(let seconds) = registrationLimiter.take(1, now: Date()) {
+            metrics.reportRefused(reason: "registration-rate")
+            throw FleetError.tooManyRequests("too many registrations; retry in \(seconds)s", retryAfterSeconds: seconds)
+        }
         let token = Tokens.generate(prefix: "sfn_")
         let hash = Tokens.hash(token)
         let now = Date()
         guard try await store.insertCredential(NodeCredential(name: request.name, tokenHash: hash, registeredAt: now)) else {
             throw conflict
         }
-        tokenHashByNode[request.name] = hash
-        nodeByTokenHash[hash] = request.name
-        let previous = live[request.name]
-        live[request.name] = NodeLiveness(
-            lastHeartbeat: now, agentVersion: request.agentVersion, appliedRevision: previous?.appliedRevision ?? 0,
-            report: previous?.report ?? StatusReport(agentVersion: request.agentVersion, uptimeSeconds: 0, appliedRevision: 0),
-            state: .online)
-        dirtySnapshots.insert(request.name)
+        registry.add(name: request.name, tokenHash: hash)
+        _ = tracker.heartbeat(node: request.name, at: now, intervalSeconds: heartbeatSeconds(of: request.name))
+        observed.registered(node: request.name, agentVersion: request.agentVersion)
         metrics.registrations.increment()
+        refreshNodeGauges()
+        let inInventory = book.assignments[request.name] != nil
         logger.info("node registered", metadata: ["node": "\(request.name)", "agentVersion": "\(request.agentVersion)",
-                                                  "inInventory": "\(assignments[request.name] != nil)"])
+                                                  "inInventory": "\(inInventory)"])
+        await recordTransitions([NodeTransition(
+            node: request.name, kind: .registered, at: now,
+            message: "registered with agent \(request.agentVersion)\(inInventory ? "" : " (not in the inventory)")")])
         return RegistrationResponse(name: request.name, nodeToken: token, heartbeatSeconds: heartbeatSeconds(of: request.name))
     }
 
     /// Checks a bearer token against the node named in the request path.
     public func authorize(nodeToken token: String, for node: String) -> NodeAuthorization {
-        let hash = Tokens.hash(token)
-        guard let owner = nodeByTokenHash[hash], let expected = tokenHashByNode[owner],
-              Tokens.constantTimeEquals(expected, hash) else { return .invalid }
-        return owner == node ? .allowed : .otherNode
+        registry.authorize(token: token, for: node)
+    }
+
+    /// Removes a node the inventory does not list: its credential, liveness and last
+    /// report. Its events and recordings stay as history.
+    public func deleteNode(_ name: String) async throws {
+        guard allNodes().contains(name) else { throw FleetError.notFound(kind: "node", name: name) }
+        guard book.assignments[name] == nil else {
+            throw FleetError.conflict("node \(name) is in the inventory: remove it there and apply, then delete it")
+        }
+        _ = try await store.deleteCredential(node: name)
+        try await store.deleteSnapshot(node: name)
+        registry.remove(name: name)
+        tracker.forget(name)
+        observed.forget(name)
+        reportLimiter.forget(name)
+        watches.wake(node: name)
+        refreshNodeGauges()
+        logger.notice("node deleted", metadata: ["node": "\(name)"])
+        await recordTransitions([NodeTransition(node: name, kind: .deleted, at: Date(),
+                                                message: "deleted by an operator; it may register again")])
     }
 
     /// Revokes a node's credential so that it (or its replacement) may register again.
     public func resetNode(_ name: String) async throws {
-        guard tokenHashByNode[name] != nil || assignments[name] != nil || live[name] != nil else {
-            throw FleetError.notFound(kind: "node", name: name)
-        }
+        guard allNodes().contains(name) else { throw FleetError.notFound(kind: "node", name: name) }
         _ = try await store.deleteCredential(node: name)
-        if let hash = tokenHashByNode.removeValue(forKey: name) { nodeByTokenHash[hash] = nil }
-        wakeWatchers(node: name)
+        registry.remove(name: name)
+        watches.wake(node: name)
+        refreshNodeGauges()
         logger.notice("node credential revoked", metadata: ["node": "\(name)"])
-    }
-
-    /// Takes a node's report: durable items are stored before the answer, liveness in memory.
-    public func heartbeat(node: String, report: StatusReport) async throws -> StatusAck {
-        try await store.recordEvents(report.events, node: node)
-        try await store.recordSegments(report.segments, node: node)
-        try await store.recordJobRuns(report.jobRuns, node: node)
-        for result in report.commandResults { try await complete(result, node: node) }
-
-        var standing = report
-        standing.events = []
-        standing.segments = []
-        standing.jobRuns = []
-        standing.commandResults = []
-        let wasOffline = live[node]?.state == .offline
-        live[node] = NodeLiveness(lastHeartbeat: Date(), agentVersion: report.agentVersion,
-                                  appliedRevision: report.appliedRevision, report: standing, state: .online)
-        dirtySnapshots.insert(node)
-        metrics.heartbeats.increment()
-        if wasOffline { logger.notice("node back online", metadata: ["node": "\(node)"]) }
-        return StatusAck(heartbeatSeconds: heartbeatSeconds(of: node), desiredRevision: assignments[node]?.revision ?? 0)
+        await recordTransitions([NodeTransition(node: name, kind: .reset, at: Date(),
+                                                message: "credential revoked; the node may register again")])
     }
 }

@@ -11,7 +11,7 @@ extension Fleet {
     public func nodeDetail(_ name: String) async throws -> NodeView {
         guard allNodes().contains(name) else { throw FleetError.notFound(kind: "node", name: name) }
         var view = nodeView(name, now: Date())
-        let report = live[name]?.report
+        let report = observed[name]?.report
         view.storage = report?.storage ?? []
         view.jobs = report?.jobs ?? []
         view.recentEvents = try await store.recentEvents(node: name, station: nil, limit: 20)
@@ -19,24 +19,23 @@ extension Fleet {
     }
 
     func nodeView(_ name: String, now: Date) -> NodeView {
-        let state = live[name]
-        let site = siteByNode[name] ?? assignments[name]?.site ?? ""
+        let reported = observed[name]
         return NodeView(
-            name: name, site: site, state: nodeState(name), appliedRevision: state?.appliedRevision ?? 0,
-            desiredRevision: assignments[name]?.revision ?? 0,
-            lastHeartbeatAgeSeconds: state.map { max(0, now.timeIntervalSince($0.lastHeartbeat)) },
-            agentVersion: state?.agentVersion, diskUsedPercent: state?.report.storage.map(\.usedPercent).max(),
-            registered: tokenHashByNode[name] != nil)
+            name: name, site: book.site(of: name), state: nodeState(name), appliedRevision: reported?.appliedRevision ?? 0,
+            desiredRevision: book.assignments[name]?.revision ?? 0,
+            lastHeartbeatAgeSeconds: tracker.lastHeartbeat(of: name).map { max(0, now.timeIntervalSince($0)) },
+            agentVersion: reported?.agentVersion, diskUsedPercent: reported?.report.storage.map(\.usedPercent).max(),
+            registered: registry.isRegistered(name))
     }
 
     /// Every station with its recorder's live state.
     public func stationViews(now: Date = Date()) -> [StationView] {
-        (desired?.stations ?? []).sorted { $0.name < $1.name }.map { stationView($0, now: now) }
+        (book.desired?.stations ?? []).sorted { $0.name < $1.name }.map { stationView($0, now: now) }
     }
 
     /// One station with its recent events and commands.
     public func stationDetail(_ name: String) async throws -> StationView {
-        guard let station = desired?.stations.first(where: { $0.name == name }) else {
+        guard let station = book.station(name) else {
             throw FleetError.notFound(kind: "station", name: name)
         }
         var view = stationView(station, now: Date())
@@ -49,7 +48,7 @@ extension Fleet {
         let spec = station.recorder
         let camera = "\(spec.cameraHost):\(spec.rtspPort)\(spec.rtspPath)"
         let online = nodeState(station.node) == .online
-        guard let status = live[station.node]?.report.stations.first(where: { $0.station == station.name }) else {
+        guard let status = observed[station.node]?.report.stations.first(where: { $0.station == station.name }) else {
             return StationView(name: station.name, node: station.node, site: station.site, state: .unknown, restarts: 0,
                                camera: camera, segmentSeconds: spec.segmentSeconds)
         }
@@ -63,10 +62,10 @@ extension Fleet {
 
     public func siteViews() -> [SiteView] {
         var sites: [String: SiteView] = [:]
-        for site in desired?.sites ?? [] {
+        for site in book.desired?.sites ?? [] {
             sites[site.name] = SiteView(name: site.name, labels: site.labels, nodes: [], online: 0)
         }
-        for node in desired?.nodes ?? [] {
+        for node in book.desired?.nodes ?? [] {
             sites[node.site, default: SiteView(name: node.site, labels: [:], nodes: [], online: 0)].nodes.append(node.name)
             if nodeState(node.name) == .online { sites[node.site]?.online += 1 }
         }
@@ -79,24 +78,21 @@ extension Fleet {
     }
 
     public func assignmentViews() -> [Assignment] {
-        assignments.values.sorted { $0.node < $1.node }
+        book.assignments.values.sorted { $0.node < $1.node }
     }
 
     public func assignment(node: String) throws -> Assignment {
-        guard let assignment = assignments[node] else { throw FleetError.notFound(kind: "assignment", name: node) }
+        guard let assignment = book.assignments[node] else { throw FleetError.notFound(kind: "assignment", name: node) }
         return assignment
     }
 
     /// The station's catalog between `from` and `to` with coverage and gaps.
     public func recordings(station: String, from: Date?, to: Date?) async throws -> RecordingsView {
-        guard let owner = desired?.stations.first(where: { $0.name == station }) else {
+        guard let owner = book.station(station) else {
             throw FleetError.notFound(kind: "station", name: station)
         }
         let segments = try await store.segments(station: station, from: from, to: to)
         return RecordingCoverage.compute(station: station, segments: segments, from: from, to: to,
                                          segmentSeconds: owner.recorder.segmentSeconds)
     }
-
-    /// Liveness of one node, for tests.
-    public func state(of node: String) -> NodeState { nodeState(node) }
 }

@@ -7,68 +7,45 @@ extension Fleet {
     /// of those happens, the timeout passes, or the caller goes away.
     public func watch(node: String, knownRevision: Int, timeout: Duration) async -> WatchResponse {
         if let ready = readyWatchResponse(node: node, knownRevision: knownRevision) { return ready }
-        if draining { return WatchResponse(assignment: nil, commands: []) }
+        if watches.draining { return WatchResponse(assignment: nil, commands: []) }
         let id = UUID()
         let seconds = Double(min(timeout, maxWatch).components.seconds)
         let deadline = Date().addingTimeInterval(max(0, seconds))
-        openWatchCount += 1
-        metrics.openWatches.record(openWatchCount)
+        watches.opened()
+        metrics.openWatches.record(watches.open)
         await withTaskCancellationHandler {
             await withCheckedContinuation { continuation in
                 if Task.isCancelled {
                     continuation.resume()
                 } else {
-                    watchers[node, default: [:]][id] = Watcher(deadline: deadline, continuation: continuation)
+                    watches.park(node: node, id: id, deadline: deadline, continuation: continuation)
                 }
             }
         } onCancel: {
-            Task { await self.wakeWatcher(node: node, id: id) }
+            Task { await self.releaseWatch(node: node, id: id) }
         }
-        openWatchCount -= 1
-        metrics.openWatches.record(openWatchCount)
+        watches.closed()
+        metrics.openWatches.record(watches.open)
         return readyWatchResponse(node: node, knownRevision: knownRevision) ?? WatchResponse(assignment: nil, commands: [])
     }
 
     /// The number of parked watches (for tests and metrics).
-    public var watchCount: Int { watchers.values.reduce(0) { $0 + $1.count } }
+    public var watchCount: Int { watches.count }
 
     func readyWatchResponse(node: String, knownRevision: Int) -> WatchResponse? {
-        let assignment = currentAssignment(for: node)
-        let commands = takeCommandsForDelivery(node: node)
+        let assignment = book.assignment(for: node, defaultHeartbeatSeconds: defaultHeartbeatSeconds)
+        let delivered = commands.takeForDelivery(node: node, now: Date())
         let newAssignment = assignment.revision != knownRevision ? assignment : nil
-        if newAssignment == nil && commands.isEmpty { return nil }
-        return WatchResponse(assignment: newAssignment, commands: commands)
+        if newAssignment == nil && delivered.isEmpty { return nil }
+        return WatchResponse(assignment: newAssignment, commands: delivered)
     }
 
-    /// The node's assignment; an empty one (revision 0) for a node the inventory does not name.
-    func currentAssignment(for node: String) -> Assignment {
-        assignments[node] ?? Assignment(node: node, site: "", revision: 0, heartbeatSeconds: defaultHeartbeatSeconds)
+    func releaseWatch(node: String, id: UUID) {
+        watches.wake(node: node, id: id)
     }
 
-    func wakeWatchers(node: String) {
-        guard let parked = watchers.removeValue(forKey: node) else { return }
-        for watcher in parked.values { watcher.continuation.resume() }
-    }
-
-    func wakeWatcher(node: String, id: UUID) {
-        if let watcher = watchers[node]?.removeValue(forKey: id) { watcher.continuation.resume() }
-    }
-
-    func expireWatchers(now: Date) {
-        for (node, parked) in watchers {
-            for (id, watcher) in parked where watcher.deadline <= now {
-                watchers[node]?[id] = nil
-                watcher.continuation.resume()
-            }
-            if watchers[node]?.isEmpty == true { watchers[node] = nil }
-        }
-    }
-}
-
-extension Fleet {
     /// Releases every parked watch; later watches return at once. Called on shutdown.
     public func drain() {
-        draining = true
-        for node in Array(watchers.keys) { wakeWatchers(node: node) }
+        watches.drain()
     }
 }

@@ -2,11 +2,27 @@ import FleetProtocol
 import Foundation
 import Logging
 
-/// The coordinator's fleet: desired state, node liveness, watches and commands.
+/// The coordinator's fleet: the one entry point the HTTP API calls. It owns no rules of its
+/// own; it composes small parts, each the single owner of its state, and keeps them and
+/// the store in step:
 ///
-/// Desired state and credentials are written through to the store before they take
-/// effect; liveness lives in memory and is flushed to the store every couple of seconds,
-/// so heartbeats stay cheap. Data flows one way: apply → assignments → watches.
+/// - `DesiredStateBook` (`Desired/`): revisions, compiled inventory, per-node assignments;
+/// - `NodeRegistry` (`Nodes/`): credentials;
+/// - `HeartbeatTracker` (`Liveness/`): online → missed → offline, as `NodeTransition`s;
+/// - `ObservedFleet` (`Status/`): what nodes last reported;
+/// - `WatchRegistry` (`Watches/`): parked long-polls;
+/// - `CommandQueue` (`Commands/`): open commands with at-least-once delivery.
+///
+/// Everything agents report flows through `heartbeat(node:report:)` (the status pipeline):
+/// durable items are stored first, then observed state is updated and the changes are
+/// published on `changes` for alerting, rollouts and the dashboard.
+///
+/// ```swift
+/// let fleet = Fleet(store: try SQLiteFleetStore(path: path), logger: logger, metrics: CoordinatorMetrics())
+/// try await fleet.load()
+/// let updates = fleet.changes.subscribe()
+/// _ = try await fleet.apply(files: [.init(name: "fleet.yaml", content: yaml)], dryRun: false)
+/// ```
 public actor Fleet {
     let store: any FleetStore
     let logger: Logger
@@ -15,28 +31,28 @@ public actor Fleet {
     let defaultHeartbeatSeconds: Int
     /// How long a watch is held at most.
     let maxWatch: Duration = .seconds(30)
+    /// Changes to observed and desired state, for consumers.
+    public nonisolated let changes = ChangeFeed()
 
-    var revision = 0
-    /// The compiled inventory of the current revision; `siteByNode` indexes it.
-    var desired: DesiredState? {
-        didSet { siteByNode = Dictionary(desired?.nodes.map { ($0.name, $0.site) } ?? [], uniquingKeysWith: { first, _ in first }) }
-    }
-    var siteByNode: [String: String] = [:]
-    var assignments: [String: Assignment] = [:]
-    var nodeByTokenHash: [String: String] = [:]
-    var tokenHashByNode: [String: String] = [:]
-    var live: [String: NodeLiveness] = [:]
-    var dirtySnapshots: Set<String> = []
-    var openCommands: [String: CommandView] = [:]
-    var deliveredAt: [String: Date] = [:]
-    var watchers: [String: [UUID: Watcher]] = [:]
-    var applying = false
-    var draining = false
-    var openWatchCount = 0
-    var applyWaiters: [CheckedContinuation<Void, Never>] = []
+    var book = DesiredStateBook()
+    var applyGate = ApplyGate()
+    var registry = NodeRegistry()
+    var tracker = HeartbeatTracker()
+    var observed = ObservedFleet()
+    var watches = WatchRegistry()
+    var commands = CommandQueue()
+    var reportLimiter = Fleet.makeReportLimiter()
+    /// Registrations across the whole fleet: a burst of 20, then one every 2 s.
+    var registrationLimiter = TokenBucket(capacity: 20, refillPerSecond: 0.5)
+    /// Whether unknown names may register.
+    let registration: RegistrationPolicy
+    /// The last write condition (full, read-only) the store reported; nil when writable.
+    var storeCondition: StoreError?
 
-    public init(store: any FleetStore, logger: Logger, metrics: CoordinatorMetrics, defaultHeartbeatSeconds: Int = 10) {
+    public init(store: any FleetStore, logger: Logger, metrics: CoordinatorMetrics, defaultHeartbeatSeconds: Int = 10,
+                registration: RegistrationPolicy = .open) {
         self.store = store
+        self.registration = registration
         self.logger = logger
         self.metrics = metrics
         self.defaultHeartbeatSeconds = defaultHeartbeatSeconds
@@ -46,51 +62,59 @@ public actor Fleet {
     public func load() async throws {
         try await store.migrate()
         if let stored = try await store.loadDesiredState() {
-            revision = stored.revision
-            assignments = stored.assignments
             do {
-                desired = try WireCoding.decode(DesiredState.self, from: stored.desired)
+                let desired = try WireCoding.decode(DesiredState.self, from: stored.desired)
+                book.restore(revision: stored.revision, desired: desired, assignments: stored.assignments)
             } catch {
                 throw StoreError.corrupt("desired state of revision \(stored.revision): \(error)")
             }
         }
-        for credential in try await store.credentials() {
-            nodeByTokenHash[credential.tokenHash] = credential.name
-            tokenHashByNode[credential.name] = credential.tokenHash
-        }
+        registry = NodeRegistry(try await store.credentials())
         let now = Date()
         for snapshot in try await store.loadSnapshots() {
-            let timeout = Double(heartbeatSeconds(of: snapshot.name) * 3)
-            let state: NodeState = now.timeIntervalSince(snapshot.lastHeartbeat) > timeout ? .offline : .online
-            live[snapshot.name] = NodeLiveness(lastHeartbeat: snapshot.lastHeartbeat, agentVersion: snapshot.agentVersion,
-                                               appliedRevision: snapshot.appliedRevision, report: snapshot.report, state: state)
+            tracker.restore(node: snapshot.name, lastHeartbeat: snapshot.lastHeartbeat,
+                            intervalSeconds: heartbeatSeconds(of: snapshot.name), now: now)
+            observed.restore(node: snapshot.name, agentVersion: snapshot.agentVersion,
+                             appliedRevision: snapshot.appliedRevision, report: snapshot.report)
         }
-        for command in try await store.openCommands() { openCommands[command.id] = command }
-        metrics.revision.record(revision)
+        commands = CommandQueue(try await store.commands(inStates: CommandView.State.open))
+        metrics.revision.record(book.revision)
         refreshNodeGauges()
-        logger.info("fleet loaded", metadata: ["revision": "\(revision)", "nodes": "\(assignments.count)",
-                                               "registered": "\(tokenHashByNode.count)"])
+        logger.info("fleet loaded", metadata: ["revision": "\(book.revision)", "nodes": "\(book.assignments.count)",
+                                               "registered": "\(registry.count)"])
     }
 
     func heartbeatSeconds(of node: String) -> Int {
-        assignments[node]?.heartbeatSeconds ?? defaultHeartbeatSeconds
+        book.assignments[node]?.heartbeatSeconds ?? defaultHeartbeatSeconds
     }
 
-    /// Housekeeping, called a few times a second: marks silent nodes offline,
-    /// releases expired watches and re-queues commands nobody acknowledged.
+    /// Housekeeping, called a few times a second: moves silent nodes to missed and offline
+    /// (stored as node events and published), releases expired watches and re-queues or
+    /// expires commands. Each part touches only what is due.
     public func tick(now: Date = Date()) async {
-        for (name, var state) in live where state.state == .online {
-            let timeout = Double(heartbeatSeconds(of: name) * 3)
-            if now.timeIntervalSince(state.lastHeartbeat) > timeout {
-                state.state = .offline
-                live[name] = state
-                logger.warning("node offline", metadata: ["node": "\(name)",
-                    "silentSeconds": "\(Int(now.timeIntervalSince(state.lastHeartbeat)))"])
+        let transitions = tracker.tick(now: now)
+        watches.expire(now: now)
+        await expireCommands(now: now)
+        guard !transitions.isEmpty else { return }
+        for transition in transitions {
+            let level: Logger.Level = transition.kind == .offline ? .warning : .notice
+            logger.log(level: level, "node \(transition.kind.rawValue)",
+                       metadata: ["node": "\(transition.node)", "detail": "\(transition.message)"])
+        }
+        refreshNodeGauges()
+        await recordTransitions(transitions)
+    }
+
+    /// Stores transitions as events of their nodes, then publishes them.
+    func recordTransitions(_ transitions: [NodeTransition]) async {
+        for (node, group) in Dictionary(grouping: transitions, by: \.node) {
+            do {
+                try await store.recordEvents(group.map(\.event), node: node)
+            } catch {
+                logger.error("cannot store node events", metadata: ["node": "\(node)", "error": "\(error)"])
             }
         }
-        expireWatchers(now: now)
-        refreshNodeGauges()
-        await expireCommands(now: now)
+        changes.publish(transitions.map(FleetChange.nodeTransition))
     }
 
     /// How long events, job runs and finished commands are kept.
@@ -99,7 +123,8 @@ public actor Fleet {
     /// Deletes history older than `historyRetention`; the recordings catalog stays.
     public func pruneHistory(now: Date = Date()) async {
         do {
-            let removed = try await store.pruneHistory(before: now.addingTimeInterval(-Self.historyRetention))
+            let removed = try await store.pruneHistory(before: now.addingTimeInterval(-Self.historyRetention),
+                                                       keepingCommandStates: CommandView.State.open)
             if removed > 0 { logger.info("old history pruned", metadata: ["rows": "\(removed)"]) }
         } catch {
             logger.error("cannot prune history", metadata: ["error": "\(error)"])
@@ -108,19 +133,47 @@ public actor Fleet {
 
     /// Writes changed node snapshots to the store.
     public func flushSnapshots() async {
-        let names = dirtySnapshots
-        dirtySnapshots.removeAll()
+        let names = observed.takeDirty()
         let snapshots = names.compactMap { name -> NodeSnapshot? in
-            guard let state = live[name] else { return nil }
-            return NodeSnapshot(name: name, lastHeartbeat: state.lastHeartbeat, agentVersion: state.agentVersion,
-                                appliedRevision: state.appliedRevision, report: state.report)
+            guard let node = observed[name], let lastHeartbeat = tracker.lastHeartbeat(of: name) else { return nil }
+            return NodeSnapshot(name: name, lastHeartbeat: lastHeartbeat, agentVersion: node.agentVersion,
+                                appliedRevision: node.appliedRevision, report: node.report)
         }
         do {
             try await store.saveSnapshots(snapshots)
+            if !snapshots.isEmpty { noteStore(nil) }
         } catch {
-            dirtySnapshots.formUnion(names)
-            logger.error("cannot save node snapshots", metadata: ["error": "\(error)"])
+            observed.markDirty(names)
+            noteStore(error)
+            if storeCondition == nil { logger.error("cannot save node snapshots", metadata: ["error": "\(error)"]) }
         }
+    }
+
+    /// Readiness for `/readyz`: nil when ready, else the reason. Probes the store with a
+    /// small write, so a full or read-only disk shows here and clears by itself.
+    public func readiness() async -> String? {
+        do {
+            try await store.ping()
+            noteStore(nil)
+            return nil
+        } catch {
+            noteStore(error)
+            return "\(error)"
+        }
+    }
+
+    /// Tracks the store's write condition: logs and counts each change once, keeps the gauge.
+    func noteStore(_ error: (any Error)?) {
+        let condition = (error as? StoreError).flatMap { $0.isWriteCondition ? $0 : nil }
+        guard condition != storeCondition else { return }
+        if let condition {
+            logger.critical("store cannot write; requests that store data answer 507/503 until it recovers",
+                            metadata: ["reason": "\(condition)"])
+        } else if let previous = storeCondition {
+            logger.notice("store writable again", metadata: ["was": "\(previous)"])
+        }
+        storeCondition = condition
+        metrics.setStoreWritable(condition == nil)
     }
 
     func refreshNodeGauges() {
@@ -137,39 +190,19 @@ public actor Fleet {
 
     /// Every node the inventory names, that registered, or that reported.
     func allNodes() -> Set<String> {
-        Set(assignments.keys).union(tokenHashByNode.keys).union(live.keys)
+        Set(book.assignments.keys).union(registry.names).union(tracker.records.keys)
     }
 
     func nodeState(_ name: String) -> NodeState {
-        guard tokenHashByNode[name] != nil, let state = live[name] else { return .pending }
-        return state.state
+        guard registry.isRegistered(name), let state = tracker.state(of: name) else { return .pending }
+        return state
     }
 
-    /// Waits for a running apply to finish, then marks one as running.
-    func beginApply() async {
-        while applying {
-            await withCheckedContinuation { applyWaiters.append($0) }
-        }
-        applying = true
-    }
-
-    func endApply() {
-        applying = false
-        if !applyWaiters.isEmpty { applyWaiters.removeFirst().resume() }
-    }
+    /// Liveness of one node.
+    public func state(of node: String) -> NodeState { nodeState(node) }
 }
 
-/// What the coordinator knows of a node's life, kept in memory.
-struct NodeLiveness: Sendable {
-    var lastHeartbeat: Date
-    var agentVersion: String
-    var appliedRevision: Int
-    var report: StatusReport
-    var state: NodeState
-}
-
-/// A parked long-poll.
-struct Watcher {
-    var deadline: Date
-    var continuation: CheckedContinuation<Void, Never>
+extension CommandView.State {
+    /// States of a command that still waits for its node.
+    static let open: [CommandView.State] = [.pending, .delivered]
 }

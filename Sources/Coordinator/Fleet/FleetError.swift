@@ -5,24 +5,25 @@ public enum FleetError: Error, CustomStringConvertible, Equatable {
     case badRequest(String)
     case invalidInventory(diagnostics: [String])
     case forbidden(String)
+    /// 429: the caller must wait `retryAfterSeconds`.
+    case tooManyRequests(String, retryAfterSeconds: Int)
 
     public var description: String {
         switch self {
         case .notFound(let kind, let name): return "\(kind) \(name) not found"
         case .conflict(let message), .badRequest(let message), .forbidden(let message): return message
+        case .tooManyRequests(let message, _): return message
         case .invalidInventory(let diagnostics):
             return "inventory has \(diagnostics.count) error\(diagnostics.count == 1 ? "" : "s")"
         }
     }
 }
 
-/// Node names: what a hostname may be, so they are safe in paths and URLs.
-enum NodeName {
-    static func isValid(_ name: String) -> Bool {
-        guard (1...63).contains(name.utf8.count) else { return false }
-        return name.unicodeScalars.allSatisfy { scalar in
-            (scalar >= "a" && scalar <= "z") || (scalar >= "A" && scalar <= "Z") || (scalar >= "0" && scalar <= "9")
-                || scalar == "-" || scalar == "_" || scalar == "."
-        } && name.first != "." && name.first != "-"
-    }
+/// Whether a node whose name the inventory does not list may register.
+public enum RegistrationPolicy: String, Sendable, CaseIterable {
+    /// Any valid name may register; it shows as a node without assignment until the
+    /// inventory names it (`fleetctl node delete` removes it).
+    case open
+    /// Only names in the applied inventory may register.
+    case inventory
 }

@@ -178,7 +178,7 @@ struct FieldReader {
     /// A name usable in paths and URLs: letters, digits, `.`, `_`, `-`.
     func name(_ key: String, at node: Yams.Node, kind: String) -> Bool {
         if ValueSyntax.isValidName(key) { return true }
-        report(node, "bad \(kind) name '\(key)': use 1 to 63 letters, digits, '.', '_' or '-', starting with a letter or digit")
+        report(node, "bad \(kind) name '\(key)': use \(ResourceName.rule)")
         return false
     }
 

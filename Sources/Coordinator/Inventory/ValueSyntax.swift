@@ -89,12 +89,9 @@ public enum ValueSyntax {
         init(_ description: String) { self.description = description }
     }
 
-    /// Node, station, site, job and receiver names: 1–63 of `A-Z a-z 0-9 . _ -`, starting alphanumeric.
+    /// Node, station, site, job and receiver names: `ResourceName`'s rule, shared with registration.
     public static func isValidName(_ name: String) -> Bool {
-        guard let first = name.unicodeScalars.first, name.unicodeScalars.count <= 63 else { return false }
-        let alphanumeric = CharacterSet(charactersIn: "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789")
-        let allowed = alphanumeric.union(CharacterSet(charactersIn: "._-"))
-        return alphanumeric.contains(first) && name.unicodeScalars.allSatisfy { allowed.contains($0) }
+        ResourceName.isValid(name)
     }
 
     /// A `${NAME}` reference that cannot be expanded.

@@ -13,6 +13,7 @@ public final class CoordinatorMetrics: Sendable {
     let applies: CoreMetrics.Counter
     let revision: CoreMetrics.Gauge
     private let nodesByState: [String: CoreMetrics.Gauge]
+    private let storeWritable: CoreMetrics.Gauge
 
     public init() {
         let registry = PrometheusCollectorRegistry()
@@ -33,6 +34,25 @@ public final class CoordinatorMetrics: Sendable {
             gauges[state] = CoreMetrics.Gauge(label: "stationfleet_nodes", dimensions: [("state", state)], factory: factory)
         }
         nodesByState = gauges
+        storeWritable = CoreMetrics.Gauge(label: "stationfleet_store_writable", factory: factory)
+        storeWritable.record(1)
+    }
+
+    /// A node report (or registration) refused whole: `limits`, `rate`, `registration-rate`.
+    func reportRefused(reason: String) {
+        CoreMetrics.Counter(label: "stationfleet_reports_refused_total", dimensions: [("reason", reason)], factory: factory)
+            .increment()
+    }
+
+    /// Items dropped from a node's report because they are not about its own stations or jobs.
+    func itemsDropped(item: String, count: Int) {
+        CoreMetrics.Counter(label: "stationfleet_report_items_dropped_total", dimensions: [("item", item)], factory: factory)
+            .increment(by: count)
+    }
+
+    /// 1 while the store accepts writes, 0 while its disk is full or read-only.
+    func setStoreWritable(_ writable: Bool) {
+        storeWritable.record(writable ? 1 : 0)
     }
 
     /// A latency timer for one route, e.g. `POST /v1/nodes/{name}/heartbeat`.

@@ -136,8 +136,9 @@ public struct CoordinatorServer: Sendable {
     }
 }
 
-/// Marks silent nodes offline, expires watches and commands, flushes snapshots every 2 s
-/// and prunes old history hourly.
+/// Drives the fleet's clocks: each tick hands due deadlines to the heartbeat tracker (node
+/// missed/offline events), the watch registry and the command queue; snapshots are flushed
+/// every 2 s and old history pruned hourly.
 /// Listed after the HTTP server so it is shut down first: it releases every parked
 /// watch, and the server's drain of in-flight requests is then quick.
 struct Housekeeping: Service {

@@ -64,14 +64,29 @@ public struct RevisionRecord: Sendable, Equatable, Codable {
 }
 
 /// Errors of a store backend, with context for the log.
-public enum StoreError: Error, CustomStringConvertible {
+public enum StoreError: Error, CustomStringConvertible, Equatable {
     case unavailable(String)
     case corrupt(String)
+    /// The disk under the store is full: nothing was written.
+    case full(String)
+    /// The store's files or file system are read-only: nothing was written.
+    case readOnly(String)
 
     public var description: String {
         switch self {
         case .unavailable(let detail): return "store unavailable: \(detail)"
         case .corrupt(let detail): return "store holds unreadable data: \(detail)"
+        case .full(let detail): return "the coordinator's disk is full (\(detail)); nothing was stored"
+        case .readOnly(let detail): return "the coordinator's store is read-only (\(detail)); nothing was stored"
+        }
+    }
+
+    /// True for conditions that clear by themselves once an operator frees space or
+    /// remounts: the coordinator reports not ready meanwhile.
+    public var isWriteCondition: Bool {
+        switch self {
+        case .full, .readOnly: return true
+        case .unavailable, .corrupt: return false
         }
     }
 }
@@ -79,12 +94,20 @@ public enum StoreError: Error, CustomStringConvertible {
 /// The coordinator's persistence seam. SQLite is the default; a PostgreSQL backend
 /// implements the same protocol and runs the same contract tests.
 ///
-/// Every method is atomic on its own. Items with ids are idempotent: storing an id
-/// twice keeps the first.
+/// A backend implements storage only: the rules of the domain (how a re-reported segment
+/// merges, which commands are still open, what retention keeps) live in the coordinator
+/// and arrive as arguments. Every method is atomic on its own. Items with ids are
+/// idempotent: storing an id twice keeps the first.
+///
+/// ```swift
+/// let store: any FleetStore = try SQLiteFleetStore(path: "/var/lib/stationfleet/coordinator.sqlite")
+/// try await store.migrate()
+/// try await store.recordSegments(report.segments, node: "pi1", merge: SegmentMerge.merge)
+/// ```
 public protocol FleetStore: Sendable {
     /// Create or upgrade the schema.
     func migrate() async throws
-    /// Cheap reachability check for `/readyz`.
+    /// Readiness probe for `/readyz`: the store is reachable and accepts a small write.
     func ping() async throws
 
     // MARK: Desired state
@@ -105,22 +128,27 @@ public protocol FleetStore: Sendable {
     // MARK: Node status
     func saveSnapshots(_ snapshots: [NodeSnapshot]) async throws
     func loadSnapshots() async throws -> [NodeSnapshot]
+    func deleteSnapshot(node: String) async throws
 
     // MARK: Reported items
     func recordEvents(_ events: [AgentEvent], node: String) async throws
     func recentEvents(node: String?, station: String?, limit: Int) async throws -> [AgentEvent]
-    func recordSegments(_ segments: [SegmentRecord], node: String) async throws
+    /// Stores each segment under (station, name) as `merge(stored, segment)`, reading and
+    /// writing in one transaction so that concurrent reports of one segment do not race.
+    func recordSegments(_ segments: [SegmentRecord], node: String,
+                        merge: @escaping @Sendable (SegmentRecord?, SegmentRecord) -> SegmentRecord) async throws
     func segments(station: String, from: Date?, to: Date?) async throws -> [SegmentRecord]
     func recordJobRuns(_ runs: [JobRun], node: String) async throws
 
     // MARK: Commands
     func saveCommand(_ command: CommandView) async throws
     func command(id: String) async throws -> CommandView?
-    func openCommands() async throws -> [CommandView]
+    /// Commands in any of `states`, oldest first.
+    func commands(inStates states: [CommandView.State]) async throws -> [CommandView]
     func recentCommands(target: String, limit: Int) async throws -> [CommandView]
 
     // MARK: Retention
-    /// Deletes events, job runs and finished commands older than `cutoff`; returns how many
-    /// rows went. The recordings catalog is kept.
-    func pruneHistory(before cutoff: Date) async throws -> Int
+    /// Deletes events, job runs and commands not in `keepingCommandStates` older than
+    /// `cutoff`; returns how many rows went. The recordings catalog is not touched.
+    func pruneHistory(before cutoff: Date, keepingCommandStates: [CommandView.State]) async throws -> Int
 }

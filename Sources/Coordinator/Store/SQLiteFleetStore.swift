@@ -50,7 +50,35 @@ public final class SQLiteFleetStore: FleetStore {
     }
 
     public func ping() async throws {
-        _ = try await pool.read { db in try Int.fetchOne(db, sql: "SELECT 1") }
+        let now = Data(String(Date().timeIntervalSince1970).utf8)
+        try await write { db in
+            try db.execute(sql: "INSERT OR REPLACE INTO meta (key, value) VALUES ('probe', ?)", arguments: [now])
+        }
+    }
+
+    /// A write transaction whose full-disk and read-only failures become typed errors.
+    private func write<T: Sendable>(_ updates: @escaping @Sendable (Database) throws -> T) async throws -> T {
+        do {
+            return try await pool.write(updates)
+        } catch let error as DatabaseError {
+            throw Self.classify(error)
+        }
+    }
+
+    static func classify(_ error: DatabaseError) -> any Error {
+        switch error.resultCode {
+        case .SQLITE_FULL: return StoreError.full("SQLite: \(error.message ?? "database or disk is full")")
+        case .SQLITE_READONLY: return StoreError.readOnly("SQLite: \(error.message ?? "attempt to write a readonly database")")
+        case .SQLITE_IOERR, .SQLITE_CANTOPEN:
+            // A WAL or journal that cannot grow on a full disk surfaces as an I/O error.
+            if Self.diskIsFull(error) { return StoreError.full("SQLite: \(error.message ?? "disk I/O error")") }
+            return error
+        default: return error
+        }
+    }
+
+    private static func diskIsFull(_ error: DatabaseError) -> Bool {
+        errno == ENOSPC || (error.message ?? "").contains("full")
     }
 
     // MARK: Desired state
@@ -74,7 +102,7 @@ public final class SQLiteFleetStore: FleetStore {
                                deletedNodes: [String]) async throws {
         let recordBody = try WireCoding.encode(record)
         let assignmentBodies = try changedAssignments.map { ($0.node, $0.revision, try WireCoding.encode($0)) }
-        try await pool.write { db in
+        try await write { db in
             try db.execute(sql: "INSERT OR REPLACE INTO meta (key, value) VALUES ('revision', ?)",
                            arguments: [Data(String(record.revision).utf8)])
             try db.execute(sql: "INSERT OR REPLACE INTO meta (key, value) VALUES ('desired', ?)", arguments: [desired])
@@ -109,7 +137,7 @@ public final class SQLiteFleetStore: FleetStore {
     }
 
     public func insertCredential(_ credential: NodeCredential) async throws -> Bool {
-        try await pool.write { db in
+        try await write { db in
             try db.execute(sql: "INSERT OR IGNORE INTO credentials (name, tokenHash, registeredAt) VALUES (?, ?, ?)",
                            arguments: [credential.name, credential.tokenHash, credential.registeredAt.timeIntervalSince1970])
             return db.changesCount == 1
@@ -117,7 +145,7 @@ public final class SQLiteFleetStore: FleetStore {
     }
 
     public func deleteCredential(node: String) async throws -> Bool {
-        try await pool.write { db in
+        try await write { db in
             try db.execute(sql: "DELETE FROM credentials WHERE name = ?", arguments: [node])
             return db.changesCount == 1
         }
@@ -128,7 +156,7 @@ public final class SQLiteFleetStore: FleetStore {
     public func saveSnapshots(_ snapshots: [NodeSnapshot]) async throws {
         guard !snapshots.isEmpty else { return }
         let bodies = try snapshots.map { ($0.name, try WireCoding.encode(SnapshotBody($0))) }
-        try await pool.write { db in
+        try await write { db in
             for (name, body) in bodies {
                 try db.execute(sql: "INSERT OR REPLACE INTO snapshots (name, body) VALUES (?, ?)", arguments: [name, body])
             }
@@ -143,12 +171,18 @@ public final class SQLiteFleetStore: FleetStore {
         }
     }
 
+    public func deleteSnapshot(node: String) async throws {
+        try await write { db in
+            try db.execute(sql: "DELETE FROM snapshots WHERE name = ?", arguments: [node])
+        }
+    }
+
     // MARK: Reported items
 
     public func recordEvents(_ events: [AgentEvent], node: String) async throws {
         guard !events.isEmpty else { return }
         let rows = try events.map { ($0, try WireCoding.encode($0)) }
-        try await pool.write { db in
+        try await write { db in
             for (event, body) in rows {
                 try db.execute(sql: "INSERT OR IGNORE INTO events (id, node, station, time, body) VALUES (?, ?, ?, ?, ?)",
                                arguments: [event.id, node, event.station, event.time.timeIntervalSince1970, body])
@@ -168,21 +202,15 @@ public final class SQLiteFleetStore: FleetStore {
         }
     }
 
-    public func recordSegments(_ segments: [SegmentRecord], node: String) async throws {
+    public func recordSegments(_ segments: [SegmentRecord], node: String,
+                               merge: @escaping @Sendable (SegmentRecord?, SegmentRecord) -> SegmentRecord) async throws {
         guard !segments.isEmpty else { return }
-        try await pool.write { db in
+        try await write { db in
             for segment in segments {
-                // A later report (e.g. the archive's checksum) fills in what an earlier one lacked.
-                var merged = segment
-                if let old = try Data.fetchOne(db, sql: "SELECT body FROM segments WHERE station = ? AND name = ?",
-                                               arguments: [segment.station, segment.name]),
-                   let previous = try? WireCoding.decode(SegmentRecord.self, from: old) {
-                    merged = previous
-                    if segment.durationSeconds > 0 { merged.durationSeconds = segment.durationSeconds; merged.valid = segment.valid }
-                    if segment.bytes > 0 { merged.bytes = segment.bytes }
-                    merged.archivePath = segment.archivePath ?? previous.archivePath
-                    merged.sha256 = segment.sha256 ?? previous.sha256
-                }
+                let stored = try Data.fetchOne(db, sql: "SELECT body FROM segments WHERE station = ? AND name = ?",
+                                               arguments: [segment.station, segment.name])
+                    .flatMap { try? WireCoding.decode(SegmentRecord.self, from: $0) }
+                let merged = merge(stored, segment)
                 try db.execute(sql: "INSERT OR REPLACE INTO segments (station, name, node, start, body) VALUES (?, ?, ?, ?, ?)",
                                arguments: [merged.station, merged.name, node, merged.start.timeIntervalSince1970,
                                            try WireCoding.encode(merged)])
@@ -202,7 +230,7 @@ public final class SQLiteFleetStore: FleetStore {
     public func recordJobRuns(_ runs: [JobRun], node: String) async throws {
         guard !runs.isEmpty else { return }
         let rows = try runs.map { ($0, try WireCoding.encode($0)) }
-        try await pool.write { db in
+        try await write { db in
             for (run, body) in rows {
                 try db.execute(sql: "INSERT OR IGNORE INTO job_runs (id, node, job, startedAt, body) VALUES (?, ?, ?, ?, ?)",
                                arguments: [run.id, node, run.job, run.startedAt.timeIntervalSince1970, body])
@@ -214,7 +242,7 @@ public final class SQLiteFleetStore: FleetStore {
 
     public func saveCommand(_ command: CommandView) async throws {
         let body = try WireCoding.encode(command)
-        try await pool.write { db in
+        try await write { db in
             try db.execute(sql: "INSERT OR REPLACE INTO commands (id, target, state, issuedAt, body) VALUES (?, ?, ?, ?, ?)",
                            arguments: [command.id, command.target, command.state.rawValue,
                                        command.issuedAt.timeIntervalSince1970, body])
@@ -228,9 +256,12 @@ public final class SQLiteFleetStore: FleetStore {
         }
     }
 
-    public func openCommands() async throws -> [CommandView] {
-        try await pool.read { db in
-            try Data.fetchAll(db, sql: "SELECT body FROM commands WHERE state IN ('pending', 'delivered') ORDER BY issuedAt")
+    public func commands(inStates states: [CommandView.State]) async throws -> [CommandView] {
+        guard !states.isEmpty else { return [] }
+        let placeholders = Array(repeating: "?", count: states.count).joined(separator: ", ")
+        return try await pool.read { db in
+            try Data.fetchAll(db, sql: "SELECT body FROM commands WHERE state IN (\(placeholders)) ORDER BY issuedAt",
+                              arguments: StatementArguments(states.map(\.rawValue)))
                 .map { try Self.decode(CommandView.self, $0, what: "command") }
         }
     }
@@ -243,15 +274,17 @@ public final class SQLiteFleetStore: FleetStore {
         }
     }
 
-    public func pruneHistory(before cutoff: Date) async throws -> Int {
+    public func pruneHistory(before cutoff: Date, keepingCommandStates: [CommandView.State]) async throws -> Int {
         let limit = cutoff.timeIntervalSince1970
-        return try await pool.write { db in
+        let kept = keepingCommandStates.map(\.rawValue)
+        let placeholders = kept.isEmpty ? "NULL" : Array(repeating: "?", count: kept.count).joined(separator: ", ")
+        return try await write { db in
             try db.execute(sql: "DELETE FROM events WHERE time < ?", arguments: [limit])
             var removed = db.changesCount
             try db.execute(sql: "DELETE FROM job_runs WHERE startedAt < ?", arguments: [limit])
             removed += db.changesCount
-            try db.execute(sql: "DELETE FROM commands WHERE issuedAt < ? AND state NOT IN ('pending', 'delivered')",
-                           arguments: [limit])
+            try db.execute(sql: "DELETE FROM commands WHERE issuedAt < ? AND state NOT IN (\(placeholders))",
+                           arguments: StatementArguments([limit] as [any DatabaseValueConvertible]) + StatementArguments(kept))
             return removed + db.changesCount
         }
     }
