@@ -108,7 +108,7 @@ let package = Package(
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
-            path: "Sources/Apps/fleet-bench"
+            path: "Benchmarks/fleet-bench"
         ),
 
         // Test and benchmark helpers for the archive subsystem.
@@ -117,7 +117,7 @@ let package = Package(
                           path: "Sources/Apps/archive-crash-helper"),
         // archive-bench times one archive run or image backup for benchmarks/archive-bench.sh.
         .executableTarget(name: "archive-bench", dependencies: ["FleetAgent", "FleetProtocol"],
-                          path: "Sources/Apps/archive-bench"),
+                          path: "Benchmarks/archive-bench"),
 
         .testTarget(name: "ProtocolTests", dependencies: ["FleetProtocol"]),
         .testTarget(

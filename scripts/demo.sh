@@ -2,6 +2,8 @@
 # The main job on embedded defaults, all on 127.0.0.1: a simulated RTSP camera, the
 # coordinator (SQLite), three agents, and inventory/demo.yaml applied with fleetctl.
 # Runs until Ctrl-C, or for DEMO_SECONDS seconds when that is set.
+# First runs scripts/setup.sh, which prints the missing Debian packages on one line and then
+# installs them with apt-get (directly as root, through sudo only otherwise).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$(pwd)

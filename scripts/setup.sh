@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs the Debian 12 packages StationFleet needs to build, test and demo.
-# Idempotent: installs only what is missing. Needs root (or sudo) when something is missing.
+# Idempotent: installs only what is missing, and first prints one line naming those packages.
+# Runs apt-get directly as root; otherwise through sudo (only if sudo is installed).
 set -euo pipefail
 
 PACKAGES=(
@@ -17,10 +18,20 @@ for pkg in "${PACKAGES[@]}"; do
   dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || missing+=("$pkg")
 done
 if ((${#missing[@]})); then
-  echo "setup: installing ${missing[*]}"
-  SUDO=""
-  if [ "$(id -u)" != 0 ]; then SUDO="sudo"; fi
-  $SUDO apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+  # As root, apt-get runs directly; otherwise through sudo, and only when sudo exists.
+  SUDO=()
+  if [ "$(id -u)" -ne 0 ]; then
+    if command -v sudo >/dev/null 2>&1; then
+      SUDO=(sudo)
+    else
+      echo "setup: missing Debian packages: ${missing[*]}" >&2
+      echo "setup: not root and sudo is not installed; as root run: apt-get install ${missing[*]}" >&2
+      exit 1
+    fi
+  fi
+  echo "setup: installing Debian packages with apt-get${SUDO[*]:+ (via sudo)}: ${missing[*]}"
+  ${SUDO[@]+"${SUDO[@]}"} apt-get update -qq
+  ${SUDO[@]+"${SUDO[@]}"} env DEBIAN_FRONTEND=noninteractive \
+    apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 fi
 command -v swift >/dev/null || { echo "setup: swift is not on PATH (install Swift 6.1+ first)" >&2; exit 1; }

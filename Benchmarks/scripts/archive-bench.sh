@@ -10,7 +10,7 @@ SIZE_MB=${SIZE_MB:-2048}
 IMAGE_MB=${IMAGE_MB:-1024}
 CONFIG=${CONFIG:-release}
 REPEAT=${REPEAT:-3}
-cd "$(dirname "$0")/.."
+cd "$(dirname "$0")/../.."
 swift build -c "$CONFIG" --product archive-bench >/dev/null
 BENCH="$(swift build -c "$CONFIG" --show-bin-path)/archive-bench"
 

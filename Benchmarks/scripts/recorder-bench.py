@@ -8,11 +8,11 @@ Starts the camera simulator (8 mounts), a coordinator and one agent (release bui
   2. freezes one ffmpeg with SIGSTOP (a hung recorder, as in the field notes) N times and
      measures until the agent has a new recorder for that station.
 
-Usage: benchmarks/recorder-bench.py [--window 30] [--stalls 10] [--bin .build/release]
+Usage: Benchmarks/scripts/recorder-bench.py [--window 30] [--stalls 10] [--bin .build/release]
 """
 import argparse, json, os, signal, subprocess, sys, tempfile, time, statistics
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 TICKS = os.sysconf("SC_CLK_TCK")
 
 def cpu_ticks(pid):
