@@ -115,7 +115,7 @@ let package = Package(
         // archive-crash-helper runs one archive job run; the crash test SIGKILLs it at random moments.
         .executableTarget(name: "archive-crash-helper", dependencies: ["FleetAgent", "FleetProtocol"],
                           path: "Sources/Apps/archive-crash-helper"),
-        // archive-bench times one archive run or image backup for benchmarks/archive-bench.sh.
+        // archive-bench times one archive run or image backup for Benchmarks/scripts/archive-bench.sh.
         .executableTarget(name: "archive-bench", dependencies: ["FleetAgent", "FleetProtocol"],
                           path: "Benchmarks/archive-bench"),
 

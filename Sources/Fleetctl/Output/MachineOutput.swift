@@ -4,7 +4,7 @@ import Yams
 
 /// `-o json` and `-o yaml`: the decoded views re-encoded with camelCase keys.
 ///
-/// The keys SPEC.md makes binding are always present; an unknown value is `null`
+/// The keys docs/reference.md documents are always present; an unknown value is `null`
 /// rather than a missing key (see ``NodeOutput`` and ``StationOutput``).
 public enum MachineOutput {
     /// Pretty JSON (sorted keys) or YAML of `value`, ending in a newline.

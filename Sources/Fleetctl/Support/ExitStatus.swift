@@ -1,4 +1,4 @@
-/// The exit codes of `fleetctl`, as SPEC.md defines them.
+/// The exit codes of `fleetctl`, as docs/reference.md lists them.
 public enum FleetctlExitCode {
     /// Success; also `diff` with no changes and `--help`.
     public static let ok: Int32 = 0
