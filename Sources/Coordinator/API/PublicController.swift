@@ -1,0 +1,23 @@
+import FleetProtocol
+import Hummingbird
+
+/// Health, readiness and metrics: no token needed.
+struct PublicController {
+    let store: any FleetStore
+    let metrics: CoordinatorMetrics
+
+    func addRoutes(to group: RouterGroup<CoordinatorRequestContext>) {
+        group.on(Endpoints.healthz) { _, _ in HTTPHelpers.text("ok\n") }
+        group.on(Endpoints.readyz) { _, _ in
+            do {
+                try await store.ping()
+                return HTTPHelpers.text("ready\n")
+            } catch {
+                throw APIError(.serviceUnavailable, code: ErrorCode.unavailable, message: "store unreachable: \(error)")
+            }
+        }
+        group.on(Endpoints.metrics) { _, _ in
+            HTTPHelpers.text(metrics.render(), contentType: "text/plain; version=0.0.4; charset=utf-8")
+        }
+    }
+}
