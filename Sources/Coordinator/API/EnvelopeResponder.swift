@@ -12,7 +12,7 @@ import Logging
 /// ```swift
 /// let responder = EnvelopeResponder(inner: router.buildResponder(), metrics: metrics, logger: logger)
 /// ```
-struct EnvelopeResponder<Inner: HTTPResponder>: HTTPResponder {
+struct EnvelopeResponder<Inner: HTTPResponder>: HTTPResponder where Inner.Context: RequestContext {
     typealias Context = Inner.Context
     let inner: Inner
     let metrics: CoordinatorMetrics
