@@ -138,7 +138,8 @@ let package = Package(
         .testTarget(
             name: "FleetctlTests",
             dependencies: [
-                "FleetctlCore", "FleetProtocol",
+                "FleetctlCore", "FleetProtocol", "FleetCoordinator",
+                .product(name: "Logging", package: "swift-log"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),

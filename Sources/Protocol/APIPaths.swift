@@ -1,35 +1,34 @@
-/// The HTTP API, in one place so that the coordinator, agent and fleetctl agree.
+/// Ready-made request paths, kept for callers that build paths by hand; every one comes from
+/// the catalogue in ``Endpoints``. Values are inserted as given: encode them with
+/// ``EndpointTemplate/segment(_:)`` first, or use ``Endpoint/path(_:query:)``, which does.
 ///
-/// Auth: `Authorization: Bearer TOKEN`. The join token may only `register`; a node token
-/// only its own `heartbeat` and `watch`; everything under admin needs the admin token.
+/// ```swift
+/// APIPath.heartbeat("pi1") == Endpoints.heartbeat.path("pi1")  // "/v1/nodes/pi1/heartbeat"
+/// ```
 public enum APIPath {
-    // Unauthenticated
-    public static let healthz = "/healthz"
-    public static let readyz = "/readyz"
-    public static let metrics = "/metrics"
+    public static var healthz: String { Endpoints.healthz.template }
+    public static var readyz: String { Endpoints.readyz.template }
+    public static var metrics: String { Endpoints.metrics.template }
+    public static var register: String { Endpoints.register.template }
+    public static func heartbeat(_ node: String) -> String { raw(Endpoints.heartbeat.template, node) }
+    public static func watch(_ node: String) -> String { raw(Endpoints.watch.template, node) }
+    public static var apply: String { Endpoints.apply.template }
+    public static var nodes: String { Endpoints.nodes.template }
+    public static func node(_ name: String) -> String { raw(Endpoints.node.template, name) }
+    public static func nodeReset(_ name: String) -> String { raw(Endpoints.nodeReset.template, name) }
+    public static var stations: String { Endpoints.stations.template }
+    public static func station(_ name: String) -> String { raw(Endpoints.station.template, name) }
+    public static func stationRestart(_ name: String) -> String { raw(Endpoints.stationRestart.template, name) }
+    public static func recordings(_ station: String) -> String { raw(Endpoints.recordings.template, station) }
+    public static var sites: String { Endpoints.sites.template }
+    public static func site(_ name: String) -> String { raw(Endpoints.site.template, name) }
+    public static var assignments: String { Endpoints.assignments.template }
+    public static func assignment(_ node: String) -> String { raw(Endpoints.assignment.template, node) }
+    public static func jobRun(kind: String, name: String) -> String { raw(Endpoints.jobRun.template, kind, name) }
+    public static func command(_ id: String) -> String { raw(Endpoints.command.template, id) }
+    public static var revisions: String { Endpoints.revisions.template }
 
-    // Join token
-    public static let register = "/v1/register"
-
-    // Node token
-    public static func heartbeat(_ node: String) -> String { "/v1/nodes/\(node)/heartbeat" }
-    /// Query: `revision=N` (the agent's applied revision), optional `timeout=SECONDS` (≤ 30).
-    public static func watch(_ node: String) -> String { "/v1/nodes/\(node)/watch" }
-
-    // Admin token
-    public static let apply = "/v1/apply"
-    public static let nodes = "/v1/nodes"
-    public static func node(_ name: String) -> String { "/v1/nodes/\(name)" }
-    public static func nodeReset(_ name: String) -> String { "/v1/nodes/\(name)/reset" }
-    public static let stations = "/v1/stations"
-    public static func station(_ name: String) -> String { "/v1/stations/\(name)" }
-    public static func stationRestart(_ name: String) -> String { "/v1/stations/\(name)/restart" }
-    /// Query: `from`, `to` (ISO 8601).
-    public static func recordings(_ station: String) -> String { "/v1/stations/\(station)/recordings" }
-    public static let sites = "/v1/sites"
-    public static let assignments = "/v1/assignments"
-    public static func assignment(_ node: String) -> String { "/v1/assignments/\(node)" }
-    /// `kind` is `archive` or `backup`; body-less POST, query `node=` to pick one node.
-    public static func jobRun(kind: String, name: String) -> String { "/v1/jobs/\(kind)/\(name)/run" }
-    public static func command(_ id: String) -> String { "/v1/commands/\(id)" }
+    private static func raw(_ template: String, _ values: String...) -> String {
+        EndpointTemplate.fill(template, values, encode: false)
+    }
 }

@@ -1,5 +1,5 @@
-// Timeouts and TLS against real sockets on 127.0.0.1 (stub server: the real coordinator
-// is being built in parallel and cannot run yet).
+// Timeouts, server errors and TLS against real sockets on 127.0.0.1: the real coordinator
+// where it can show the behaviour, a MisbehavingServer for a hung or failing coordinator.
 import FleetProtocol
 import Foundation
 import NIOCore
@@ -9,9 +9,8 @@ import Testing
 
 @Suite(.serialized) struct TransportTests {
     @Test func slowCoordinatorTimesOutWithExit3() async throws {
-        let server = try await StubCoordinator.start { _ in
-            StubResponse(status: 200, body: Data("[]".utf8), delay: .seconds(5))
-        }
+        // Stub: a real coordinator never hangs on `GET /v1/nodes`.
+        let server = try await MisbehavingServer.start(status: 200, body: "[]", delay: .seconds(5))
         defer { Task { await server.stop() } }
         let clock = ContinuousClock()
         let start = clock.now
@@ -19,6 +18,16 @@ import Testing
         #expect(run.code == 3)
         #expect(run.stderr == "fleetctl: coordinator \(server.url) unreachable: no answer within 0.5s\n")
         #expect(clock.now - start < .seconds(3))
+    }
+
+    @Test func serverErrorExits3() async throws {
+        // Stub: a real coordinator answers 500 only when its store fails.
+        let server = try await MisbehavingServer.start(
+            status: 500, body: #"{"error":{"code":"internal","message":"database is locked"}}"#)
+        defer { Task { await server.stop() } }
+        let run = await fleetctl(["get", "stations", "--coordinator", server.url])
+        #expect(run.code == 3)
+        #expect(run.stderr == "fleetctl: coordinator error (HTTP 500): database is locked\n")
     }
 
     /// A CA and a certificate for 127.0.0.1 signed by it, made with the openssl CLI.
@@ -51,20 +60,17 @@ import Testing
         let dir = try makeTemporaryDirectory()
         defer { try? FileManager.default.removeItem(at: dir) }
         let files = try makeCertificates(in: dir)
-        let tls = TLSConfiguration.makeServerConfiguration(
-            certificateChain: try NIOSSLCertificate.fromPEMFile(files.cert).map { .certificate($0) },
-            privateKey: .privateKey(try NIOSSLPrivateKey(file: files.key, format: .pem)))
-        let sites = [SiteView(name: "auklab", labels: ["region": "gotland"], nodes: ["recordingpi"], online: 1)]
-        let body = try WireCoding.encoder().encode(sites)
-        let server = try await StubCoordinator.start(tls: tls) { _ in StubResponse(status: 200, body: body) }
+        let server = try await TestCoordinator.start(tlsCertificate: files.cert, tlsKey: files.key, caFile: files.ca)
         defer { Task { await server.stop() } }
         #expect(server.url.hasPrefix("https://127.0.0.1:"))
+        try await server.apply(TestInventory.fleet)
 
-        let trusted = await fleetctl(["get", "sites", "--coordinator", server.url, "--ca-file", files.ca])
+        let trusted = await fleetctl(["get", "sites", "--coordinator", server.url, "--ca-file", files.ca],
+                                     environment: server.adminEnvironment)
         #expect(trusted.code == 0, "\(trusted.stderr)")
         #expect(trusted.stdout.contains("region=gotland"))
 
-        let untrusted = await fleetctl(["get", "sites", "--coordinator", server.url])
+        let untrusted = await fleetctl(["get", "sites", "--coordinator", server.url], environment: server.adminEnvironment)
         #expect(untrusted.code == 3)
         #expect(untrusted.stderr.hasPrefix("fleetctl: coordinator \(server.url) unreachable: TLS failure"))
         #expect(untrusted.stderr.split(separator: "\n").count == 1)
@@ -75,7 +81,7 @@ import Testing
     }
 
     @Test func httpsAgainstPlainHTTPServerIsATLSFailure() async throws {
-        let server = try await StubCoordinator.start { _ in .json("[]") }
+        let server = try await TestCoordinator.start()
         defer { Task { await server.stop() } }
         let url = server.url.replacingOccurrences(of: "http://", with: "https://")
         let run = await fleetctl(["get", "nodes", "--coordinator", url])

@@ -48,6 +48,14 @@ public struct APIError: Error, HTTPResponseError, CustomStringConvertible {
         }
     }
 
+    static func forbidden(_ message: String) -> APIError {
+        APIError(.forbidden, code: ErrorCode.forbidden, message: message)
+    }
+
+    /// A route was registered outside the group whose middleware checks its declared access.
+    static let accessNotChecked = APIError(.internalServerError, code: ErrorCode.internalError,
+                                           message: "route registered without its access check")
+
     /// Maps a domain error to its HTTP answer.
     static func from(_ error: FleetError) -> APIError {
         switch error {

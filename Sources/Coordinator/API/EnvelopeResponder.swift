@@ -5,8 +5,15 @@ import Logging
 
 /// Wraps the router: every error, including unknown routes and oversized bodies,
 /// becomes the JSON error envelope; every request is timed per route.
-struct EnvelopeResponder<Inner: HTTPResponder>: HTTPResponder where Inner.Context == BasicRequestContext {
-    typealias Context = BasicRequestContext
+///
+/// The route label is the matched endpoint's template (Hummingbird's `context.endpointPath`,
+/// e.g. `POST /v1/nodes/{name}/heartbeat`), or `other` when no route matched.
+///
+/// ```swift
+/// let responder = EnvelopeResponder(inner: router.buildResponder(), metrics: metrics, logger: logger)
+/// ```
+struct EnvelopeResponder<Inner: HTTPResponder>: HTTPResponder where Inner.Context: RequestContext {
+    typealias Context = Inner.Context
     let inner: Inner
     let metrics: CoordinatorMetrics
     let logger: Logger
@@ -48,28 +55,15 @@ struct EnvelopeResponder<Inner: HTTPResponder>: HTTPResponder where Inner.Contex
                 envelope: ErrorEnvelope(code: ErrorCode.internalError, message: "internal error; see the coordinator log"))
         }
         let elapsed = ContinuousClock.now - start
-        metrics.requestTimer(route: "\(request.method) \(RouteLabel.normalize(request.uri.path))", status: response.status.code)
+        metrics.requestTimer(route: Self.routeLabel(request, context), status: response.status.code)
             .recordNanoseconds(elapsed.nanoseconds)
         return response
     }
-}
 
-/// Turns a request path into a low-cardinality route label.
-enum RouteLabel {
-    static func normalize(_ path: String) -> String {
-        let parts = path.split(separator: "/").map(String.init)
-        guard parts.first == "v1" else { return ["/healthz", "/readyz", "/metrics"].contains(path) ? path : "other" }
-        var out: [String] = []
-        for (index, part) in parts.enumerated() {
-            if index > 0, ["nodes", "stations", "assignments", "commands"].contains(parts[index - 1]) {
-                out.append("{name}")
-            } else if index > 1, parts[index - 2] == "jobs" {
-                out.append("{name}")
-            } else {
-                out.append(part)
-            }
-        }
-        return "/" + out.joined(separator: "/")
+    /// `METHOD /template` of the matched route; `other` for unknown paths (low cardinality).
+    static func routeLabel(_ request: Request, _ context: Context) -> String {
+        guard let path = context.endpointPath, path != "NotFound" else { return "other" }
+        return "\(request.method) \(path)"
     }
 }
 

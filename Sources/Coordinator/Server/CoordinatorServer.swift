@@ -68,8 +68,7 @@ public struct CoordinatorServer: Sendable {
         let fleet = Fleet(store: store, logger: logger, metrics: metrics)
         try await fleet.load()
 
-        let router = Router(context: BasicRequestContext.self)
-        Routes(fleet: fleet, store: store, secrets: secrets, metrics: metrics, logger: logger).register(on: router)
+        let router = APIRouter(fleet: fleet, store: store, secrets: secrets, metrics: metrics).build()
         let responder = EnvelopeResponder(inner: router.buildResponder(), metrics: metrics, logger: logger)
         let scheme = tls == nil ? "http" : "https"
         let server: HTTPServerBuilder = try tls.map { try .tls(.http1(), tlsConfiguration: $0) } ?? .http1()

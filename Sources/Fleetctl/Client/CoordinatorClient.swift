@@ -101,6 +101,32 @@ public final class CoordinatorClient: Sendable {
         return try await send(.POST, path, body: data, timeoutSeconds: nil)
     }
 
+    // MARK: Catalogue calls
+
+    /// Calls one endpoint of the catalogue: its method, its path with `values` filled in
+    /// (percent-encoded) and `query`, `body` as JSON; the answer decoded as the endpoint's response type.
+    /// An ``EmptyBody`` request sends no body; an ``EmptyBody`` answer is not decoded.
+    ///
+    /// ```swift
+    /// let station = try await client.call(Endpoints.station, "ROST1")
+    /// let result = try await client.call(Endpoints.apply, body: ApplyRequest(files: files, dryRun: true))
+    /// ```
+    public func call<Body: Encodable & Sendable, Answer: Decodable>(
+        _ endpoint: Endpoint<Body, Answer>, _ values: String..., query: [(String, String)] = [], body: Body? = nil,
+        timeoutSeconds: Double? = nil
+    ) async throws -> Answer {
+        let path = endpoint.path(values: values, query: query)
+        var data: Data?
+        if let body, !(body is EmptyBody) {
+            do { data = try WireCoding.encoder().encode(body) } catch {
+                throw FleetctlError.invalidInput("cannot encode the request to \(path): \(Self.describe(error))")
+            }
+        }
+        let response = try await send(HTTPMethod(endpoint.method), path, body: data, timeoutSeconds: timeoutSeconds)
+        if let empty = EmptyBody() as? Answer { return empty }
+        return try decode(Answer.self, response.body, path: path)
+    }
+
     // MARK: Transport
 
     /// Sends one request; returns a 2xx answer or throws a ``FleetctlError``.
@@ -236,5 +262,16 @@ public final class CoordinatorClient: Sendable {
 
     private static func format(_ seconds: Double) -> String {
         seconds == seconds.rounded() ? String(Int(seconds)) : String(format: "%.1f", seconds)
+    }
+}
+
+extension HTTPMethod {
+    /// The NIO method of a catalogue endpoint.
+    init(_ method: EndpointMethod) {
+        switch method {
+        case .get: self = .GET
+        case .post: self = .POST
+        case .delete: self = .DELETE
+        }
     }
 }

@@ -1,4 +1,5 @@
 import Foundation
+import FleetProtocol
 
 /// Where and how to reach the coordinator.
 public struct CoordinatorSettings: Sendable, Equatable {
@@ -36,21 +37,11 @@ public struct CoordinatorSettings: Sendable, Equatable {
 public enum RequestPath {
     /// Escapes one path segment (a node, station or job name), including `/`.
     public static func segment(_ name: String) -> String {
-        var allowed = CharacterSet.urlPathAllowed
-        allowed.remove(charactersIn: "/?#%;")
-        return name.addingPercentEncoding(withAllowedCharacters: allowed) ?? name
+        EndpointTemplate.segment(name)
     }
 
     /// `path?key=value&…` with keys and values percent-encoded (`+`, `:`, `&`, `=` included).
     public static func withQuery(_ path: String, _ items: [(String, String)]) -> String {
-        guard !items.isEmpty else { return path }
-        var allowed = CharacterSet.alphanumerics
-        allowed.insert(charactersIn: "-._~")
-        let query = items.map { key, value in
-            let k = key.addingPercentEncoding(withAllowedCharacters: allowed) ?? key
-            let v = value.addingPercentEncoding(withAllowedCharacters: allowed) ?? value
-            return "\(k)=\(v)"
-        }.joined(separator: "&")
-        return "\(path)?\(query)"
+        EndpointTemplate.withQuery(path, items)
     }
 }

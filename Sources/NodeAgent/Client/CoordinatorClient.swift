@@ -62,15 +62,15 @@ public actor CoordinatorClient {
     public var currentURL: URL { urls[current] }
 
     public func register(_ request: RegistrationRequest, joinToken: String) async throws -> RegistrationResponse {
-        try await call(.POST, APIPath.register, token: joinToken, body: request, timeout: .seconds(10))
+        try await call(.POST, Endpoints.register.path(), token: joinToken, body: request, timeout: .seconds(10))
     }
 
     public func heartbeat(node: String, token: String, report: StatusReport) async throws -> StatusAck {
-        try await call(.POST, APIPath.heartbeat(node), token: token, body: report, timeout: .seconds(10))
+        try await call(.POST, Endpoints.heartbeat.path(node), token: token, body: report, timeout: .seconds(10))
     }
 
     public func watch(node: String, token: String, knownRevision: Int, timeoutSeconds: Int = 30) async throws -> WatchResponse {
-        try await call(.GET, APIPath.watch(node) + "?revision=\(knownRevision)&timeout=\(timeoutSeconds)", token: token,
+        try await call(.GET, Endpoints.watch.path(node, query: [("revision", "\(knownRevision)"), ("timeout", "\(timeoutSeconds)")]), token: token,
                        body: Optional<String>.none, timeout: .seconds(Int64(timeoutSeconds) + 10))
     }
 

@@ -12,21 +12,22 @@ import Testing
         let dir = FileManager.default.temporaryDirectory.appendingPathComponent("probe-\(UUID().uuidString)").path
         guard (try? FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)) != nil else { return false }
         defer { try? FileManager.default.removeItem(atPath: dir) }
-        guard run("mount -t tmpfs -o size=1m tmpfs '\(dir)'") == 0 else { return false }
+        guard run("mount -t tmpfs -o size=1m tmpfs '\(dir)' 2>/dev/null") == 0 else { return false }
         _ = run("umount '\(dir)'")
         return true
     }()
 
+    /// Runs a shell command with posix_spawn and waitpid (not Foundation's Process, whose
+    /// wait needs a run loop that a test trait's evaluation may not have).
     @discardableResult
     static func run(_ command: String) -> Int32 {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/bin/sh")
-        process.arguments = ["-c", command]
-        process.standardOutput = FileHandle.nullDevice
-        process.standardError = FileHandle.nullDevice
-        guard (try? process.run()) != nil else { return -1 }
-        process.waitUntilExit()
-        return process.terminationStatus
+        var pid: pid_t = 0
+        let argv: [UnsafeMutablePointer<CChar>?] = ["/bin/sh", "-c", command].map { $0.withCString { strdup($0) } } + [nil]
+        defer { for pointer in argv { free(pointer) } }
+        guard posix_spawn(&pid, "/bin/sh", nil, nil, argv, environ) == 0 else { return -1 }
+        var status: Int32 = 0
+        while waitpid(pid, &status, 0) < 0 && errno == EINTR {}
+        return (status & 0x7f) == 0 ? (status >> 8) & 0xff : -1
     }
 
     @Test(.enabled(if: FullDiskTests.canMount, "needs root to mount tmpfs"))

@@ -1,0 +1,29 @@
+import FleetProtocol
+import Hummingbird
+import Logging
+
+/// Builds the coordinator's router from the endpoint catalogue: one route group per kind of
+/// access, each guarded by an ``AccessMiddleware``.
+///
+/// ```swift
+/// let router = APIRouter(fleet: fleet, store: store, secrets: secrets, metrics: metrics).build()
+/// let responder = EnvelopeResponder(inner: router.buildResponder(), metrics: metrics, logger: logger)
+/// ```
+struct APIRouter {
+    let fleet: Fleet
+    let store: any FleetStore
+    let secrets: CoordinatorSecrets
+    let metrics: CoordinatorMetrics
+
+    func build() -> Router<CoordinatorRequestContext> {
+        let router = Router(context: CoordinatorRequestContext.self)
+        let authenticator = Authenticator(fleet: fleet, secrets: secrets)
+        PublicController(fleet: fleet, metrics: metrics).addRoutes(to: router.group())
+        let nodes = NodeController(fleet: fleet)
+        nodes.addJoinRoutes(to: router.group().add(middleware: AccessMiddleware(.join, authenticator: authenticator)))
+        nodes.addRoutes(to: router.group().add(middleware: AccessMiddleware(.node, authenticator: authenticator)))
+        AdminController(fleet: fleet, secrets: secrets)
+            .addRoutes(to: router.group().add(middleware: AccessMiddleware(.admin, authenticator: authenticator)))
+        return router
+    }
+}

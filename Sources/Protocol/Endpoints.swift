@@ -1,0 +1,123 @@
+import Foundation
+
+/// The coordinator's HTTP API: every endpoint, declared once.
+///
+/// The coordinator registers its routes from this catalogue, the agent and fleetctl build
+/// their paths from it, and tests check that the server routes every entry of ``all``.
+///
+/// Auth: `Authorization: Bearer TOKEN`. The join token may only `register`; a node token
+/// only its own `heartbeat` and `watch`; every admin endpoint needs the admin token.
+///
+/// ```swift
+/// let path = Endpoints.station.path("ROST1")          // "/v1/stations/ROST1"
+/// let method = Endpoints.station.method.rawValue      // "GET"
+/// let adminOnly = Endpoints.all.filter { $0.access == .admin }
+/// ```
+public enum Endpoints {
+    // MARK: Public
+
+    public static let healthz = Endpoint<EmptyBody, PlainText>(.get, "/healthz", access: .public,
+                                                                summary: "liveness")
+    public static let readyz = Endpoint<EmptyBody, PlainText>(.get, "/readyz", access: .public,
+                                                               summary: "readiness: the store answers")
+    public static let metrics = Endpoint<EmptyBody, PlainText>(.get, "/metrics", access: .public,
+                                                                summary: "Prometheus text format")
+
+    // MARK: Join token
+
+    public static let register = Endpoint<RegistrationRequest, RegistrationResponse>(
+        .post, "/v1/register", access: .join, summary: "a node announces itself and gets its credential (201)")
+
+    // MARK: Node token (own node only)
+
+    public static let heartbeat = Endpoint<StatusReport, StatusAck>(
+        .post, "/v1/nodes/{name}/heartbeat", access: .node, summary: "liveness plus status")
+    /// Query: `revision=N` (the agent's applied revision), optional `timeout=SECONDS` (≤ 30).
+    public static let watch = Endpoint<EmptyBody, WatchResponse>(
+        .get, "/v1/nodes/{name}/watch", access: .node, query: ["revision", "timeout"],
+        summary: "long poll for a newer assignment or commands")
+
+    // MARK: Admin token
+
+    public static let apply = Endpoint<ApplyRequest, ApplyResult>(
+        .post, "/v1/apply", access: .admin, summary: "apply (or with dryRun, diff) an inventory")
+    public static let nodes = Endpoint<EmptyBody, [NodeView]>(.get, "/v1/nodes", access: .admin)
+    public static let node = Endpoint<EmptyBody, NodeView>(.get, "/v1/nodes/{name}", access: .admin)
+    public static let nodeReset = Endpoint<EmptyBody, EmptyBody>(
+        .post, "/v1/nodes/{name}/reset", access: .admin, summary: "revoke the node's credential (204)")
+    public static let nodeDelete = Endpoint<EmptyBody, EmptyBody>(
+        .delete, "/v1/nodes/{name}", access: .admin,
+        summary: "remove a node the inventory does not list: credential, liveness, last report (204)")
+    public static let joinTokenRotate = Endpoint<JoinTokenRotation, RotatedJoinToken>(
+        .post, "/v1/tokens/join/rotate", access: .admin,
+        summary: "replace the join token (the old one stops working), optionally with an expiry")
+    public static let stations = Endpoint<EmptyBody, [StationView]>(.get, "/v1/stations", access: .admin)
+    public static let station = Endpoint<EmptyBody, StationView>(.get, "/v1/stations/{name}", access: .admin)
+    public static let stationRestart = Endpoint<EmptyBody, CommandsResponse>(
+        .post, "/v1/stations/{name}/restart", access: .admin, summary: "queue a recorder restart (202)")
+    /// Query: `from`, `to` (ISO 8601).
+    public static let recordings = Endpoint<EmptyBody, RecordingsView>(
+        .get, "/v1/stations/{name}/recordings", access: .admin, query: ["from", "to"],
+        summary: "catalog coverage and gaps")
+    public static let sites = Endpoint<EmptyBody, [SiteView]>(.get, "/v1/sites", access: .admin)
+    public static let site = Endpoint<EmptyBody, SiteView>(.get, "/v1/sites/{name}", access: .admin)
+    public static let assignments = Endpoint<EmptyBody, [Assignment]>(.get, "/v1/assignments", access: .admin)
+    public static let assignment = Endpoint<EmptyBody, Assignment>(.get, "/v1/assignments/{node}", access: .admin)
+    /// `kind` is `archive` or `backup`; query `node=` picks one node.
+    public static let jobRun = Endpoint<EmptyBody, CommandsResponse>(
+        .post, "/v1/jobs/{kind}/{name}/run", access: .admin, query: ["node"], summary: "queue a job run (202)")
+    public static let command = Endpoint<EmptyBody, CommandView>(.get, "/v1/commands/{id}", access: .admin)
+    public static let revisions = Endpoint<EmptyBody, [RevisionView]>(
+        .get, "/v1/revisions", access: .admin, summary: "recently applied revisions, newest first")
+
+    /// Every endpoint, for docs and tests.
+    public static let all: [EndpointDescription] = [
+        healthz.info, readyz.info, metrics.info,
+        register.info,
+        heartbeat.info, watch.info,
+        apply.info, nodes.info, node.info, nodeReset.info,
+        stations.info, station.info, stationRestart.info, recordings.info,
+        sites.info, site.info, assignments.info, assignment.info,
+        jobRun.info, command.info, revisions.info, nodeDelete.info,
+        joinTokenRotate.info,  // last: calling it invalidates the join token
+    ]
+}
+
+/// `GET /v1/revisions`: one applied revision.
+public struct RevisionView: Codable, Sendable, Equatable {
+    public var revision: Int
+    public var appliedAt: Date
+    public var created: [String]
+    public var changed: [String]
+    public var deleted: [String]
+
+    public init(revision: Int, appliedAt: Date, created: [String], changed: [String], deleted: [String]) {
+        self.revision = revision
+        self.appliedAt = appliedAt
+        self.created = created
+        self.changed = changed
+        self.deleted = deleted
+    }
+}
+
+/// `POST /v1/tokens/join/rotate`: how long the new join token is valid (nil: until rotated).
+public struct JoinTokenRotation: Codable, Sendable, Equatable {
+    public var validForSeconds: Int?
+
+    public init(validForSeconds: Int? = nil) {
+        self.validForSeconds = validForSeconds
+    }
+}
+
+/// The new join token, shown once, and the file the coordinator keeps it in.
+public struct RotatedJoinToken: Codable, Sendable, Equatable {
+    public var token: String
+    public var path: String
+    public var expiresAt: Date?
+
+    public init(token: String, path: String, expiresAt: Date?) {
+        self.token = token
+        self.path = path
+        self.expiresAt = expiresAt
+    }
+}
