@@ -68,15 +68,16 @@ final class TestCoordinator: Sendable {
     /// The environment fleetctl needs to act as the operator.
     var adminEnvironment: [String: String] { ["FLEET_TOKEN": adminToken] }
 
-    /// A client with `token`, for acting as a node or the operator directly.
-    func client(token: String?) throws -> CoordinatorClient {
-        try CoordinatorClient(settings: CoordinatorSettings(coordinator: url, token: token, caFile: caFile, timeoutSeconds: 10))
+    /// Runs `body` with a client holding `token` (a node's or the operator's), shut down afterwards.
+    func withClient<R: Sendable>(token: String?, _ body: (CoordinatorClient) async throws -> R) async throws -> R {
+        let settings = try CoordinatorSettings(coordinator: url, token: token, caFile: caFile, timeoutSeconds: 20)
+        return try await CoordinatorClient.withClient(settings, body)
     }
 
     /// Applies `inventory` (one YAML file) as the operator.
     @discardableResult
     func apply(_ inventory: String) async throws -> ApplyResult {
-        try await CoordinatorClient.withClient(try client(token: adminToken).settings) { client in
+        try await withClient(token: adminToken) { client in
             try await client.call(Endpoints.apply, body: ApplyRequest(files: [.init(path: "fleet.yaml", content: inventory)],
                                                                      dryRun: false))
         }
@@ -84,19 +85,19 @@ final class TestCoordinator: Sendable {
 
     /// Registers `node` and sends one heartbeat; returns the node's credential.
     func registerNode(_ node: String) async throws -> String {
-        let join = try client(token: joinToken)
-        let credential = try await join.call(Endpoints.register, body: RegistrationRequest(name: node, agentVersion: "test"))
-        await join.shutdown()
+        let credential = try await withClient(token: joinToken) { join in
+            try await join.call(Endpoints.register, body: RegistrationRequest(name: node, agentVersion: "test"))
+        }
         try await heartbeat(node, token: credential.nodeToken)
         return credential.nodeToken
     }
 
     /// One heartbeat from `node`, optionally reporting command results.
     func heartbeat(_ node: String, token: String, results: [CommandResult] = []) async throws {
-        let client = try client(token: token)
-        defer { Task { await client.shutdown() } }
-        _ = try await client.call(Endpoints.heartbeat, node, body: StatusReport(
-            agentVersion: "test", uptimeSeconds: 1, appliedRevision: 0, commandResults: results))
+        _ = try await withClient(token: token) { client in
+            try await client.call(Endpoints.heartbeat, node, body: StatusReport(
+                agentVersion: "test", uptimeSeconds: 1, appliedRevision: 0, commandResults: results))
+        }
     }
 
     /// Acts as `node`'s agent: watches until commands arrive (deadline 20 s) and answers each
@@ -104,8 +105,13 @@ final class TestCoordinator: Sendable {
     @discardableResult
     func answerCommands(node: String, token: String, count: Int = 1,
                         _ answer: @escaping @Sendable (Command) -> (ok: Bool, message: String)) async throws -> [Command] {
-        let client = try client(token: token)
-        defer { Task { await client.shutdown() } }
+        try await withClient(token: token) { client in
+            try await watchAndAnswer(client, node: node, token: token, count: count, answer)
+        }
+    }
+
+    private func watchAndAnswer(_ client: CoordinatorClient, node: String, token: String, count: Int,
+                                _ answer: @Sendable (Command) -> (ok: Bool, message: String)) async throws -> [Command] {
         let deadline = ContinuousClock.now + .seconds(20)
         var answered: [Command] = []
         var known = 0

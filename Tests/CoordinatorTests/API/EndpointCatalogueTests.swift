@@ -40,10 +40,11 @@ import Testing
         }
     }
 
-    /// A path for `endpoint`: node endpoints act for `pi1`, everything else names `x`; watches do not park.
+    /// A path for `endpoint`: node endpoints act for `pi1`, everything else names `x`.
+    /// Watches claim an unknown revision so they answer at once (no housekeeping runs here to end a parked one).
     static func path(_ endpoint: EndpointDescription) -> String {
         let path = endpoint.samplePath(endpoint.access == .node ? "pi1" : "x")
-        return endpoint.template.hasSuffix("/watch") ? path + "?timeout=0" : path
+        return endpoint.template.hasSuffix("/watch") ? path + "?revision=-1" : path
     }
 
     static func headers(_ token: String?) -> HTTPFields {
