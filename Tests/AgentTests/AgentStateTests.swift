@@ -51,7 +51,7 @@ import Testing
     }
 
     @Test func backoffGrowsWithJitterAndCaps() {
-        var backoff = Backoff(base: .milliseconds(500), cap: .seconds(30))
+        var backoff = Backoff(base: .milliseconds(500), cap: .seconds(30), jitter: 0.5...1.0)
         let first = backoff.next()
         #expect(first >= .milliseconds(250) && first <= .milliseconds(500))
         var last = Duration.zero

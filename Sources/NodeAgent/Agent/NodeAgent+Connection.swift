@@ -6,7 +6,7 @@ extension NodeAgent {
     /// Registers when needed, then holds the long-poll watch; backs off (with jitter,
     /// capped) while no coordinator answers, and registers anew when the credential is revoked.
     func connectionLoop() async {
-        var backoff = Backoff(cap: configuration.maxBackoff)
+        var backoff = Backoff(base: .milliseconds(500), cap: configuration.maxBackoff, jitter: 0.5...1.0)
         while !Task.isCancelled {
             do {
                 let identity = try await ensureRegistered()

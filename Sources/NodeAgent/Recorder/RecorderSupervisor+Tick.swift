@@ -159,8 +159,7 @@ extension RecorderSupervisor {
             recorder.failures += 1
             recorder.lastError = reason
             recorder.pendingReason = reason
-            let exponent = min(recorder.failures - 1, 30)
-            let delay = min(configuration.backoffBase * (1 << exponent), configuration.backoffMax)
+            let delay = configuration.restartBackoff.delay(attempt: recorder.failures - 1)
             recorder.phase = .waiting(until: since + delay)
             log(recorder.log, "\(run.station): next start in \(delay.seconds) s (failure \(recorder.failures))")
         case .respawn(let reason):
@@ -269,8 +268,7 @@ extension RecorderSupervisor {
         recorder.failures += 1
         recorder.lastError = message
         recorder.pendingReason = message
-        let exponent = min(recorder.failures - 1, 30)
-        let delay = min(configuration.backoffBase * (1 << exponent), configuration.backoffMax)
+        let delay = configuration.restartBackoff.delay(attempt: recorder.failures - 1)
         recorder.phase = .waiting(until: .now + delay)
         emit("recorder.exited", station: station, "\(station) recorder could not start: \(message); retry in \(delay.seconds) s", log: recorder.log)
     }
