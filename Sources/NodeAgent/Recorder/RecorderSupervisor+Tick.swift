@@ -230,15 +230,16 @@ extension RecorderSupervisor {
         }
         unlink(listPath)
 
-        let spawned: SpawnedProcess
+        let spawned: ChildProcess
         do {
-            spawned = try SpawnedProcess.spawn(executable: configuration.ffmpegPath, arguments: command.arguments).0
+            spawned = try ChildProcess.spawn(configuration.ffmpegPath, command.arguments, stderr: .pipe)
         } catch {
             fail(&recorder, error.description)
             return
         }
+        guard let stderrFD = spawned.stderr else { return }  // always set: spawned with stderr: .pipe
         let tail = StderrTail()
-        StderrPump.start(fd: spawned.stderrFD, pid: spawned.pid, log: recorder.log, redactor: command.redactor, tail: tail)
+        StderrPump.start(fd: stderrFD, pid: spawned.pid, log: recorder.log, redactor: command.redactor, tail: tail)
         if let startTime = ProcessTable.startTime(of: spawned.pid) {
             PidFile(station: station, pid: spawned.pid, startTime: startTime, commandHash: command.commandHash,
                     outputPattern: command.outputPattern).write(stateDir: configuration.stateDir)
