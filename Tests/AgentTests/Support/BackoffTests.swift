@@ -1,10 +1,16 @@
 @testable import FleetAgent
 import Testing
 
-/// A random source that always yields the same word, so jitter is predictable.
-struct FixedRandom: RandomNumberGenerator {
-    var value: UInt64
-    mutating func next() -> UInt64 { value }
+/// A seeded random source (SplitMix64), so jitter is reproducible.
+struct SeededRandom: RandomNumberGenerator {
+    var state: UInt64
+    mutating func next() -> UInt64 {
+        state &+= 0x9E37_79B9_7F4A_7C15
+        var z = state
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        return z ^ (z >> 31)
+    }
 }
 
 @Suite struct BackoffTests {
@@ -35,14 +41,22 @@ struct FixedRandom: RandomNumberGenerator {
     }
 
     @Test func jitterScalesWithTheInjectedRandomSource() {
-        // All-zero bits give the lower bound of the range, all-one bits (almost) the upper.
-        var low = FixedRandom(value: 0)
-        var backoff = Backoff(base: .seconds(4), cap: .seconds(30), jitter: 0.5...1.0)
-        let lowest = backoff.next(using: &low)
-        #expect(lowest == .seconds(2))
-        var high = FixedRandom(value: .max)
-        let upper = backoff.next(using: &high)
-        #expect(upper > .milliseconds(7_900) && upper <= .seconds(8))
+        // The same seed gives the same delays; each stays within [50 %, 100 %] of its step.
+        var first = SeededRandom(state: 42), second = SeededRandom(state: 42)
+        var a = Backoff(base: .seconds(1), cap: .seconds(30), jitter: 0.5...1.0), b = a
+        for step in 0..<6 {
+            let x = a.next(using: &first), y = b.next(using: &second)
+            #expect(x == y)
+            let full = a.delay(attempt: step)
+            #expect(x >= full * 0.5 && x <= full)
+        }
+        // A different seed gives different delays (the source really is used).
+        var other = SeededRandom(state: 7)
+        var c = Backoff(base: .seconds(1), cap: .seconds(30), jitter: 0.5...1.0)
+        var d = Backoff(base: .seconds(1), cap: .seconds(30), jitter: 0.5...1.0)
+        var again = SeededRandom(state: 42)
+        let differ = (0..<6).contains { _ in c.next(using: &other) != d.next(using: &again) }
+        #expect(differ)
     }
 
     @Test func jitteredDelaysStayWithinTheCap() {
