@@ -33,27 +33,3 @@ public struct AgentConfiguration: Sendable {
         self.maxJobDelaySeconds = maxJobDelaySeconds
     }
 }
-
-/// Exponential back-off with full jitter, capped.
-struct Backoff {
-    let base: Duration
-    let cap: Duration
-    private(set) var attempt = 0
-
-    init(base: Duration = .milliseconds(500), cap: Duration) {
-        self.base = base
-        self.cap = cap
-    }
-
-    /// The next delay; grows 2× per failure up to `cap`, with jitter in [50 %, 100 %].
-    mutating func next() -> Duration {
-        let exponent = min(attempt, 16)
-        attempt += 1
-        let raw = base * (1 << exponent)
-        let capped = min(raw, cap)
-        let factor = Double.random(in: 0.5...1.0)
-        return capped * factor
-    }
-
-    mutating func reset() { attempt = 0 }
-}

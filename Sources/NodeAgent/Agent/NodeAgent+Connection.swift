@@ -2,31 +2,54 @@ import FleetProtocol
 import Foundation
 import Logging
 
+/// What one pass of the connection loop came to.
+enum ConnectionOutcome: Sendable, Equatable {
+    /// A watch answered (with or without news).
+    case watched
+    /// The calling task was cancelled.
+    case cancelled
+    /// No coordinator answered usefully; try again after this delay.
+    case retry(after: Duration)
+}
+
 extension NodeAgent {
+    // MARK: Connection: registration, watch, failover
+
     /// Registers when needed, then holds the long-poll watch; backs off (with jitter,
     /// capped) while no coordinator answers, and registers anew when the credential is revoked.
+    /// Failover between coordinators happens inside the client.
     func connectionLoop() async {
-        var backoff = Backoff(cap: configuration.maxBackoff)
         while !Task.isCancelled {
-            do {
-                let identity = try await ensureRegistered()
-                let answer = try await client.watch(node: identity.name, token: identity.token, knownRevision: appliedRevisionOrAssigned)
-                backoff.reset()
-                if let new = answer.assignment { await accept(new) }
-                for command in answer.commands { start(command) }
-            } catch is CancellationError {
-                return
-            } catch let error as CoordinatorClientError {
-                if case .unauthorized = error { await forgetIdentity(reason: error.description) }
-                let delay = backoff.next()
-                logger.warning("coordinator call failed; retrying", metadata: [
-                    "error": "\(error)", "retryInSeconds": "\(String(format: "%.1f", delay.seconds))"])
-                await registrationWakeup.wait(timeout: delay)
-            } catch {
-                let delay = backoff.next()
-                logger.error("connection loop error", metadata: ["error": "\(error)"])
-                await registrationWakeup.wait(timeout: delay)
+            switch await connectOnce() {
+            case .watched: continue
+            case .cancelled: return
+            case .retry(let delay): await registrationWakeup.wait(timeout: delay)
             }
+        }
+    }
+
+    /// One registration-if-needed plus one watch; hands an assignment to the reconciler and
+    /// commands to ``start(_:)``.
+    func connectOnce() async -> ConnectionOutcome {
+        do {
+            let identity = try await ensureRegistered()
+            let answer = try await client.watch(node: identity.name, token: identity.token, knownRevision: appliedRevisionOrAssigned)
+            connectionBackoff.reset()
+            if let new = answer.assignment { await accept(new) }
+            for command in answer.commands { start(command) }
+            return .watched
+        } catch is CancellationError {
+            return .cancelled
+        } catch let error as CoordinatorClientError {
+            if case .unauthorized = error { await forgetIdentity(reason: error.description) }
+            let delay = connectionBackoff.next()
+            logger.warning("coordinator call failed; retrying", metadata: [
+                "error": "\(error)", "retryInSeconds": "\(String(format: "%.1f", delay.seconds))"])
+            return .retry(after: delay)
+        } catch {
+            let delay = connectionBackoff.next()
+            logger.error("connection loop error", metadata: ["error": "\(error)"])
+            return .retry(after: delay)
         }
     }
 
@@ -64,132 +87,5 @@ extension NodeAgent {
         logger.warning("node credential rejected; registering again", metadata: ["reason": "\(reason)"])
         identity = nil
         state.deleteIdentity()
-    }
-
-    // MARK: Reports
-
-    /// Heartbeats every `heartbeatSeconds`, sooner when nudged; queued items go along
-    /// and leave the outbox only when a coordinator acknowledged them.
-    func reportLoop() async {
-        while !Task.isCancelled {
-            await reportOnce()
-            await reportWakeup.wait(timeout: .seconds(Int64(heartbeatSeconds)))
-        }
-    }
-
-    func reportOnce() async {
-        guard let identity else { return }
-        let report = await makeReport()
-        do {
-            let ack = try await client.heartbeat(node: identity.name, token: identity.token, report: report)
-            metrics.heartbeatsSent.increment()
-            acknowledge(report)
-            await flushOutbox()
-            if ack.desiredRevision != (assignment?.revision ?? 0) { await registrationWakeup.signal() }
-        } catch is CancellationError {
-            return
-        } catch let error as CoordinatorClientError {
-            metrics.heartbeatFailures.increment()
-            if case .unauthorized = error {
-                await forgetIdentity(reason: error.description)
-                await registrationWakeup.signal()
-            }
-            logger.debug("heartbeat failed", metadata: ["error": "\(error)"])
-        } catch {
-            metrics.heartbeatFailures.increment()
-            logger.error("heartbeat failed", metadata: ["error": "\(error)"])
-        }
-    }
-
-    static let reportBatch = 500
-
-    func makeReport() async -> StatusReport {
-        let paths = (assignment?.localPaths ?? []) + ["/"]
-        let storage = paths.compactMap { DiskUsage.measure($0) }
-        return StatusReport(
-            agentVersion: FleetVersion.current, uptimeSeconds: (ContinuousClock.now - started).seconds,
-            appliedRevision: appliedRevision, storage: storage,
-            stations: await recorders?.statuses() ?? [],
-            events: Array(outbox.events.prefix(Self.reportBatch)),
-            segments: Array(outbox.segments.prefix(Self.reportBatch)),
-            jobRuns: Array(outbox.jobRuns.prefix(Self.reportBatch)),
-            jobs: await jobs?.jobStatuses() ?? [],
-            commandResults: outbox.commandResults)
-    }
-
-    /// Removes what a coordinator acknowledged; items added meanwhile stay.
-    func acknowledge(_ report: StatusReport) {
-        guard !(report.events.isEmpty && report.segments.isEmpty && report.jobRuns.isEmpty && report.commandResults.isEmpty)
-        else { return }
-        let events = Set(report.events.map(\.id)), runs = Set(report.jobRuns.map(\.id))
-        let results = Set(report.commandResults.map(\.commandId))
-        let segments = Set(report.segments.map { "\($0.station)/\($0.name)/\($0.archivePath ?? "")" })
-        outbox.events.removeAll { events.contains($0.id) }
-        outbox.jobRuns.removeAll { runs.contains($0.id) }
-        outbox.commandResults.removeAll { results.contains($0.commandId) }
-        outbox.segments.removeAll { segments.contains("\($0.station)/\($0.name)/\($0.archivePath ?? "")") }
-        outboxDirty = true
-    }
-
-    // MARK: Commands
-
-    /// Carries out a command once, in the background; its result goes out with the next report.
-    func start(_ command: Command) {
-        guard !outbox.doneCommands.contains(command.id), !runningCommands.contains(command.id) else { return }
-        runningCommands.insert(command.id)
-        metrics.commandsRun.increment()
-        logger.info("command received", metadata: ["command": "\(command.id)", "kind": "\(command.kind.rawValue)",
-                                                   "target": "\(command.target)"])
-        Task {
-            let result = await self.execute(command)
-            await self.finish(command, result: result)
-        }
-    }
-
-    func execute(_ command: Command) async -> CommandResult {
-        do {
-            let message: String
-            switch command.kind {
-            case .restartRecorder:
-                guard let recorders else { throw AgentCommandError.unsupported("this agent runs no recorders") }
-                guard assignment?.recorders.contains(where: { $0.station == command.target }) == true else {
-                    throw AgentCommandError.unsupported("station \(command.target) is not assigned to this node")
-                }
-                message = try await recorders.restartRecorder(station: command.target, reason: "command \(command.id)",
-                                                              timeout: .seconds(60))
-            case .runArchive, .runBackup:
-                guard let jobs else { throw AgentCommandError.unsupported("this agent runs no jobs") }
-                let run = try await jobs.runJob(kind: command.kind == .runArchive ? .archive : .backup, name: command.target)
-                message = "\(run.job): \(run.outcome.rawValue), \(run.files) files, \(run.bytes) bytes in "
-                    + String(format: "%.1f s", run.durationSeconds) + (run.error.map { " — \($0)" } ?? "")
-                if run.outcome == .failed { throw AgentCommandError.failed(message) }
-            }
-            return CommandResult(commandId: command.id, ok: true, message: message, completedAt: Date())
-        } catch {
-            return CommandResult(commandId: command.id, ok: false, message: "\(error)", completedAt: Date())
-        }
-    }
-
-    func finish(_ command: Command, result: CommandResult) async {
-        runningCommands.remove(command.id)
-        outbox.doneCommands.append(command.id)
-        outbox.commandResults.append(result)
-        outboxDirty = true
-        await flushOutbox()
-        logger.info("command finished", metadata: ["command": "\(command.id)", "ok": "\(result.ok)",
-                                                   "message": "\(result.message)"])
-        await reportWakeup.signal()
-    }
-}
-
-/// Why the agent could not carry out a command.
-enum AgentCommandError: Error, CustomStringConvertible {
-    case unsupported(String)
-    case failed(String)
-
-    var description: String {
-        switch self {
-        case .unsupported(let message), .failed(let message): return message
-        }
     }
 }

@@ -9,11 +9,23 @@ import Logging
 /// with what runs and acts; the *report* loop heartbeats status and the outbox.
 /// The assignment is persisted before it is acted on, so the agent keeps recording
 /// with its last assignment while no coordinator answers.
+///
+/// The coordinator and the state dir come in as protocols (``CoordinatorConnection``,
+/// ``AgentStateStore``); the convenience initialiser wires the real ones.
+///
+/// ```swift
+/// let agent = try NodeAgent(configuration: configuration, logger: logger, metrics: AgentMetrics(),
+///                           recorders: runtimes.recorders, jobs: runtimes.jobs)
+/// let task = Task { await agent.run() }
+/// // … on SIGTERM:
+/// task.cancel()
+/// await task.value   // recorders stopped, outbox flushed
+/// ```
 public actor NodeAgent {
     let configuration: AgentConfiguration
     let logger: Logger
-    let client: CoordinatorClient
-    let state: AgentStateDir
+    let client: any CoordinatorConnection
+    let state: any AgentStateStore
     let metrics: AgentMetrics
     let recorders: (any RecorderRuntime)?
     let jobs: (any JobRuntime)?
@@ -25,22 +37,43 @@ public actor NodeAgent {
     var heartbeatSeconds = 10
     var outbox: Outbox
     var outboxDirty = false
-    var runningCommands: Set<String> = []
+    var commands = CommandGate()
+    var connectionBackoff: Backoff
     var lastReconcile: ContinuousClock.Instant?
     let reconcileWakeup = Wakeup()
     let reportWakeup = Wakeup()
     let registrationWakeup = Wakeup()
     let watchdog = SystemdNotifier()
 
+    /// Wires the real coordinator client (HTTP, failover across `configuration.coordinators`)
+    /// and the on-disk state dir at `configuration.stateDir`.
     public init(configuration: AgentConfiguration, logger: Logger, metrics: AgentMetrics,
                 recorders: (any RecorderRuntime)?, jobs: (any JobRuntime)?) throws {
+        // The state dir first: an HTTP client made before a throwing step would never be shut down.
+        let state = try AgentStateDir(path: configuration.stateDir, logger: logger)
+        let client = try CoordinatorClient(urls: configuration.coordinators, caFile: configuration.caFile, logger: logger)
+        self.init(configuration: configuration, client: client, state: state, logger: logger, metrics: metrics,
+                  recorders: recorders, jobs: jobs)
+    }
+
+    /// An agent talking to `client` and keeping its state in `state`.
+    ///
+    /// ```swift
+    /// // In a unit test, with in-memory doubles of both seams:
+    /// let agent = NodeAgent(configuration: configuration, client: FakeCoordinator(),
+    ///                       state: InMemoryAgentState(), logger: logger, metrics: AgentMetrics(),
+    ///                       recorders: nil, jobs: nil)
+    /// ```
+    public init(configuration: AgentConfiguration, client: any CoordinatorConnection, state: any AgentStateStore,
+                logger: Logger, metrics: AgentMetrics, recorders: (any RecorderRuntime)?, jobs: (any JobRuntime)?) {
         self.configuration = configuration
         self.logger = logger
         self.metrics = metrics
         self.recorders = recorders
         self.jobs = jobs
-        state = try AgentStateDir(path: configuration.stateDir, logger: logger)
-        client = try CoordinatorClient(urls: configuration.coordinators, caFile: configuration.caFile, logger: logger)
+        self.state = state
+        self.client = client
+        connectionBackoff = Backoff(base: .milliseconds(500), cap: configuration.maxBackoff, jitter: 0.5...1.0)
         identity = state.loadIdentity()
         if let identity, identity.name != configuration.name {
             logger.warning("state dir holds the identity of another name; registering anew",
@@ -106,40 +139,6 @@ public actor NodeAgent {
         metrics.reconciles.increment()
         lastReconcile = .now
         watchdog.notify("WATCHDOG=1")
-    }
-
-    func collectReports() async {
-        var collected = false
-        if let recorders {
-            let events = await recorders.takeEvents(), segments = await recorders.takeSegments()
-            outbox.events += events
-            outbox.segments += segments
-            collected = collected || !events.isEmpty || !segments.isEmpty
-        }
-        if let jobs {
-            let events = await jobs.takeEvents(), runs = await jobs.takeRuns(), archived = await jobs.takeArchivedSegments()
-            outbox.events += events
-            outbox.jobRuns += runs
-            outbox.segments += archived
-            collected = collected || !events.isEmpty || !runs.isEmpty || !archived.isEmpty
-        }
-        if collected { outboxDirty = true }
-        await flushOutbox()
-    }
-
-    func flushOutbox() async {
-        guard outboxDirty else { return }
-        let dropped = outbox.trim()
-        if dropped > 0 {
-            logger.error("outbox full; oldest reports dropped", metadata: ["dropped": "\(dropped)"])
-        }
-        do {
-            try state.saveOutbox(outbox)
-            outboxDirty = false
-        } catch {
-            logger.error("cannot persist outbox", metadata: ["error": "\(error)"])
-        }
-        metrics.outboxItems.record(outbox.events.count + outbox.segments.count + outbox.jobRuns.count + outbox.commandResults.count)
     }
 
     /// Persists a new assignment, then lets the reconciler act on it.

@@ -49,17 +49,20 @@ public enum Thumbnailer {
     /// Writes a width×height JPEG of `source` to `target` via a temporary name, fsync and rename.
     public static func make(source: String, target: String, spec: ThumbnailSpec, ffmpeg: String, timeout: Double,
                             journal: (String) throws -> Void = { _ in }) throws {
-        guard let exe = Subprocess.which(ffmpeg) else { throw Failure(message: "ffmpeg not found (\(ffmpeg))") }
+        guard let exe = ChildProcess.which(ffmpeg) else { throw Failure(message: "ffmpeg not found (\(ffmpeg))") }
         try FileIO.makeDirectories((target as NSString).deletingLastPathComponent)
         FileIO.removeLeftoverPartials(for: target)
         let temp = FileIO.partialPath(for: target, suffix: ".jpg")
         try journal(temp)
         var committed = false
         defer { if !committed { unlink(temp) } }
-        let result = try Subprocess.run(exe, ["-nostdin", "-hide_banner", "-loglevel", "error", "-y", "-i", source,
-                                              "-vf", "scale=\(spec.width):\(spec.height)", "-q:v", "\(ffmpegQuality(spec.quality))",
-                                              "-frames:v", "1", "-update", "1", "-f", "image2", temp], timeout: timeout)
-        guard result.status == 0 else { throw Failure(message: "ffmpeg exited \(result.status): \(result.stderr)") }
+        let result = try ChildProcess.run(exe, ["-nostdin", "-hide_banner", "-loglevel", "error", "-y", "-i", source,
+                                                "-vf", "scale=\(spec.width):\(spec.height)", "-q:v", "\(ffmpegQuality(spec.quality))",
+                                                "-frames:v", "1", "-update", "1", "-f", "image2", temp],
+                                          timeout: .milliseconds(Int(timeout * 1000)))
+        guard result.exit == .code(0) else {
+            throw Failure(message: "ffmpeg \(result.timedOut ? "timed out after \(timeout) s, " : "")\(result.exit): \(result.stderrTail())")
+        }
         let fd = open(temp, O_RDONLY | O_CLOEXEC)
         guard fd >= 0 else { throw FileIO.SystemError(operation: "open", path: temp, code: errno) }
         defer { close(fd) }

@@ -17,7 +17,13 @@ public struct BackupProgress: Sendable, Equatable {
 /// Swift reads the input in 1 MiB chunks (hashing the raw bytes) and feeds the compressor's stdin
 /// from a worker thread, while this thread reads the compressed output, hashes it and writes it to
 /// a temporary name in the target folder. No local temporary space is used.
-/// Sets SIGPIPE to ignored for the process (a dead compressor must give EPIPE, not kill the agent).
+///
+/// SIGPIPE: a compressor that dies early must make the feeder's write fail with EPIPE, not kill
+/// the agent. Rather than ignoring SIGPIPE for the whole process (which would change every
+/// other thread's and library's behaviour), the feeder — a thread of our own — blocks SIGPIPE
+/// in its own signal mask, so the kernel leaves the thread-directed signal pending and `write`
+/// returns EPIPE; the feeder then consumes the pending signal before it ends. The compressor
+/// itself is spawned by ``ChildProcess`` with an empty mask and default SIGPIPE handling.
 enum CompressionPipeline {
     struct Result: Sendable {
         var rawSHA256: String
@@ -36,7 +42,6 @@ enum CompressionPipeline {
     /// Compresses `input` into `tempPath` (created exclusively; left in place on success, removed on error).
     static func run(input: String, compressor: [String], tempPath: String, job: String, cancel: CancellationFlag,
                     progress: (@Sendable (BackupProgress) -> Void)?) throws -> Result {
-        signal(SIGPIPE, SIG_IGN)
         let src = open(input, O_RDONLY | O_CLOEXEC)
         guard src >= 0 else { throw Failure.sourceUnreadable(path: input, reason: String(cString: strerror(errno))) }
         var srcOpen = true
@@ -58,33 +63,31 @@ enum CompressionPipeline {
             if !ok { unlink(tempPath) }
         }
 
-        var inPipe: [Int32] = [0, 0]
-        var outPipe: [Int32] = [0, 0]
-        guard makePipe(&inPipe) else { throw Failure.compressor("pipe: \(String(cString: strerror(errno)))") }
-        guard makePipe(&outPipe) else {
-            close(inPipe[0]); close(inPipe[1])
-            throw Failure.compressor("pipe: \(String(cString: strerror(errno)))")
+        guard let name = compressor.first, let exe = ChildProcess.which(name) else {
+            throw Failure.compressor("compressor \(compressor.first ?? "?") not found on PATH")
         }
-        let pid: pid_t
+        let child: ChildProcess
         do {
-            pid = try spawn(compressor, stdin: inPipe[0], stdout: outPipe[1])
+            child = try ChildProcess.spawn(exe, Array(compressor.dropFirst()), stdin: .pipe, stdout: .pipe,
+                                           stderr: .inherit, newProcessGroup: false)
         } catch {
-            for fd in inPipe + outPipe { close(fd) }
-            throw error
+            throw Failure.compressor(error.description)
         }
-        close(inPipe[0])
-        close(outPipe[1])
-        let outRead = outPipe[0]
+        guard let inWrite = child.stdin, let outRead = child.stdout else {
+            child.closePipes(); child.kill(); _ = child.wait()
+            throw Failure.compressor("no pipes to the compressor")
+        }
         defer { close(outRead) }
 
         // Feeder thread: input → hash → compressor stdin.
         let feedResult = LockedValue<(String, UInt64, String?)?>(nil)
         let compressedSoFar = LockedValue<UInt64>(0)
         let feederDone = DispatchSemaphore(value: 0)
-        let inWrite = inPipe[1]
         srcOpen = false
         let feeder = Thread {
             defer { close(src); close(inWrite); feederDone.signal() }
+            let sigpipe = SigpipeGuard()
+            defer { sigpipe.end() }
             var hasher = SHA256()
             var raw: UInt64 = 0
             var failure: String?
@@ -134,7 +137,7 @@ enum CompressionPipeline {
             hasher.update(bufferPointer: chunk)
             do { try FileIO.writeAll(dst, chunk, path: tempPath) } catch let e as FileIO.SystemError {
                 targetError = e
-                kill(pid, SIGKILL)
+                child.kill()
                 break
             } catch {
                 break
@@ -142,9 +145,8 @@ enum CompressionPipeline {
             written += UInt64(n)
             compressedSoFar.set(written)
         }
-        if targetError != nil || cancel.isCancelled { kill(pid, SIGKILL) }
-        var status: Int32 = 0
-        while waitpid(pid, &status, 0) < 0 && errno == EINTR {}
+        if targetError != nil || cancel.isCancelled { child.kill() }
+        let exit = child.wait()
         feederDone.wait()
         if let targetError { throw Failure.target(targetError) }
         if cancel.isCancelled { throw Failure.cancelled }
@@ -153,40 +155,41 @@ enum CompressionPipeline {
             if feedFailure.hasPrefix("read ") { throw Failure.sourceUnreadable(path: input, reason: feedFailure) }
             throw Failure.compressor(feedFailure)
         }
-        let exited = (status & 0x7f) == 0
-        let code = (status >> 8) & 0xff
-        guard exited, code == 0 else {
-            throw Failure.compressor("\(compressor.first ?? "compressor") \(exited ? "exited \(code)" : "killed by signal \(status & 0x7f)")")
+        switch exit {
+        case .code(0): break
+        case .code(let code): throw Failure.compressor("\(compressor.first ?? "compressor") exited \(code)")
+        case .signal(let signal): throw Failure.compressor("\(compressor.first ?? "compressor") killed by signal \(signal)")
         }
         do { try FileIO.fsyncFile(dst, path: tempPath) } catch let e as FileIO.SystemError { throw Failure.target(e) }
         if let progress { progress(BackupProgress(job: job, rawBytes: rawBytes, totalBytes: total, compressedBytes: written)) }
         ok = true
         return Result(rawSHA256: rawHash, rawBytes: rawBytes, compressedSHA256: FileIO.hex(hasher.finalize()), compressedBytes: written)
     }
+}
 
-    /// pipe() with FD_CLOEXEC on both ends (pipe2 is not exported to Swift).
-    static func makePipe(_ fds: inout [Int32]) -> Bool {
-        guard pipe(&fds) == 0 else { return false }
-        for fd in fds { _ = fcntl(fd, F_SETFD, FD_CLOEXEC) }
-        return true
+/// Blocks SIGPIPE on the calling thread only (a worker thread of ours, never a pool thread),
+/// so a write to a pipe whose reader is gone fails with EPIPE instead of killing the process.
+/// `end()` discards a SIGPIPE left pending by such a write and restores the thread's mask.
+struct SigpipeGuard {
+    private var previous = sigset_t()
+
+    init() {
+        var block = sigset_t()
+        sigemptyset(&block)
+        sigaddset(&block, SIGPIPE)
+        pthread_sigmask(SIG_BLOCK, &block, &previous)
     }
 
-    /// posix_spawn with stdin/stdout redirected; stderr is inherited.
-    static func spawn(_ command: [String], stdin: Int32, stdout: Int32) throws -> pid_t {
-        guard let name = command.first, let exe = Subprocess.which(name) else {
-            throw Failure.compressor("compressor \(command.first ?? "?") not found on PATH")
+    func end() {
+        var pipeOnly = sigset_t()
+        sigemptyset(&pipeOnly)
+        sigaddset(&pipeOnly, SIGPIPE)
+        var pending = sigset_t()
+        if sigpending(&pending) == 0, sigismember(&pending, SIGPIPE) == 1 {
+            var zero = timespec(tv_sec: 0, tv_nsec: 0)
+            while sigtimedwait(&pipeOnly, nil, &zero) < 0 && errno == EINTR {}
         }
-        var actions = posix_spawn_file_actions_t()
-        posix_spawn_file_actions_init(&actions)
-        defer { posix_spawn_file_actions_destroy(&actions) }
-        posix_spawn_file_actions_adddup2(&actions, stdin, 0)
-        posix_spawn_file_actions_adddup2(&actions, stdout, 1)
-        var argv: [UnsafeMutablePointer<CChar>?] = ([exe] + command.dropFirst()).map { strdup($0) }
-        argv.append(nil)
-        defer { for p in argv { free(p) } }
-        var pid: pid_t = 0
-        let rc = posix_spawn(&pid, exe, &actions, nil, argv, environ)
-        guard rc == 0 else { throw Failure.compressor("cannot start \(exe): \(String(cString: strerror(rc)))") }
-        return pid
+        var restore = previous
+        pthread_sigmask(SIG_SETMASK, &restore, nil)
     }
 }

@@ -58,6 +58,14 @@ extension RecorderSupervisor {
             self.logFiles = logFiles
             self.maxRTSPTimeout = maxRTSPTimeout
         }
+
+        /// The restart back-off: `backoffBase` doubling per consecutive failure up to
+        /// `backoffMax`, without jitter (a station's restarts need no spreading).
+        ///
+        /// ```swift
+        /// let delay = configuration.restartBackoff.delay(attempt: recorder.failures - 1)
+        /// ```
+        public var restartBackoff: Backoff { Backoff(base: backoffBase, cap: backoffMax) }
     }
 }
 

@@ -159,8 +159,7 @@ extension RecorderSupervisor {
             recorder.failures += 1
             recorder.lastError = reason
             recorder.pendingReason = reason
-            let exponent = min(recorder.failures - 1, 30)
-            let delay = min(configuration.backoffBase * (1 << exponent), configuration.backoffMax)
+            let delay = configuration.restartBackoff.delay(attempt: recorder.failures - 1)
             recorder.phase = .waiting(until: since + delay)
             log(recorder.log, "\(run.station): next start in \(delay.seconds) s (failure \(recorder.failures))")
         case .respawn(let reason):
@@ -231,15 +230,16 @@ extension RecorderSupervisor {
         }
         unlink(listPath)
 
-        let spawned: SpawnedProcess
+        let spawned: ChildProcess
         do {
-            spawned = try SpawnedProcess.spawn(executable: configuration.ffmpegPath, arguments: command.arguments).0
+            spawned = try ChildProcess.spawn(configuration.ffmpegPath, command.arguments, stderr: .pipe)
         } catch {
             fail(&recorder, error.description)
             return
         }
+        guard let stderrFD = spawned.stderr else { return }  // always set: spawned with stderr: .pipe
         let tail = StderrTail()
-        StderrPump.start(fd: spawned.stderrFD, pid: spawned.pid, log: recorder.log, redactor: command.redactor, tail: tail)
+        StderrPump.start(fd: stderrFD, pid: spawned.pid, log: recorder.log, redactor: command.redactor, tail: tail)
         if let startTime = ProcessTable.startTime(of: spawned.pid) {
             PidFile(station: station, pid: spawned.pid, startTime: startTime, commandHash: command.commandHash,
                     outputPattern: command.outputPattern).write(stateDir: configuration.stateDir)
@@ -269,8 +269,7 @@ extension RecorderSupervisor {
         recorder.failures += 1
         recorder.lastError = message
         recorder.pendingReason = message
-        let exponent = min(recorder.failures - 1, 30)
-        let delay = min(configuration.backoffBase * (1 << exponent), configuration.backoffMax)
+        let delay = configuration.restartBackoff.delay(attempt: recorder.failures - 1)
         recorder.phase = .waiting(until: .now + delay)
         emit("recorder.exited", station: station, "\(station) recorder could not start: \(message); retry in \(delay.seconds) s", log: recorder.log)
     }

@@ -43,53 +43,19 @@ enum SegmentProbe {
 
     static func probeBlocking(ffprobePath: String, file: String, timeout: Double) -> ProbeResult {
         let arguments = ["-v", "error", "-show_entries", "format=duration:stream=codec_type", "-of", "json", file]
-        let spawned: (SpawnedProcess, stdoutFD: Int32?)
+        let done: ChildProcess.Completion
         do {
-            spawned = try SpawnedProcess.spawn(executable: ffprobePath, arguments: arguments, captureStdout: true)
+            done = try ChildProcess.run(ffprobePath, arguments, captureStdout: true,
+                                        timeout: .milliseconds(Int(timeout * 1000)))
         } catch {
             return ProbeResult(hasVideo: false, duration: nil, problem: error.description)
         }
-        let process = spawned.0
-        guard let outFD = spawned.stdoutFD else {
-            close(process.stderrFD)
-            return ProbeResult(hasVideo: false, duration: nil, problem: "ffprobe: no output pipe")
+        if done.timedOut { return ProbeResult(hasVideo: false, duration: nil, problem: "ffprobe did not finish within \(Int(timeout)) s") }
+        guard done.exit == .code(0) else {
+            let message = String(decoding: done.stderr, as: UTF8.self).split(separator: "\n").last.map(String.init) ?? ""
+            return ProbeResult(hasVideo: false, duration: nil, problem: "ffprobe \(done.exit)\(message.isEmpty ? "" : ": \(message)")")
         }
-        let deadline = ContinuousClock.now + .milliseconds(Int(timeout * 1000))
-        var stdout: [UInt8] = []
-        var stderr: [UInt8] = []
-        var open: [Int32] = [outFD, process.stderrFD]
-        var timedOut = false
-        var buffer = [UInt8](repeating: 0, count: 8192)
-        while !open.isEmpty {
-            if ContinuousClock.now >= deadline {
-                timedOut = true
-                kill(process.pid, SIGKILL)
-                break
-            }
-            var fds = open.map { pollfd(fd: $0, events: Int16(POLLIN), revents: 0) }
-            let ready = poll(&fds, nfds_t(fds.count), 100)
-            if ready <= 0 { continue }
-            for entry in fds where entry.revents != 0 {
-                let count = buffer.withUnsafeMutableBytes { read(entry.fd, $0.baseAddress, $0.count) }
-                if count > 0 {
-                    if entry.fd == outFD { stdout.append(contentsOf: buffer[0..<count]) } else { stderr.append(contentsOf: buffer[0..<count]) }
-                    if stdout.count + stderr.count > 1 << 20 { timedOut = true; kill(process.pid, SIGKILL); open.removeAll(); break }
-                } else if count == 0 || (errno != EINTR && errno != EAGAIN) {
-                    open.removeAll { $0 == entry.fd }
-                }
-            }
-        }
-        close(outFD)
-        close(process.stderrFD)
-        var status: Int32 = 0
-        while waitpid(process.pid, &status, 0) < 0 && errno == EINTR {}
-        if timedOut { return ProbeResult(hasVideo: false, duration: nil, problem: "ffprobe did not finish within \(Int(timeout)) s") }
-        let exit = ProcessExit(waitStatus: status)
-        guard exit == .code(0) else {
-            let message = String(decoding: stderr, as: UTF8.self).split(separator: "\n").last.map(String.init) ?? ""
-            return ProbeResult(hasVideo: false, duration: nil, problem: "ffprobe \(exit)\(message.isEmpty ? "" : ": \(message)")")
-        }
-        return interpret(json: stdout)
+        return interpret(json: done.stdout)
     }
 
     static func interpret(json: [UInt8]) -> ProbeResult {

@@ -50,10 +50,9 @@ final class CameraSim: Sendable {
         for mount in mounts { script += " --mount \(mount)" }
         if let user, let passwordFile { script += " --user \(user) --password-file '\(passwordFile)'" }
         script += " 2>>'\(logPath)'"
-        let (process, stdoutFD) = try SpawnedProcess.spawn(executable: "/bin/sh", arguments: ["-c", script], captureStdout: true)
-        close(process.stderrFD)
+        let process = try ChildProcess.spawn("/bin/sh", ["-c", script], stdout: .pipe, stderr: .null)
         pid = process.pid
-        guard let fd = stdoutFD else { throw TestTimeout(what: "simulator stdout") }
+        guard let fd = process.stdout else { throw TestTimeout(what: "simulator stdout") }
         defer { close(fd) }
         // Read "ready PORT" with a 10 s deadline.
         var text = ""

@@ -1,0 +1,123 @@
+import FleetProtocol
+import Foundation
+import Logging
+
+extension NodeAgent {
+    // MARK: Reporting: heartbeat, outbox, acknowledgement
+
+    /// Heartbeats every `heartbeatSeconds`, sooner when nudged; queued items go along
+    /// and leave the outbox only when a coordinator acknowledged them.
+    func reportLoop() async {
+        while !Task.isCancelled {
+            await reportOnce()
+            await reportWakeup.wait(timeout: .seconds(Int64(heartbeatSeconds)))
+        }
+    }
+
+    func reportOnce() async {
+        guard let identity else { return }
+        let report = await makeReport()
+        do {
+            let ack = try await client.heartbeat(node: identity.name, token: identity.token, report: report)
+            metrics.heartbeatsSent.increment()
+            acknowledge(report)
+            await flushOutbox()
+            if ack.desiredRevision != (assignment?.revision ?? 0) { await registrationWakeup.signal() }
+        } catch is CancellationError {
+            return
+        } catch let error as CoordinatorClientError {
+            metrics.heartbeatFailures.increment()
+            if case .unauthorized = error {
+                await forgetIdentity(reason: error.description)
+                await registrationWakeup.signal()
+            }
+            logger.debug("heartbeat failed", metadata: ["error": "\(error)"])
+        } catch {
+            metrics.heartbeatFailures.increment()
+            logger.error("heartbeat failed", metadata: ["error": "\(error)"])
+        }
+    }
+
+    static let reportBatch = 500
+
+    func makeReport() async -> StatusReport {
+        let paths = (assignment?.localPaths ?? []) + ["/"]
+        let storage = paths.compactMap { DiskUsage.measure($0) }
+        return StatusReport(
+            agentVersion: FleetVersion.current, uptimeSeconds: (ContinuousClock.now - started).seconds,
+            appliedRevision: appliedRevision, storage: storage,
+            stations: await recorders?.statuses() ?? [],
+            events: Array(outbox.events.prefix(Self.reportBatch)),
+            segments: Array(outbox.segments.prefix(Self.reportBatch)),
+            jobRuns: Array(outbox.jobRuns.prefix(Self.reportBatch)),
+            jobs: await jobs?.jobStatuses() ?? [],
+            commandResults: outbox.commandResults)
+    }
+
+    /// Removes what a coordinator acknowledged; items added meanwhile stay.
+    func acknowledge(_ report: StatusReport) {
+        if outbox.removeAcknowledged(in: report) { outboxDirty = true }
+    }
+
+    func collectReports() async {
+        var collected = false
+        if let recorders {
+            let events = await recorders.takeEvents(), segments = await recorders.takeSegments()
+            outbox.events += events
+            outbox.segments += segments
+            collected = collected || !events.isEmpty || !segments.isEmpty
+        }
+        if let jobs {
+            let events = await jobs.takeEvents(), runs = await jobs.takeRuns(), archived = await jobs.takeArchivedSegments()
+            outbox.events += events
+            outbox.jobRuns += runs
+            outbox.segments += archived
+            collected = collected || !events.isEmpty || !runs.isEmpty || !archived.isEmpty
+        }
+        if collected { outboxDirty = true }
+        await flushOutbox()
+    }
+
+    func flushOutbox() async {
+        guard outboxDirty else { return }
+        let dropped = outbox.trim()
+        if dropped > 0 {
+            logger.error("outbox full; oldest reports dropped", metadata: ["dropped": "\(dropped)"])
+        }
+        do {
+            try state.saveOutbox(outbox)
+            outboxDirty = false
+        } catch {
+            logger.error("cannot persist outbox", metadata: ["error": "\(error)"])
+        }
+        metrics.outboxItems.record(outbox.events.count + outbox.segments.count + outbox.jobRuns.count + outbox.commandResults.count)
+    }
+}
+
+extension Outbox {
+    /// Removes the items `report` carried (a coordinator acknowledged it); items queued since
+    /// stay. Returns whether the report carried anything.
+    ///
+    /// ```swift
+    /// let report = StatusReport(..., events: Array(outbox.events.prefix(500)), ...)
+    /// _ = try await client.heartbeat(node: name, token: token, report: report)
+    /// outbox.removeAcknowledged(in: report)
+    /// ```
+    @discardableResult
+    public mutating func removeAcknowledged(in report: StatusReport) -> Bool {
+        guard !(report.events.isEmpty && report.segments.isEmpty && report.jobRuns.isEmpty && report.commandResults.isEmpty)
+        else { return false }
+        let events = Set(report.events.map(\.id)), runs = Set(report.jobRuns.map(\.id))
+        let results = Set(report.commandResults.map(\.commandId))
+        let segments = Set(report.segments.map(Self.segmentKey))
+        self.events.removeAll { events.contains($0.id) }
+        jobRuns.removeAll { runs.contains($0.id) }
+        commandResults.removeAll { results.contains($0.commandId) }
+        self.segments.removeAll { segments.contains(Self.segmentKey($0)) }
+        return true
+    }
+
+    static func segmentKey(_ segment: SegmentRecord) -> String {
+        "\(segment.station)/\(segment.name)/\(segment.archivePath ?? "")"
+    }
+}

@@ -1,0 +1,35 @@
+import FleetProtocol
+import Foundation
+
+/// What the agent needs from a coordinator: registration, heartbeats and the long-poll watch.
+///
+/// ``CoordinatorClient`` is the real one (HTTP with failover); ``NodeAgent`` takes any
+/// conforming value, so its own logic can be exercised without a network.
+///
+/// ```swift
+/// let client = try CoordinatorClient(urls: coordinatorURLs, caFile: nil, logger: logger)
+/// let connection: any CoordinatorConnection = client
+/// let answer = try await connection.register(request, joinToken: token)
+/// let watch = try await connection.watch(node: answer.name, token: answer.nodeToken, knownRevision: 0)
+/// ```
+public protocol CoordinatorConnection: Sendable {
+    /// Registers a node with a join token; answers with its credential.
+    func register(_ request: RegistrationRequest, joinToken: String) async throws -> RegistrationResponse
+    /// Sends a status report; the answer says which assignment revision the coordinator wants.
+    func heartbeat(node: String, token: String, report: StatusReport) async throws -> StatusAck
+    /// Waits up to `timeoutSeconds` for an assignment newer than `knownRevision` or for commands.
+    func watch(node: String, token: String, knownRevision: Int, timeoutSeconds: Int) async throws -> WatchResponse
+    /// The coordinator currently in use (for logs).
+    var currentURL: URL { get async }
+    /// Releases connections; called once when the agent stops.
+    func shutdown() async
+}
+
+extension CoordinatorConnection {
+    /// The watch with the agent's usual 30 s long-poll.
+    public func watch(node: String, token: String, knownRevision: Int) async throws -> WatchResponse {
+        try await watch(node: node, token: token, knownRevision: knownRevision, timeoutSeconds: 30)
+    }
+}
+
+extension CoordinatorClient: CoordinatorConnection {}

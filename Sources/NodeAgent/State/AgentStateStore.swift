@@ -1,0 +1,27 @@
+import FleetProtocol
+import Foundation
+
+/// Where the agent keeps what must survive a restart: its credential, the last assignment and
+/// the outbox of unacknowledged reports.
+///
+/// ``AgentStateDir`` is the real one (atomic files in the state dir). ``NodeAgent`` takes any
+/// conforming value, so tests can hand it one kept in memory.
+///
+/// ```swift
+/// let state: any AgentStateStore = try AgentStateDir(path: "/var/lib/stationfleet", logger: logger)
+/// var outbox = state.loadOutbox()
+/// outbox.events.append(AgentEvent(kind: "agent.started", message: "hello"))
+/// try state.saveOutbox(outbox)
+/// ```
+public protocol AgentStateStore: Sendable {
+    func loadIdentity() -> NodeIdentity?
+    func saveIdentity(_ identity: NodeIdentity) throws
+    func deleteIdentity()
+    func loadAssignment() -> Assignment?
+    func saveAssignment(_ assignment: Assignment) throws
+    /// The saved outbox, or an empty one.
+    func loadOutbox() -> Outbox
+    func saveOutbox(_ outbox: Outbox) throws
+}
+
+extension AgentStateDir: AgentStateStore {}
