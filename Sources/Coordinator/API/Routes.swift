@@ -95,7 +95,7 @@ struct Routes {
         router.post("/v1/apply") { request, _ -> Response in
             try await requireAdmin(request)
             let body = try await HTTPHelpers.decode(ApplyRequest.self, from: request)
-            return try HTTPHelpers.json(try await fleet.apply(files: body.files, dryRun: body.dryRun))
+            return try HTTPHelpers.json(try await fleet.apply(body))
         }
         router.get("/v1/nodes") { request, _ -> Response in
             try await requireAdmin(request)
