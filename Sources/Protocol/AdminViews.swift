@@ -12,6 +12,10 @@ public struct ApplyRequest: Codable, Sendable, Equatable {
             self.content = content
         }
     }
+    /// The largest request body the coordinator accepts (`HTTPHelpers.maxBodyBytes`, 4 MiB);
+    /// fleetctl checks the inventory against it before sending.
+    public static let maxBodyBytes = 4 * 1024 * 1024
+
     public var files: [File]
     public var dryRun: Bool
     /// The operator's explicit decision to delete many objects (`fleetctl apply --prune`).

@@ -28,6 +28,8 @@ struct StubResponse: Sendable {
     var body: Data
     /// Hold the answer this long (a slow or hung coordinator).
     var delay: TimeAmount?
+    /// The `Content-Type` of the answer (something that is not a coordinator sends `text/html`).
+    var contentType = "application/json"
 
     static func json(_ status: Int, _ text: String) -> StubResponse {
         StubResponse(status: status, body: Data(text.utf8))
@@ -127,7 +129,7 @@ final class StubHandler: ChannelInboundHandler, @unchecked Sendable {
                                       headers: head.headers.map { ($0.name, $0.value) }, body: body)
             let response = box.handle(request)
             var headers = HTTPHeaders()
-            headers.add(name: "Content-Type", value: "application/json")
+            headers.add(name: "Content-Type", value: response.contentType)
             headers.add(name: "Content-Length", value: String(response.body.count))
             let responseHead = HTTPResponseHead(version: head.version, status: HTTPResponseStatus(statusCode: response.status),
                                                 headers: headers)
