@@ -134,8 +134,8 @@ public final class CoordinatorClient: Sendable {
             throw FleetctlError.unreachable(coordinator: settings.baseURL, reason: Self.transportReason(error, seconds: seconds))
         }
         if (200..<300).contains(status) {
-            // Every coordinator answer is JSON; an HTML page or the like comes from something else.
-            if !contentType.isEmpty, !contentType.lowercased().contains("json") {
+            // Every coordinator answer with a body is JSON; an HTML page or the like comes from something else.
+            if !data.isEmpty, !contentType.isEmpty, !contentType.lowercased().contains("json") {
                 throw FleetctlError.notCoordinator(url: settings.baseURL, status: status, contentType: contentType)
             }
             return Response(status: status, body: data)
