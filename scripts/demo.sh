@@ -72,10 +72,9 @@ for node in recordingpi emsn-zolder emsn-berging; do
   status_port=$((status_port + 1))
 done
 
-sed "s|\${DEMO_DIR}|$DEMO_DIR|g" inventory/demo.yaml > "$DEMO_DIR/inventory/demo.yaml"
 echo
-echo "\$ fleetctl apply -f demo-run/inventory/demo.yaml"
-"$BIN/fleetctl" apply -f "$DEMO_DIR/inventory/demo.yaml"
+echo "\$ DEMO_DIR=$DEMO_DIR fleetctl apply -f inventory/demo.yaml"
+DEMO_DIR="$DEMO_DIR" "$BIN/fleetctl" apply -f inventory/demo.yaml
 
 all_applied() { [ "$("$BIN/fleetctl" get nodes -o json | grep -o '"appliedRevision" *: *1' | wc -l)" = 3 ]; }
 wait_for 30 "all agents to apply revision 1" all_applied

@@ -9,7 +9,7 @@ public struct FleetctlRoot: ParsableCommand {
         abstract: "Operate a StationFleet: declare the fleet, inspect nodes and stations, run jobs.",
         discussion: """
         fleetctl talks to the coordinator's admin API with the admin token. Every \
-        command takes --coordinator URL (env FLEET_COORDINATOR, default \
+        command takes, before or after its name, --coordinator URL (env FLEET_COORDINATOR, default \
         \(GlobalOptions.defaultCoordinator)), --token-file F (env FLEET_TOKEN_FILE, \
         or the token itself in FLEET_TOKEN), --ca-file F for a private CA, \
         -o table|json|yaml and --timeout SECONDS.
@@ -49,9 +49,19 @@ public enum FleetctlMain {
                            stdout: TextOutput, stderr: TextOutput,
                            now: @escaping @Sendable () -> Date = { Date() }) async -> Int32 {
         let console = Console(stdout: stdout, stderr: stderr, environment: environment, now: now)
+        if arguments.isEmpty {
+            // Nothing to do is a usage error: the help goes to stderr, exit 2.
+            console.stderr.line(FleetctlRoot.helpMessage())
+            console.error("no command given (see 'fleetctl --help')")
+            return FleetctlExitCode.usage
+        }
+        if let word = ArgumentOrder.unknownHelpTopic(arguments) {
+            console.error("unknown command '\(word)' (see 'fleetctl --help')")
+            return FleetctlExitCode.usage
+        }
         let parsed: any ParsableCommand
         do {
-            parsed = try FleetctlRoot.parseAsRoot(arguments)
+            parsed = try FleetctlRoot.parseAsRoot(ArgumentOrder.normalize(arguments))
         } catch {
             return reportParseError(error, console: console)
         }

@@ -12,12 +12,79 @@ public struct ApplyRequest: Codable, Sendable, Equatable {
             self.content = content
         }
     }
+    /// The largest request body the coordinator accepts (`HTTPHelpers.maxBodyBytes`, 4 MiB);
+    /// fleetctl checks the inventory against it before sending.
+    public static let maxBodyBytes = 4 * 1024 * 1024
+
     public var files: [File]
     public var dryRun: Bool
+    /// The operator's explicit decision to delete many objects (`fleetctl apply --prune`).
+    /// Without it the coordinator refuses an apply that deletes more than half (or all) of
+    /// the stations, nodes or jobs; see ``DeletionGuard``. Default `false`.
+    public var allowDeletions: Bool
+    /// Values of the `${NAME}` references in the files, taken from fleetctl's environment.
+    /// Only referenced names are sent. `nil` or missing: no variables.
+    public var variables: [String: String]?
 
-    public init(files: [File], dryRun: Bool = false) {
+    public init(files: [File], dryRun: Bool = false, allowDeletions: Bool = false, variables: [String: String]? = nil) {
         self.files = files
         self.dryRun = dryRun
+        self.allowDeletions = allowDeletions
+        self.variables = variables
+    }
+
+    private enum CodingKeys: String, CodingKey { case files, dryRun, allowDeletions, variables }
+
+    /// Tolerant: unknown fields are ignored, `dryRun` and `allowDeletions` default to `false`.
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        files = try container.decode([File].self, forKey: .files)
+        dryRun = try container.decodeIfPresent(Bool.self, forKey: .dryRun) ?? false
+        allowDeletions = try container.decodeIfPresent(Bool.self, forKey: .allowDeletions) ?? false
+        variables = try container.decodeIfPresent([String: String].self, forKey: .variables)
+    }
+}
+
+/// One changed field of an object, as `fleetctl diff` prints it:
+/// `~ station/ROST1: recorder.camera.host 192.168.1.75 → 192.168.1.80`.
+/// `old` is `nil` for a field that appears, `new` for one that disappears. Values are
+/// rendered as text; secrets are never included (the inventory holds only file paths of secrets).
+public struct FieldChange: Codable, Sendable, Equatable {
+    /// Dotted path inside the object, e.g. `recorder.camera.host`, `recorder.keepDays`, `to[0]`.
+    public var path: String
+    public var old: String?
+    public var new: String?
+
+    public init(path: String, old: String?, new: String?) {
+        self.path = path
+        self.old = old
+        self.new = new
+    }
+}
+
+/// When an apply counts as a mass deletion that needs ``ApplyRequest/allowDeletions``.
+public enum DeletionGuard {
+    /// The kinds the guard counts, as the `kind/` prefix of object names. Archive and
+    /// backup jobs count together as jobs.
+    public static let guardedKinds: [(label: String, prefixes: [String])] = [
+        ("station", ["station/"]), ("node", ["node/"]), ("job", ["archive/", "backup/"]),
+    ]
+
+    /// The rule: for stations, for nodes and for jobs (archive and backup together) separately,
+    /// an apply that deletes more than half of those the current revision has — so also all of
+    /// them, even when there is only one — needs `allowDeletions`. Smaller deletions apply without it.
+    /// Returns one phrase per kind that trips the rule, e.g. `2 of 2 stations`; empty when the apply may proceed.
+    public static func violations(current: [String], deleted: [String]) -> [String] {
+        var phrases: [String] = []
+        for kind in guardedKinds {
+            let matches = { (name: String) in kind.prefixes.contains { name.hasPrefix($0) } }
+            let before = current.filter(matches).count
+            let gone = deleted.filter(matches).count
+            if gone > 0, gone * 2 > before {
+                phrases.append("\(gone) of \(before) \(kind.label)\(before == 1 ? "" : "s")")
+            }
+        }
+        return phrases
     }
 }
 
@@ -30,14 +97,22 @@ public struct ApplyResult: Codable, Sendable, Equatable {
     public var deleted: [String]
     public var unchanged: [String]
     public var dryRun: Bool
+    /// Per changed object (`kind/name`), what changed in it. Missing from older coordinators.
+    public var fieldChanges: [String: [FieldChange]]?
+    /// `true` when the deletions trip ``DeletionGuard`` and the request did not allow them:
+    /// a dry run says so, a real apply is refused with 409 `deletions_not_allowed`.
+    public var deletionsNeedAllow: Bool?
 
-    public init(revision: Int, created: [String], changed: [String], deleted: [String], unchanged: [String], dryRun: Bool) {
+    public init(revision: Int, created: [String], changed: [String], deleted: [String], unchanged: [String], dryRun: Bool,
+                fieldChanges: [String: [FieldChange]]? = nil, deletionsNeedAllow: Bool? = nil) {
         self.revision = revision
         self.created = created
         self.changed = changed
         self.deleted = deleted
         self.unchanged = unchanged
         self.dryRun = dryRun
+        self.fieldChanges = fieldChanges
+        self.deletionsNeedAllow = deletionsNeedAllow
     }
 
     public var hasChanges: Bool { !created.isEmpty || !changed.isEmpty || !deleted.isEmpty }

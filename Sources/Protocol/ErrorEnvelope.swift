@@ -31,6 +31,9 @@ public enum ErrorCode {
     public static let conflict = "conflict"
     public static let payloadTooLarge = "payload_too_large"
     public static let invalidInventory = "invalid_inventory"
+    /// 409: the apply would delete more than half (or all) of the stations, nodes or jobs and
+    /// did not set `allowDeletions`; `details` lists every object it would delete.
+    public static let deletionsNotAllowed = "deletions_not_allowed"
     public static let unavailable = "unavailable"
     public static let internalError = "internal"
     public static let timeout = "timeout"

@@ -102,7 +102,7 @@ import Testing
         #expect(result.stderr.hasPrefix("fleetctl: "))
     }
 
-    @Test(arguments: [["--help"], ["apply", "--help"], ["help", "get"], ["restart", "recorder", "-h"], ["--version"], []])
+    @Test(arguments: [["--help"], ["apply", "--help"], ["help", "get"], ["restart", "recorder", "-h"], ["--version"]])
     func helpExits0(arguments: [String]) async {
         let result = await fleetctl(arguments)
         #expect(result.code == 0)

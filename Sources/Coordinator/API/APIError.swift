@@ -65,6 +65,8 @@ public struct APIError: Error, HTTPResponseError, CustomStringConvertible {
         case .forbidden(let message): return APIError(.forbidden, code: ErrorCode.forbidden, message: message)
         case .tooManyRequests(let message, let seconds):
             return APIError(.tooManyRequests, code: ErrorCode.rateLimited, message: message, retryAfter: seconds)
+        case .deletionsNotAllowed(let message, let deleted):
+            return APIError(.conflict, code: ErrorCode.deletionsNotAllowed, message: message, details: deleted)
         case .invalidInventory(let diagnostics):
             return APIError(.unprocessableContent, code: ErrorCode.invalidInventory, message: error.description,
                             details: diagnostics)

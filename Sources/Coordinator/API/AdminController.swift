@@ -9,7 +9,7 @@ struct AdminController {
 
     func addRoutes(to group: RouterGroup<CoordinatorRequestContext>) {
         group.on(Endpoints.apply) { body, _, _ in
-            try await fleet.apply(files: body.files, dryRun: body.dryRun)
+            try await fleet.apply(body)
         }
         group.on(Endpoints.nodes) { _, _, _ in await fleet.nodeViews() }
         group.on(Endpoints.node) { _, _, context in

@@ -4,6 +4,9 @@ public enum FleetError: Error, CustomStringConvertible, Equatable {
     case conflict(String)
     case badRequest(String)
     case invalidInventory(diagnostics: [String])
+    /// 409: the apply deletes more than ``DeletionGuard`` allows without `allowDeletions`;
+    /// `deleted` is every object (`kind/name`) it would delete.
+    case deletionsNotAllowed(message: String, deleted: [String])
     case forbidden(String)
     /// 429: the caller must wait `retryAfterSeconds`.
     case tooManyRequests(String, retryAfterSeconds: Int)
@@ -12,7 +15,7 @@ public enum FleetError: Error, CustomStringConvertible, Equatable {
         switch self {
         case .notFound(let kind, let name): return "\(kind) \(name) not found"
         case .conflict(let message), .badRequest(let message), .forbidden(let message): return message
-        case .tooManyRequests(let message, _): return message
+        case .tooManyRequests(let message, _), .deletionsNotAllowed(let message, _): return message
         case .invalidInventory(let diagnostics):
             return "inventory has \(diagnostics.count) error\(diagnostics.count == 1 ? "" : "s")"
         }

@@ -118,7 +118,7 @@ public enum ValueSyntax {
                     return .failure(ExpansionProblem(message: "bad variable reference '${\(name)}': use ${NAME} with letters, digits and '_'"))
                 }
                 guard let value = environment[name] else {
-                    return .failure(ExpansionProblem(message: "unknown variable '${\(name)}': it is not set in the environment given to the inventory"))
+                    return .failure(ExpansionProblem(message: "unknown variable '${\(name)}': it is not set in the environment of fleetctl apply"))
                 }
                 output += value
                 index = text.index(after: close)

@@ -147,9 +147,11 @@ public final class CoordinatorClient: Sendable {
         let seconds = timeoutSeconds ?? settings.timeoutSeconds
         let status: Int
         let data: Data
+        let contentType: String
         do {
             let response = try await http.execute(request, timeout: .milliseconds(Int64(seconds * 1000)))
             status = Int(response.status.code)
+            contentType = response.headers.first(name: "Content-Type") ?? ""
             var buffer = try await response.body.collect(upTo: Self.maxBodyBytes)
             data = Data(buffer.readBytes(length: buffer.readableBytes) ?? [])
         } catch let error as FleetctlError {
@@ -157,7 +159,16 @@ public final class CoordinatorClient: Sendable {
         } catch {
             throw FleetctlError.unreachable(coordinator: settings.baseURL, reason: Self.transportReason(error, seconds: seconds))
         }
-        if (200..<300).contains(status) { return Response(status: status, body: data) }
+        if (200..<300).contains(status) {
+            // Every coordinator answer with a body is JSON; an HTML page or the like comes from something else.
+            if !data.isEmpty, !contentType.isEmpty, !contentType.lowercased().contains("json") {
+                throw FleetctlError.notCoordinator(url: settings.baseURL, status: status, contentType: contentType)
+            }
+            return Response(status: status, body: data)
+        }
+        if status < 500, (try? WireCoding.decoder().decode(ErrorEnvelope.self, from: data)) == nil {
+            throw FleetctlError.notCoordinator(url: settings.baseURL, status: status, contentType: contentType)
+        }
         throw Self.failure(status: status, body: data)
     }
 

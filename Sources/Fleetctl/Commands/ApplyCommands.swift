@@ -2,7 +2,7 @@ import ArgumentParser
 import FleetProtocol
 import Foundation
 
-/// `fleetctl apply -f PATH [--dry-run]`.
+/// `fleetctl apply -f PATH [--dry-run] [--prune|--force]`.
 public struct ApplyCommand: FleetctlRunnable {
     public static let configuration = CommandConfiguration(
         commandName: "apply",
@@ -15,13 +15,21 @@ public struct ApplyCommand: FleetctlRunnable {
         message, exit 1. Applying the same inventory twice changes nothing and makes \
         no new revision.
 
+        ${NAME} in a value is taken from fleetctl's environment (an unset one is an \
+        error at its FILE:LINE:COLUMN); $${ stays a literal ${.
+
+        Deleting more than half of the stations, of the nodes or of the jobs (so also \
+        all of them) needs --prune: without it the coordinator refuses, fleetctl lists \
+        what would be deleted and exits 1. Smaller deletions apply without it.
+
         Prints each created, changed and deleted object (kind/name), the number \
         unchanged, and the new revision. -o json prints {"revision", "created", \
-        "changed", "deleted", "unchanged"}.
+        "changed", "deleted", "unchanged", "dryRun", "fieldChanges", "deletionsNeedAllow"}.
 
         Examples:
           fleetctl apply -f inventory/
           fleetctl apply -f inventory/demo.yaml --dry-run
+          fleetctl apply -f inventory/ --prune
           fleetctl apply -f inventory/ -o json
         """)
 
@@ -33,10 +41,18 @@ public struct ApplyCommand: FleetctlRunnable {
     @Flag(name: .customLong("dry-run"), help: "Validate and show what would change, without applying.")
     public var dryRun = false
 
+    @Flag(name: [.customLong("prune"), .customLong("allow-deletions")],
+          help: "Allow deleting more than half (or all) of the stations, nodes or jobs.")
+    public var prune = false
+
+    @Flag(name: .customLong("force"), help: "Same as --prune.")
+    public var force = false
+
     public init() {}
 
     public func execute(_ console: Console) async throws -> Int32 {
-        let result = try await InventorySubmission.send(path: file, dryRun: dryRun, command: self, console: console)
+        let result = try await InventorySubmission.send(path: file, dryRun: dryRun, allowDeletions: prune || force,
+                                                        command: self, console: console)
         if global.output == .table {
             console.stdout.write(ApplyReport.apply(result))
         } else {
@@ -53,7 +69,9 @@ public struct DiffCommand: FleetctlRunnable {
         abstract: "Show the changes apply would make, without applying them.",
         discussion: """
         Sends the inventory as a dry run and prints what apply would do: + created, \
-        ~ changed, - deleted, then a summary line.
+        ~ changed (one line per changed field: ~ station/ROST1: recorder.camera.host \
+        OLD → NEW), - deleted, then a summary line, and a note when the deletions \
+        would need apply --prune.
 
         Exit status (like diff(1)): 0 when there are no changes, 1 when there are \
         changes (or on a user error such as an invalid inventory), 3 when the \
@@ -72,7 +90,8 @@ public struct DiffCommand: FleetctlRunnable {
     public init() {}
 
     public func execute(_ console: Console) async throws -> Int32 {
-        let result = try await InventorySubmission.send(path: file, dryRun: true, command: self, console: console)
+        let result = try await InventorySubmission.send(path: file, dryRun: true, allowDeletions: false,
+                                                        command: self, console: console)
         if global.output == .table {
             console.stdout.write(ApplyReport.diff(result))
         } else {
@@ -84,9 +103,18 @@ public struct DiffCommand: FleetctlRunnable {
 
 /// The request both `apply` and `diff` send.
 enum InventorySubmission {
-    static func send(path: String, dryRun: Bool, command: some FleetctlRunnable, console: Console) async throws -> ApplyResult {
+    static func send(path: String, dryRun: Bool, allowDeletions: Bool, command: some FleetctlRunnable,
+                     console: Console) async throws -> ApplyResult {
         let files = try InventoryFiles.collect(path)
-        let request = ApplyRequest(files: files, dryRun: dryRun)
+        try InventoryFiles.checkSize(files, path: path)
+        let (variables, problems) = InventoryVariables.resolve(files, environment: console.environment)
+        if !problems.isEmpty {
+            for problem in problems { console.stderr.line(problem.description) }
+            throw FleetctlError.invalidInput(
+                "invalid inventory: \(problems.count) unknown variable\(problems.count == 1 ? "" : "s"), nothing applied")
+        }
+        let request = ApplyRequest(files: files, dryRun: dryRun, allowDeletions: allowDeletions,
+                                   variables: variables.isEmpty ? nil : variables)
         do {
             return try await command.withClient(console) { client in
                 try await client.post(APIPath.apply, json: request, as: ApplyResult.self)
@@ -98,6 +126,12 @@ enum InventorySubmission {
                 ? message
                 : "\(details.count) error\(details.count == 1 ? "" : "s"), nothing applied"
             throw FleetctlError.rejected(status: status, code: code, message: summary, details: details)
+        } catch let FleetctlError.rejected(status, code, message, details) where code == ErrorCode.deletionsNotAllowed {
+            // The coordinator refused a mass deletion: show what would go and how to proceed.
+            for name in details { console.stderr.line("- \(name) would be deleted") }
+            let what = message.components(separatedBy: "; nothing applied").first ?? message
+            throw FleetctlError.rejected(status: status, code: code, message: "\(what); nothing applied. "
+                + "Check the list above, then run again with --prune to delete them", details: details)
         }
     }
 }

@@ -28,10 +28,11 @@ public struct GetCommand: FleetctlRunnable {
         discussion: """
         Prints one row per item; with NAME only that item (for assignments, NAME is \
         a node). Tables:
-          nodes        NAME SITE STATE LAST-HEARTBEAT REVISION(applied/desired) DISK VERSION
+          nodes        NAME SITE STATE LAST-HEARTBEAT REVISION DISK VERSION
           stations     NAME NODE STATE RESTARTS SEGMENT NEWEST-AGE
           sites        NAME NODES ONLINE LABELS
           assignments  NODE REVISION RECORDERS ARCHIVES BACKUPS
+        A node's REVISION is applied/desired.
 
         -o json prints a JSON array (also for a single NAME) with camelCase keys; \
         -o yaml the same as YAML. Passwords are never part of the output.

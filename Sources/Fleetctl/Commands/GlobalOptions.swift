@@ -47,15 +47,31 @@ public struct GlobalOptions: ParsableArguments, Sendable {
             ?? GlobalOptions.defaultCoordinator
         var token: String?
         if let file = tokenFile ?? environment["FLEET_TOKEN_FILE"].flatMap({ $0.isEmpty ? nil : $0 }) {
-            guard let data = FileManager.default.contents(atPath: file), let text = String(data: data, encoding: .utf8) else {
-                throw FleetctlError.invalidInput("cannot read token file \(file)")
-            }
-            let trimmed = text.trimmingCharacters(in: .whitespacesAndNewlines)
-            guard !trimmed.isEmpty else { throw FleetctlError.invalidInput("token file \(file) is empty") }
-            token = trimmed
+            token = try Self.readToken(file)
         } else if let value = environment["FLEET_TOKEN"]?.trimmingCharacters(in: .whitespacesAndNewlines), !value.isEmpty {
             token = value
         }
         return try CoordinatorSettings(coordinator: base, token: token, caFile: caFile, timeoutSeconds: timeout)
+    }
+
+    /// The token in `file`, trimmed; the error says why it cannot be read.
+    static func readToken(_ file: String) throws -> String {
+        let manager = FileManager.default
+        var isDirectory: ObjCBool = false
+        guard manager.fileExists(atPath: file, isDirectory: &isDirectory) else {
+            throw FleetctlError.invalidInput("cannot read token file \(file): no such file")
+        }
+        guard !isDirectory.boolValue else {
+            throw FleetctlError.invalidInput("cannot read token file \(file): it is a folder, not a file")
+        }
+        guard manager.isReadableFile(atPath: file), let data = manager.contents(atPath: file) else {
+            throw FleetctlError.invalidInput("cannot read token file \(file): permission denied")
+        }
+        guard let text = String(data: data, encoding: .utf8) else {
+            throw FleetctlError.invalidInput("cannot read token file \(file): not UTF-8 text")
+        }
+        let trimmed = text.trimmingCharacters(in: .whitespacesAndNewlines)
+        guard !trimmed.isEmpty else { throw FleetctlError.invalidInput("token file \(file) is empty") }
+        return trimmed
     }
 }

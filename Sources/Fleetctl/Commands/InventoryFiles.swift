@@ -36,6 +36,21 @@ public enum InventoryFiles {
         return try files.map(read)
     }
 
+    /// Refuses files that together exceed what the coordinator accepts in one request
+    /// (``ApplyRequest/maxBodyBytes``), naming the largest file and the limit.
+    public static func checkSize(_ files: [ApplyRequest.File], path: String, limit: Int = ApplyRequest.maxBodyBytes) throws {
+        let sizes = files.map { ($0.path, $0.content.utf8.count) }
+        let total = sizes.reduce(0) { $0 + $1.1 }
+        // JSON escaping and the request's own fields add a little; keep a margin of 1/16.
+        guard total > limit - limit / 16 else { return }
+        let mib = { (bytes: Int) in String(format: "%.1f MiB", Double(bytes) / 1_048_576) }
+        let limitText = "\(limit / 1_048_576) MiB"
+        if let largest = sizes.max(by: { $0.1 < $1.1 }), largest.1 > limit - limit / 16 || files.count == 1 {
+            throw FleetctlError.invalidInput("\(largest.0) is \(mib(largest.1)), over the coordinator's request limit of \(limitText); nothing sent")
+        }
+        throw FleetctlError.invalidInput("the inventory in \(path) is \(mib(total)) in \(files.count) files, over the coordinator's request limit of \(limitText); nothing sent")
+    }
+
     static func read(_ path: String) throws -> ApplyRequest.File {
         guard let data = FileManager.default.contents(atPath: path) else {
             let reason = FileManager.default.isReadableFile(atPath: path) ? "unreadable" : "permission denied"

@@ -11,6 +11,7 @@ public enum ApplyReport {
         for name in result.changed { out += "\(name) changed\n" }
         for name in result.deleted { out += "\(name) deleted\n" }
         if !result.unchanged.isEmpty { out += "\(result.unchanged.count) unchanged\n" }
+        out += pruneNote(result)
         if result.dryRun {
             out += result.hasChanges
                 ? "dry run: nothing applied (revision \(result.revision))\n"
@@ -26,9 +27,21 @@ public enum ApplyReport {
         guard result.hasChanges else { return "no changes (revision \(result.revision))\n" }
         var out = ""
         for name in result.created { out += "+ \(name)\n" }
-        for name in result.changed { out += "~ \(name)\n" }
+        for name in result.changed {
+            let fields = result.fieldChanges?[name] ?? []
+            if fields.isEmpty { out += "~ \(name)\n" }
+            for field in fields { out += "~ \(name): \(field.path) \(field.old ?? "(unset)") → \(field.new ?? "(unset)")\n" }
+        }
         for name in result.deleted { out += "- \(name)\n" }
         out += "\(result.created.count) to create, \(result.changed.count) to change, \(result.deleted.count) to delete, \(result.unchanged.count) unchanged (revision \(result.revision))\n"
+        out += pruneNote(result)
         return out
+    }
+
+    /// The line saying apply would refuse these deletions without `--prune`; empty otherwise.
+    static func pruneNote(_ result: ApplyResult) -> String {
+        guard result.deletionsNeedAllow == true else { return "" }
+        return "apply would refuse: it deletes more than half of the stations, nodes or jobs; "
+            + "run apply with --prune to delete them\n"
     }
 }

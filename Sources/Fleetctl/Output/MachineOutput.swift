@@ -14,11 +14,54 @@ public enum MachineOutput {
             let data = try WireCoding.encoder(pretty: true).encode(value)
             return String(decoding: data, as: UTF8.self) + "\n"
         case .yaml:
-            let encoder = YAMLEncoder()
-            encoder.options.sortKeys = true
-            let text = try encoder.encode(value)
+            // Through JSON, so that YAML shows what JSON shows: plain numbers (`18.3`, not
+            // `1.83e+1`) and ISO 8601 times, with the same sorted keys.
+            let json = try WireCoding.encoder().encode(value)
+            let tree = try JSONDecoder().decode(JSONTree.self, from: json)
+            let text = try Yams.serialize(node: tree.node, sortKeys: true)
             return text.hasSuffix("\n") ? text : text + "\n"
         }
+    }
+}
+
+/// A JSON value read back from the encoder's output; keeps booleans, integers and
+/// decimals apart so that each becomes the plain YAML scalar it should be.
+indirect enum JSONTree: Decodable {
+    case object([String: JSONTree]), array([JSONTree]), string(String), bool(Bool), int(Int), double(Double), null
+
+    init(from decoder: any Decoder) throws {
+        let container = try decoder.singleValueContainer()
+        if container.decodeNil() { self = .null }
+        else if let value = try? container.decode(Bool.self) { self = .bool(value) }
+        else if let value = try? container.decode(Int.self) { self = .int(value) }
+        else if let value = try? container.decode(Double.self) { self = .double(value) }
+        else if let value = try? container.decode(String.self) { self = .string(value) }
+        else if let value = try? container.decode([JSONTree].self) { self = .array(value) }
+        else { self = .object(try container.decode([String: JSONTree].self)) }
+    }
+
+    var node: Node {
+        switch self {
+        case .object(let members):
+            return .mapping(Node.Mapping(members.sorted { $0.key < $1.key }.map { (Node($0.key), $0.value.node) }))
+        case .array(let items):
+            return .sequence(Node.Sequence(items.map(\.node)))
+        case .string(let text):
+            // Quoted when plain text would read back as something else (`true`, `1.5`, `null`, a time).
+            return .scalar(text.represented())
+        case .bool(let flag): return Node(flag ? "true" : "false")
+        case .int(let number): return Node(String(number))
+        case .double(let number): return Node(number.isFinite ? Self.decimal(number) : ".nan")
+        case .null: return Node("null")
+        }
+    }
+
+    /// `18.3`, `0.5`, `100.0`: Swift's shortest round-trip text, never an exponent for ordinary values.
+    static func decimal(_ number: Double) -> String {
+        let text = String(number)
+        guard text.contains("e") else { return text }
+        return String(format: "%.6f", number).replacingOccurrences(of: #"0+$"#, with: "", options: .regularExpression)
+            .replacingOccurrences(of: #"\.$"#, with: ".0", options: .regularExpression)
     }
 }
 

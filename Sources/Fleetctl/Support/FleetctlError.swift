@@ -10,6 +10,9 @@ public enum FleetctlError: Error, CustomStringConvertible, Sendable, Equatable {
     case rejected(status: Int, code: String, message: String, details: [String])
     /// The coordinator answered 2xx with a body `fleetctl` cannot read.
     case badResponse(path: String, reason: String)
+    /// Something answered at the URL, but not a coordinator: a 4xx without the JSON error
+    /// envelope, or a non-JSON success (an HTML page, another service).
+    case notCoordinator(url: String, status: Int, contentType: String)
     /// Bad input on the operator's side: an unreadable file, a bad URL, a bad time.
     case invalidInput(String)
     /// A command that ran on a node failed, expired or was not finished in time.
@@ -18,7 +21,7 @@ public enum FleetctlError: Error, CustomStringConvertible, Sendable, Equatable {
     /// The process exit code for this failure (see ``FleetctlExitCode``).
     public var exitCode: Int32 {
         switch self {
-        case .unreachable, .serverError, .badResponse: return FleetctlExitCode.unavailable
+        case .unreachable, .serverError, .badResponse, .notCoordinator: return FleetctlExitCode.unavailable
         case .rejected, .invalidInput, .commandFailed: return FleetctlExitCode.userError
         }
     }
@@ -37,6 +40,9 @@ public enum FleetctlError: Error, CustomStringConvertible, Sendable, Equatable {
                 line += " (give the admin token with --token-file, FLEET_TOKEN_FILE or FLEET_TOKEN)"
             }
             return line
+        case let .notCoordinator(url, status, contentType):
+            let type = contentType.split(separator: ";").first.map { $0.trimmingCharacters(in: .whitespaces) } ?? ""
+            return "\(url) answered but is not a StationFleet coordinator (HTTP \(status), \(type.isEmpty ? "no content type" : type))"
         case let .badResponse(path, reason):
             return "unexpected answer from the coordinator to \(path): \(reason)"
         case let .invalidInput(message), let .commandFailed(message):

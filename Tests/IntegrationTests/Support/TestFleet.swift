@@ -68,9 +68,13 @@ final class TestFleet: @unchecked Sendable {
         return path
     }
 
-    func fleetctl(_ arguments: [String]) async throws -> CommandOutcome {
-        try await runCommand(try binary("fleetctl"), arguments,
-                             environment: ["FLEET_COORDINATOR": url, "FLEET_TOKEN_FILE": dataDir + "/admin.token"])
+    /// Runs the real fleetctl against this coordinator; `environment` adds to (or, with
+    /// `coordinatorEnvironment: false`, replaces) FLEET_COORDINATOR and FLEET_TOKEN_FILE.
+    func fleetctl(_ arguments: [String], environment: [String: String] = [:],
+                  coordinatorEnvironment: Bool = true) async throws -> CommandOutcome {
+        let base = coordinatorEnvironment ? ["FLEET_COORDINATOR": url, "FLEET_TOKEN_FILE": dataDir + "/admin.token"] : [:]
+        return try await runCommand(try binary("fleetctl"), arguments,
+                                    environment: base.merging(environment) { $1 })
     }
 
     /// Restarts the coordinator on the same port, data dir and arguments.
