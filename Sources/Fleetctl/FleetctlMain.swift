@@ -28,7 +28,7 @@ public struct FleetctlRoot: ParsableCommand {
         version: FleetVersion.current,
         subcommands: [
             ApplyCommand.self, DiffCommand.self, GetCommand.self, DescribeCommand.self,
-            NodeCommand.self, RestartCommand.self, RunJobCommand.self, RecordingsCommand.self,
+            NodeCommand.self, TokenCommand.self, RestartCommand.self, RunJobCommand.self, RecordingsCommand.self,
         ])
 
     public init() {}

@@ -115,9 +115,18 @@ final class TestCoordinator: Sendable {
         let deadline = ContinuousClock.now + .seconds(20)
         var answered: [Command] = []
         var known = 0
+        var lastError: FleetctlError?
         while answered.count < count, ContinuousClock.now < deadline {
-            let watch = try await client.call(Endpoints.watch, node, query: [("revision", "\(known)"), ("timeout", "1")],
+            let watch: WatchResponse
+            do {
+                watch = try await client.call(Endpoints.watch, node, query: [("revision", "\(known)"), ("timeout", "1")],
                                               timeoutSeconds: 15)
+            } catch let error as FleetctlError {
+                // Like a real agent: a dropped long-poll is retried (within the deadline), not fatal.
+                lastError = error
+                try await Task.sleep(for: .milliseconds(100))  // back-off between retries, not synchronisation
+                continue
+            }
             if let assignment = watch.assignment { known = assignment.revision }
             let fresh = watch.commands.filter { command in !answered.contains { $0.id == command.id } }
             guard !fresh.isEmpty else { continue }
@@ -128,6 +137,7 @@ final class TestCoordinator: Sendable {
             try await heartbeat(node, token: token, results: results)
             answered += fresh
         }
+        if answered.count < count, let lastError { throw lastError }
         return answered
     }
 }

@@ -47,12 +47,21 @@ struct Serve: AsyncParsableCommand {
     @Flag(help: "Allow plain HTTP on a non-loopback address.")
     var insecureHTTP = false
 
+    @Option(help: ArgumentHelp("""
+        Who may register: 'open' (any valid name; unknown names show as nodes without \
+        an assignment until deleted) or 'inventory' (only names the applied inventory lists).
+        """, valueName: "policy"))
+    var registration: String = RegistrationPolicy.open.rawValue
+
     @Option(help: ArgumentHelp("Log level: trace, debug, info, notice, warning, error, critical.", valueName: "level"))
     var logLevel: String = "info"
 
     func validate() throws {
         guard ListenAddress(listen) != nil else { throw ValidationError("--listen must be HOST:PORT, got \(listen)") }
         guard Logger.Level(rawValue: logLevel) != nil else { throw ValidationError("unknown --log-level \(logLevel)") }
+        guard RegistrationPolicy(rawValue: registration) != nil else {
+            throw ValidationError("--registration must be open or inventory, got \(registration)")
+        }
     }
 
     func run() async throws {
@@ -65,7 +74,8 @@ struct Serve: AsyncParsableCommand {
         let logger = Logger(label: "fleet-coordinator")
         guard let address = ListenAddress(listen) else { throw ValidationError("--listen must be HOST:PORT") }
         let configuration = CoordinatorConfiguration(listen: address, dataDir: dataDir, databaseURL: database,
-                                                     tlsCertificate: tlsCert, tlsKey: tlsKey, insecureHTTP: insecureHTTP)
+                                                     tlsCertificate: tlsCert, tlsKey: tlsKey, insecureHTTP: insecureHTTP,
+                                                     registration: RegistrationPolicy(rawValue: registration) ?? .open)
         do {
             try await CoordinatorServer(configuration: configuration, logger: logger).run { url in
                 FileHandle.standardOutput.write(Data("fleet-coordinator: listening on \(url)\n".utf8))

@@ -17,9 +17,12 @@ public struct CoordinatorConfiguration: Sendable {
     public var tlsCertificate: String?
     public var tlsKey: String?
     public var insecureHTTP: Bool
+    /// Whether names the inventory does not list may register.
+    public var registration: RegistrationPolicy
 
     public init(listen: ListenAddress, dataDir: String, databaseURL: String? = nil, tlsCertificate: String? = nil,
-                tlsKey: String? = nil, insecureHTTP: Bool = false) {
+                tlsKey: String? = nil, insecureHTTP: Bool = false, registration: RegistrationPolicy = .open) {
+        self.registration = registration
         self.listen = listen
         self.dataDir = dataDir
         self.databaseURL = databaseURL
@@ -65,7 +68,7 @@ public struct CoordinatorServer: Sendable {
         let secrets = try prepareDataDir()
         let store = try makeStore()
         let metrics = CoordinatorMetrics()
-        let fleet = Fleet(store: store, logger: logger, metrics: metrics)
+        let fleet = Fleet(store: store, logger: logger, metrics: metrics, registration: configuration.registration)
         try await fleet.load()
 
         let router = APIRouter(fleet: fleet, store: store, secrets: secrets, metrics: metrics).build()
