@@ -63,10 +63,7 @@ struct AdminController {
             try await fleet.command(id: try context.parameters.require("id"))
         }
         group.on(Endpoints.revisions) { _, _, _ in
-            try await fleet.history().map {
-                RevisionView(revision: $0.revision, appliedAt: $0.appliedAt, created: $0.created, changed: $0.changed,
-                             deleted: $0.deleted)
-            }
+            try await fleet.history()
         }
     }
 }

@@ -29,21 +29,7 @@ extension DesiredState {
 
 /// Turns a fingerprint (sorted-key JSON) into `path → scalar text`.
 enum FieldFlattener {
-    /// A JSON value, decoded without Foundation's `Any` (booleans stay booleans on Linux).
-    indirect enum Value: Decodable {
-        case object([String: Value]), array([Value]), string(String), bool(Bool), int(Int), double(Double), null
-
-        init(from decoder: any Decoder) throws {
-            let container = try decoder.singleValueContainer()
-            if container.decodeNil() { self = .null }
-            else if let value = try? container.decode(Bool.self) { self = .bool(value) }
-            else if let value = try? container.decode(Int.self) { self = .int(value) }
-            else if let value = try? container.decode(Double.self) { self = .double(value) }
-            else if let value = try? container.decode(String.self) { self = .string(value) }
-            else if let value = try? container.decode([Value].self) { self = .array(value) }
-            else { self = .object(try container.decode([String: Value].self)) }
-        }
-    }
+    typealias Value = JSONValue
 
     static func flatten(json: String) -> [String: String] {
         guard let value = try? JSONDecoder().decode(Value.self, from: Data(json.utf8)) else { return ["": json] }

@@ -46,22 +46,8 @@ public struct StoredDesiredState: Sendable {
     }
 }
 
-/// One applied revision, for history.
-public struct RevisionRecord: Sendable, Equatable, Codable {
-    public var revision: Int
-    public var appliedAt: Date
-    public var created: [String]
-    public var changed: [String]
-    public var deleted: [String]
-
-    public init(revision: Int, appliedAt: Date, created: [String], changed: [String], deleted: [String]) {
-        self.revision = revision
-        self.appliedAt = appliedAt
-        self.created = created
-        self.changed = changed
-        self.deleted = deleted
-    }
-}
+/// One applied revision, for history: the wire type `RevisionView` (`GET /v1/revisions`).
+public typealias RevisionRecord = RevisionView
 
 /// Errors of a store backend, with context for the log.
 public enum StoreError: Error, CustomStringConvertible, Equatable {

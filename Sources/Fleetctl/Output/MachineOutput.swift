@@ -24,22 +24,10 @@ public enum MachineOutput {
     }
 }
 
-/// A JSON value read back from the encoder's output; keeps booleans, integers and
-/// decimals apart so that each becomes the plain YAML scalar it should be.
-indirect enum JSONTree: Decodable {
-    case object([String: JSONTree]), array([JSONTree]), string(String), bool(Bool), int(Int), double(Double), null
+/// A JSON value read back from the encoder's output becomes the plain YAML scalar it should be.
+typealias JSONTree = JSONValue
 
-    init(from decoder: any Decoder) throws {
-        let container = try decoder.singleValueContainer()
-        if container.decodeNil() { self = .null }
-        else if let value = try? container.decode(Bool.self) { self = .bool(value) }
-        else if let value = try? container.decode(Int.self) { self = .int(value) }
-        else if let value = try? container.decode(Double.self) { self = .double(value) }
-        else if let value = try? container.decode(String.self) { self = .string(value) }
-        else if let value = try? container.decode([JSONTree].self) { self = .array(value) }
-        else { self = .object(try container.decode([String: JSONTree].self)) }
-    }
-
+extension JSONValue {
     var node: Node {
         switch self {
         case .object(let members):
