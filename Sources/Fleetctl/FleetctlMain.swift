@@ -34,7 +34,13 @@ public struct FleetctlRoot: ParsableCommand {
     public init() {}
 }
 
-/// The entry point of the `fleetctl` executable.
+/// The entry point of the `fleetctl` executable; `run` is the same without exiting, for tests.
+///
+/// ```swift
+/// let code = await FleetctlMain.run(arguments: ["get", "nodes", "-o", "json"],
+///                                   environment: ["FLEET_COORDINATOR": url, "FLEET_TOKEN": token],
+///                                   stdout: .standardOutput, stderr: .standardError)
+/// ```
 public enum FleetctlMain {
     /// Runs `fleetctl` with the process's arguments and environment, then exits with its code.
     public static func main() async {

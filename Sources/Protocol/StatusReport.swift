@@ -4,6 +4,12 @@ import Foundation
 /// the agent has to tell. Items with ids (events, segments, job runs, command results)
 /// are idempotent: the agent resends them until a report is acknowledged, and the
 /// coordinator ignores ids it has already stored.
+///
+/// ```swift
+/// let report = StatusReport(agentVersion: FleetVersion.current, uptimeSeconds: 42, appliedRevision: 3,
+///                           stations: [StationStatus(station: "ROST1", state: .recording)])
+/// let body = try WireCoding.encode(report.fittedToLimits())   // within ReportLimits
+/// ```
 public struct StatusReport: Codable, Sendable, Equatable {
     public var agentVersion: String
     public var uptimeSeconds: Double

@@ -4,6 +4,11 @@ import Foundation
 ///
 /// Dates travel as ISO 8601 with fractional seconds; unknown keys are ignored
 /// by `Decodable` synthesis, which keeps older peers working with newer ones.
+///
+/// ```swift
+/// let data = try WireCoding.encode(RegistrationRequest(name: "recordingpi", agentVersion: "0.1.0"))
+/// let back = try WireCoding.decode(RegistrationRequest.self, from: data)
+/// ```
 public enum WireCoding {
     public static func encoder(pretty: Bool = false) -> JSONEncoder {
         let encoder = JSONEncoder()

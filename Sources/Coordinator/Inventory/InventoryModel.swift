@@ -5,6 +5,12 @@ import FleetProtocol
 ///
 /// Load it with `Inventory.load(files:environment:)` and turn it into what each
 /// node must run with `compile()`. Maps are keyed by name.
+///
+/// ```swift
+/// let inventory = try Inventory.load(files: [ApplyRequest.File(path: "fleet.yaml", content: yaml)])
+/// let desired = try inventory.compile()          // one Assignment per node
+/// // errors: `error.diagnostics` as FILE:LINE:COLUMN: message
+/// ```
 public struct Inventory: Codable, Sendable, Equatable {
     public var sites: [String: SiteConfig]
     public var defaults: InventoryDefaults

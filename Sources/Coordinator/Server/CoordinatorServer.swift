@@ -53,6 +53,14 @@ public enum CoordinatorStartError: Error, CustomStringConvertible {
 }
 
 /// Builds and runs the coordinator: store, fleet, HTTP API and housekeeping.
+///
+/// ```swift
+/// let configuration = CoordinatorConfiguration(listen: ListenAddress(host: "127.0.0.1", port: 0),
+///                                              dataDir: "/var/lib/stationfleet/coordinator")
+/// try await CoordinatorServer(configuration: configuration, logger: logger).run { url in
+///     print("listening on \(url)")   // runs until SIGTERM/SIGINT
+/// }
+/// ```
 public struct CoordinatorServer: Sendable {
     public let configuration: CoordinatorConfiguration
     public let logger: Logger

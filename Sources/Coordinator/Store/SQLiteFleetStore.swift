@@ -3,6 +3,13 @@ import Foundation
 import GRDB
 
 /// The embedded default store: one SQLite database in WAL mode in the coordinator's data dir.
+/// Full-disk and read-only failures surface as `StoreError.full` / `.readOnly`.
+///
+/// ```swift
+/// let store = try SQLiteFleetStore(path: dataDir + "/coordinator.sqlite")
+/// try await store.migrate()
+/// try await store.ping()   // readiness: a small write
+/// ```
 public final class SQLiteFleetStore: FleetStore {
     private let pool: DatabasePool
     public let path: String
