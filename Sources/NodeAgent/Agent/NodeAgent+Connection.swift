@@ -42,7 +42,8 @@ extension NodeAgent {
             return .cancelled
         } catch let error as CoordinatorClientError {
             if case .unauthorized = error { await forgetIdentity(reason: error.description) }
-            let delay = connectionBackoff.next()
+            let backoff = connectionBackoff.next()
+            let delay = error.retryAfter.map { max($0, backoff) } ?? backoff
             logger.warning("coordinator call failed; retrying", metadata: [
                 "error": "\(error)", "retryInSeconds": "\(String(format: "%.1f", delay.seconds))"])
             return .retry(after: delay)

@@ -39,6 +39,10 @@ public actor NodeAgent {
     var outboxDirty = false
     var commands = CommandGate()
     var connectionBackoff: Backoff
+    /// Back-off for reports the coordinator refused for now without a `Retry-After`.
+    var reportBackoff = Backoff(base: .seconds(5), cap: .seconds(300), jitter: 0.5...1.0)
+    /// Why reports are being held back ("rate_limited", "status 507"), nil while accepted.
+    var reportHold: String?
     var lastReconcile: ContinuousClock.Instant?
     let reconcileWakeup = Wakeup()
     let reportWakeup = Wakeup()
