@@ -57,14 +57,22 @@ public actor JobRunner {
     var firstSeen: [JobKey: Date] = [:]
     var isShutDown = false
 
-    /// Opens the ledger at `ledgerPath` (created when missing).
+    /// Opens the ledger at `ledgerPath` (created when missing; a corrupt one is moved aside and
+    /// started afresh, with a `ledger.reset` event in the next report).
     /// - Parameters:
     ///   - tempDir: local folder for SQLite snapshots before compression (next to the agent state).
     ///   - openFiles: paths recorders are writing right now; never archived.
     public init(ledgerPath: String, nodeName: String, tempDir: String, logger: Logger,
                 configuration: Configuration = Configuration(),
                 openFiles: @escaping @Sendable () async -> Set<String>) throws {
-        self.ledger = try Ledger(path: ledgerPath)
+        let opened = try Ledger.openRecovering(path: ledgerPath)
+        self.ledger = opened.ledger
+        if let aside = opened.movedAside {
+            logger.error("archive ledger was corrupt; moved aside and started afresh (every local file will be copied and verified again before any cleanup)",
+                         metadata: ["ledger": "\(ledgerPath)", "movedTo": "\(aside)"])
+            pendingEvents.append(AgentEvent(kind: "ledger.reset",
+                message: "archive ledger \(ledgerPath) was corrupt: moved aside to \(aside); a fresh ledger re-copies and re-verifies every file before any cleanup"))
+        }
         self.nodeName = nodeName
         self.tempDir = tempDir
         self.logger = logger
