@@ -108,12 +108,9 @@ extension NodeAgent {
         if dropped > 0 {
             logger.error("outbox full; oldest reports dropped", metadata: ["dropped": "\(dropped)"])
         }
-        do {
-            try state.saveOutbox(outbox)
-            outboxDirty = false
-        } catch {
-            logger.error("cannot persist outbox", metadata: ["error": "\(error)"])
-        }
+        // Stays dirty (and in memory) when the state dir cannot take it: retried on the next pass.
+        let snapshot = outbox
+        if persist("outbox", { try state.saveOutbox(snapshot) }) { outboxDirty = outbox != snapshot }
         metrics.outboxItems.record(outbox.events.count + outbox.segments.count + outbox.jobRuns.count + outbox.commandResults.count)
     }
 }
