@@ -6,11 +6,14 @@ import Logging
 public enum JobRunnerError: Error, CustomStringConvertible, Sendable, Equatable {
     case unknownJob(kind: JobRun.Kind, name: String)
     case shutDown
+    /// The archive ledger cannot be opened (even afresh): no archive or backup job can run.
+    case ledgerUnavailable(String)
 
     public var description: String {
         switch self {
         case let .unknownJob(kind, name): return "no \(kind.rawValue) job named \(name) is assigned to this node"
         case .shutDown: return "job runner is shut down"
+        case .ledgerUnavailable(let reason): return "archive ledger unavailable, archive and backup jobs cannot run: \(reason)"
         }
     }
 }

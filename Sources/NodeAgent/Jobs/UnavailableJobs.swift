@@ -23,7 +23,7 @@ public actor UnavailableJobs: JobRuntime {
     public func tick(now: Date) {}
 
     public func runJob(kind: JobRun.Kind, name: String) throws -> JobRun {
-        throw LedgerError(path: "archive ledger", message: "unavailable: \(reason)")
+        throw JobRunnerError.ledgerUnavailable(reason)
     }
 
     public func takeRuns() -> [JobRun] { [] }

@@ -96,7 +96,7 @@ struct LedgerRecoveryTests {
         let spec = ArchiveJobSpec(name: "video", sources: [ArchiveSource(path: dir.path)], target: "\(dir.path)/nas",
                                   schedule: .every(600))
         await jobs.reconcile(archives: [spec], backups: [])
-        await #expect(throws: LedgerError.self) { _ = try await jobs.runJob(kind: .archive, name: "video") }
+        await #expect(throws: JobRunnerError.self) { _ = try await jobs.runJob(kind: .archive, name: "video") }
         #expect(await jobs.takeEvents().map(\.kind) == ["ledger.unavailable"])
         #expect(await jobs.jobStatuses().first?.lastError?.contains("ledger") == true)
     }
