@@ -84,7 +84,8 @@ public actor CoordinatorClient {
                        body: Optional<String>.none, timeout: .seconds(Int64(timeoutSeconds) + 10))
     }
 
-    /// Tries the current coordinator, then each other one once; moves on only when unreachable.
+    /// Tries the current coordinator, then each other one once; moves on only when one is
+    /// unreachable or busy (503, 507).
     private func call<Body: Encodable, Answer: Decodable>(
         _ method: HTTPMethod, _ path: String, token: String, body: Body?, timeout: TimeAmount
     ) async throws -> Answer {
@@ -99,8 +100,12 @@ public actor CoordinatorClient {
                 }
                 return answer
             } catch let error as CoordinatorClientError {
-                guard case .unreachable = error else { throw error }
-                lastError = error
+                // Unreachable, or its store unavailable / disk full (503, 507): another
+                // coordinator may answer. When none does, the last answer is thrown.
+                switch error {
+                case .unreachable, .busy: lastError = error
+                default: throw error
+                }
             }
         }
         throw lastError
