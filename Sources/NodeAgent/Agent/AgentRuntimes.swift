@@ -17,11 +17,20 @@ public enum AgentRuntimes {
             logger: logger)
         var archive = ArchiveConfiguration()
         archive.ffmpegPath = configuration.ffmpegPath
-        let jobs = try JobRunner(
-            ledgerPath: state.appendingPathComponent("ledger.sqlite"), nodeName: configuration.name,
-            tempDir: state.appendingPathComponent("tmp"), logger: logger,
-            configuration: .init(archive: archive, maxRandomDelaySeconds: configuration.maxJobDelaySeconds),
-            openFiles: { await recorders.openSegments() })
+        // Recording never depends on the archive's bookkeeping: a ledger that cannot be opened
+        // even afresh (read-only disk) fails the jobs, not the agent.
+        let jobs: any JobRuntime
+        do {
+            jobs = try JobRunner(
+                ledgerPath: state.appendingPathComponent("ledger.sqlite"), nodeName: configuration.name,
+                tempDir: state.appendingPathComponent("tmp"), logger: logger,
+                configuration: .init(archive: archive, maxRandomDelaySeconds: configuration.maxJobDelaySeconds),
+                openFiles: { await recorders.openSegments() })
+        } catch {
+            logger.error("archive ledger cannot be opened; archive and backup jobs will fail, recording continues",
+                         metadata: ["error": "\(error)"])
+            jobs = UnavailableJobs(reason: "\(error)")
+        }
         return (recorders, jobs)
     }
 }

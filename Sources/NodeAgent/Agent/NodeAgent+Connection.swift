@@ -42,7 +42,8 @@ extension NodeAgent {
             return .cancelled
         } catch let error as CoordinatorClientError {
             if case .unauthorized = error { await forgetIdentity(reason: error.description) }
-            let delay = connectionBackoff.next()
+            let backoff = connectionBackoff.next()
+            let delay = error.retryAfter.map { max($0, backoff) } ?? backoff
             logger.warning("coordinator call failed; retrying", metadata: [
                 "error": "\(error)", "retryInSeconds": "\(String(format: "%.1f", delay.seconds))"])
             return .retry(after: delay)
@@ -69,11 +70,8 @@ extension NodeAgent {
             throw CoordinatorClientError.conflict(message)
         }
         let identity = NodeIdentity(name: answer.name, token: answer.nodeToken, registeredAt: Date())
-        do {
-            try state.saveIdentity(identity)
-        } catch {
-            logger.error("cannot persist node credential; it will be lost on restart", metadata: ["error": "\(error)"])
-        }
+        // Kept in memory when the state dir cannot take it; retried on later reconcile passes.
+        identityUnsaved = !persist("identity", { try state.saveIdentity(identity) })
         self.identity = identity
         heartbeatSeconds = assignment?.heartbeatSeconds ?? answer.heartbeatSeconds
         let coordinator = await client.currentURL
@@ -86,6 +84,7 @@ extension NodeAgent {
         guard identity != nil else { return }
         logger.warning("node credential rejected; registering again", metadata: ["reason": "\(reason)"])
         identity = nil
+        identityUnsaved = false
         state.deleteIdentity()
     }
 }

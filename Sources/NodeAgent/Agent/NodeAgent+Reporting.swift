@@ -9,32 +9,56 @@ extension NodeAgent {
     /// and leave the outbox only when a coordinator acknowledged them.
     func reportLoop() async {
         while !Task.isCancelled {
-            await reportOnce()
-            await reportWakeup.wait(timeout: .seconds(Int64(heartbeatSeconds)))
+            let wait = await reportOnce()
+            await reportWakeup.wait(timeout: wait)
         }
     }
 
-    func reportOnce() async {
-        guard let identity else { return }
-        let report = await makeReport()
+    /// One heartbeat; answers how long to wait before the next one: the heartbeat interval,
+    /// or — when the coordinator said "not now" (429, 503, 507) — its `Retry-After` or a
+    /// back-off. The outbox is kept whole whenever a report was not acknowledged, and only
+    /// what the sent (fitted) report carried leaves it.
+    @discardableResult
+    func reportOnce() async -> Duration {
+        let interval = Duration.seconds(Int64(heartbeatSeconds))
+        guard let identity else { return interval }
+        let report = await makeReport().fittedToLimits()
         do {
             let ack = try await client.heartbeat(node: identity.name, token: identity.token, report: report)
             metrics.heartbeatsSent.increment()
+            if reportHold != nil {
+                logger.notice("coordinator accepts reports again")
+                reportHold = nil
+            }
+            reportBackoff.reset()
             acknowledge(report)
             await flushOutbox()
             if ack.desiredRevision != (assignment?.revision ?? 0) { await registrationWakeup.signal() }
+            return interval
         } catch is CancellationError {
-            return
+            return interval
         } catch let error as CoordinatorClientError {
             metrics.heartbeatFailures.increment()
+            if let hold = error.holdReason {
+                let wait = error.retryAfter ?? reportBackoff.next()
+                if reportHold != hold {
+                    // Once per condition: a rate-limited node would otherwise log every few seconds.
+                    logger.warning("coordinator asks to wait; reports stay queued", metadata: [
+                        "error": "\(error)", "retryInSeconds": "\(wait.components.seconds)"])
+                    reportHold = hold
+                }
+                return wait
+            }
             if case .unauthorized = error {
                 await forgetIdentity(reason: error.description)
                 await registrationWakeup.signal()
             }
             logger.debug("heartbeat failed", metadata: ["error": "\(error)"])
+            return interval
         } catch {
             metrics.heartbeatFailures.increment()
             logger.error("heartbeat failed", metadata: ["error": "\(error)"])
+            return interval
         }
     }
 
@@ -84,13 +108,29 @@ extension NodeAgent {
         if dropped > 0 {
             logger.error("outbox full; oldest reports dropped", metadata: ["dropped": "\(dropped)"])
         }
-        do {
-            try state.saveOutbox(outbox)
-            outboxDirty = false
-        } catch {
-            logger.error("cannot persist outbox", metadata: ["error": "\(error)"])
-        }
+        // Stays dirty (and in memory) when the state dir cannot take it: retried on the next pass.
+        let snapshot = outbox
+        if persist("outbox", { try state.saveOutbox(snapshot) }) { outboxDirty = outbox != snapshot }
         metrics.outboxItems.record(outbox.events.count + outbox.segments.count + outbox.jobRuns.count + outbox.commandResults.count)
+    }
+}
+
+extension CoordinatorClientError {
+    /// The coordinator's "not now" (429, 503, 507) as a short condition name; nil for other errors.
+    var holdReason: String? {
+        switch self {
+        case .rateLimited: return "rate_limited"
+        case .busy(let status, _, _): return "status \(status)"
+        default: return nil
+        }
+    }
+
+    /// How long the coordinator asked to wait, when it said.
+    var retryAfter: Duration? {
+        switch self {
+        case .rateLimited(let retryAfter), .busy(_, _, let retryAfter): return retryAfter
+        default: return nil
+        }
     }
 }
 

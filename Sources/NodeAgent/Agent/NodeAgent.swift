@@ -39,6 +39,14 @@ public actor NodeAgent {
     var outboxDirty = false
     var commands = CommandGate()
     var connectionBackoff: Backoff
+    /// Back-off for reports the coordinator refused for now without a `Retry-After`.
+    var reportBackoff = Backoff(base: .seconds(5), cap: .seconds(300), jitter: 0.5...1.0)
+    /// Why reports are being held back ("rate_limited", "status 507"), nil while accepted.
+    var reportHold: String?
+    /// Why the state dir cannot be written (first error of the current condition); nil while writable.
+    var stateUnwritable: String?
+    var identityUnsaved = false
+    var assignmentUnsaved = false
     var lastReconcile: ContinuousClock.Instant?
     let reconcileWakeup = Wakeup()
     let reportWakeup = Wakeup()
@@ -123,6 +131,7 @@ public actor NodeAgent {
 
     /// One pass: desired (the persisted assignment) against actual, then collect what to report.
     func reconcileOnce() async {
+        retryPendingStateWrites()
         let desired = assignment
         await recorders?.reconcile(desired?.recorders ?? [])
         await jobs?.reconcile(archives: desired?.archives ?? [], backups: desired?.backups ?? [])
@@ -143,11 +152,8 @@ public actor NodeAgent {
 
     /// Persists a new assignment, then lets the reconciler act on it.
     func accept(_ new: Assignment) async {
-        do {
-            try state.saveAssignment(new)
-        } catch {
-            logger.error("cannot persist assignment; running it anyway", metadata: ["error": "\(error)"])
-        }
+        // Acted on even when it cannot be persisted; retried on later reconcile passes.
+        assignmentUnsaved = !persist("assignment", { try state.saveAssignment(new) })
         logger.info("assignment received", metadata: ["revision": "\(new.revision)"])
         assignment = new
         heartbeatSeconds = max(1, new.heartbeatSeconds)

@@ -18,6 +18,12 @@ public enum CoordinatorClientError: Error, CustomStringConvertible {
     /// Any other non-2xx answer.
     case rejected(status: Int, message: String)
     case badResponse(String)
+    /// 429: this node sent too often; try again after `retryAfter` (nil: no usable
+    /// `Retry-After`, back off instead). Nothing was stored, so nothing is lost by waiting.
+    case rateLimited(retryAfter: Duration?)
+    /// 503 or 507: the coordinator cannot take the report now (its store is unavailable
+    /// or its disk is full); try again later, keeping everything queued.
+    case busy(status: Int, message: String, retryAfter: Duration?)
 
     public var description: String {
         switch self {
@@ -27,6 +33,10 @@ public enum CoordinatorClientError: Error, CustomStringConvertible {
         case .conflict(let message): return message
         case .rejected(let status, let message): return "coordinator answered \(status): \(message)"
         case .badResponse(let detail): return "unreadable answer from coordinator: \(detail)"
+        case .rateLimited(let retryAfter):
+            return "coordinator is rate limiting this node; retry after \(retryAfter.map { "\($0.components.seconds) s" } ?? "a back-off")"
+        case .busy(let status, let message, let retryAfter):
+            return "coordinator answered \(status): \(message); retry after \(retryAfter.map { "\($0.components.seconds) s" } ?? "a back-off")"
         }
     }
 }
@@ -74,7 +84,8 @@ public actor CoordinatorClient {
                        body: Optional<String>.none, timeout: .seconds(Int64(timeoutSeconds) + 10))
     }
 
-    /// Tries the current coordinator, then each other one once; moves on only when unreachable.
+    /// Tries the current coordinator, then each other one once; moves on only when one is
+    /// unreachable or busy (503, 507).
     private func call<Body: Encodable, Answer: Decodable>(
         _ method: HTTPMethod, _ path: String, token: String, body: Body?, timeout: TimeAmount
     ) async throws -> Answer {
@@ -89,8 +100,12 @@ public actor CoordinatorClient {
                 }
                 return answer
             } catch let error as CoordinatorClientError {
-                guard case .unreachable = error else { throw error }
-                lastError = error
+                // Unreachable, or its store unavailable / disk full (503, 507): another
+                // coordinator may answer. When none does, the last answer is thrown.
+                switch error {
+                case .unreachable, .busy: lastError = error
+                default: throw error
+                }
             }
         }
         throw lastError
@@ -121,19 +136,39 @@ public actor CoordinatorClient {
         let status = Int(response.status.code)
         guard (200..<300).contains(status) else {
             let message = (try? WireCoding.decode(ErrorEnvelope.self, from: data))?.error.message ?? response.status.reasonPhrase
-            switch status {
-            case 401: throw CoordinatorClientError.unauthorized(message)
-            case 403: throw CoordinatorClientError.forbidden(message)
-            case 409: throw CoordinatorClientError.conflict(message)
-            case 500...: throw CoordinatorClientError.unreachable("\(base) answered \(status): \(message)")
-            default: throw CoordinatorClientError.rejected(status: status, message: message)
-            }
+            throw Self.error(status: status, message: message, retryAfter: response.headers.first(name: "Retry-After"),
+                             base: base)
         }
         do {
             return try WireCoding.decode(Answer.self, from: data)
         } catch {
             throw CoordinatorClientError.badResponse("\(path): \(error)")
         }
+    }
+}
+
+extension CoordinatorClient {
+    /// The typed error for a non-2xx answer.
+    static func error(status: Int, message: String, retryAfter: String?, base: URL) -> CoordinatorClientError {
+        switch status {
+        case 401: return .unauthorized(message)
+        case 403: return .forbidden(message)
+        case 409: return .conflict(message)
+        case 429: return .rateLimited(retryAfter: parseRetryAfter(retryAfter))
+        case 503, 507: return .busy(status: status, message: message, retryAfter: parseRetryAfter(retryAfter))
+        case 500...: return .unreachable("\(base) answered \(status): \(message)")
+        default: return .rejected(status: status, message: message)
+        }
+    }
+
+    /// Bounds on a coordinator's `Retry-After`: at least 1 s, at most 10 minutes.
+    static let retryAfterRange: ClosedRange<Int64> = 1...600
+
+    /// `Retry-After` in seconds, clamped to ``retryAfterRange``; nil when missing or not a
+    /// number of seconds (an HTTP date is not used by the coordinator), so the caller backs off.
+    static func parseRetryAfter(_ value: String?) -> Duration? {
+        guard let text = value?.trimmingCharacters(in: .whitespaces), let seconds = Int64(text) else { return nil }
+        return .seconds(min(max(seconds, retryAfterRange.lowerBound), retryAfterRange.upperBound))
     }
 }
 

@@ -6,11 +6,14 @@ import Logging
 public enum JobRunnerError: Error, CustomStringConvertible, Sendable, Equatable {
     case unknownJob(kind: JobRun.Kind, name: String)
     case shutDown
+    /// The archive ledger cannot be opened (even afresh): no archive or backup job can run.
+    case ledgerUnavailable(String)
 
     public var description: String {
         switch self {
         case let .unknownJob(kind, name): return "no \(kind.rawValue) job named \(name) is assigned to this node"
         case .shutDown: return "job runner is shut down"
+        case .ledgerUnavailable(let reason): return "archive ledger unavailable, archive and backup jobs cannot run: \(reason)"
         }
     }
 }
@@ -57,14 +60,22 @@ public actor JobRunner {
     var firstSeen: [JobKey: Date] = [:]
     var isShutDown = false
 
-    /// Opens the ledger at `ledgerPath` (created when missing).
+    /// Opens the ledger at `ledgerPath` (created when missing; a corrupt one is moved aside and
+    /// started afresh, with a `ledger.reset` event in the next report).
     /// - Parameters:
     ///   - tempDir: local folder for SQLite snapshots before compression (next to the agent state).
     ///   - openFiles: paths recorders are writing right now; never archived.
     public init(ledgerPath: String, nodeName: String, tempDir: String, logger: Logger,
                 configuration: Configuration = Configuration(),
                 openFiles: @escaping @Sendable () async -> Set<String>) throws {
-        self.ledger = try Ledger(path: ledgerPath)
+        let opened = try Ledger.openRecovering(path: ledgerPath)
+        self.ledger = opened.ledger
+        if let aside = opened.movedAside {
+            logger.error("archive ledger was corrupt; moved aside and started afresh (every local file will be copied and verified again before any cleanup)",
+                         metadata: ["ledger": "\(ledgerPath)", "movedTo": "\(aside)"])
+            pendingEvents.append(AgentEvent(kind: "ledger.reset",
+                message: "archive ledger \(ledgerPath) was corrupt: moved aside to \(aside); a fresh ledger re-copies and re-verifies every file before any cleanup"))
+        }
         self.nodeName = nodeName
         self.tempDir = tempDir
         self.logger = logger

@@ -65,6 +65,8 @@ public struct LedgerJobState: Sendable, Equatable {
 public struct LedgerError: Error, CustomStringConvertible, Sendable {
     public var path: String
     public var message: String
+    /// The file is not a usable SQLite database (not a database, or corrupt).
+    public var isCorrupt = false
     public var description: String { "ledger \(path): \(message)" }
 }
 
@@ -89,7 +91,9 @@ public final class Ledger: Sendable {
             pool = try DatabasePool(path: path, configuration: config)
             try Self.migrator.migrate(pool)
         } catch {
-            throw LedgerError(path: path, message: "\(error)")
+            let code = (error as? DatabaseError)?.resultCode
+            throw LedgerError(path: path, message: "\(error)",
+                              isCorrupt: code == .SQLITE_NOTADB || code == .SQLITE_CORRUPT)
         }
     }
 

@@ -27,6 +27,8 @@ actor FakeCoordinator: CoordinatorConnection {
 
     func heartbeat(node: String, token: String, report: StatusReport) async throws -> StatusAck {
         if !heartbeatFailures.isEmpty { throw heartbeatFailures.removeFirst() }
+        // As the real coordinator does: a report beyond ReportLimits is refused whole.
+        if let violation = report.limitViolation() { throw CoordinatorClientError.rejected(status: 400, message: violation) }
         reports.append(report)
         return StatusAck(heartbeatSeconds: 7, desiredRevision: desiredRevision)
     }
