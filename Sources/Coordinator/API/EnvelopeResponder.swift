@@ -44,7 +44,8 @@ struct EnvelopeResponder<Inner: HTTPResponder>: HTTPResponder where Inner.Contex
             default: code = error.status.code >= 500 ? ErrorCode.internalError : ErrorCode.badRequest
             }
             let message = error.status == .notFound ? "no such endpoint: \(request.method) \(request.uri.path)"
-                : error.status == .contentTooLarge ? "request body too large" : error.status.reasonPhrase
+                : error.status == .contentTooLarge
+                    ? "request body is over the \(HTTPGuardHandler.describe(bytes: HTTPHelpers.maxBodyBytes)) limit" : error.status.reasonPhrase
             response = APIError.envelopeResponse(status: error.status, envelope: ErrorEnvelope(code: code, message: message))
         } catch is CancellationError {
             throw CancellationError()
