@@ -47,12 +47,28 @@ struct Serve: AsyncParsableCommand {
     @Flag(help: "Allow plain HTTP on a non-loopback address.")
     var insecureHTTP = false
 
+    @Option(help: ArgumentHelp("Open connections at most; further ones are closed at once (logged once per episode).", valueName: "n"))
+    var maxConnections: Int = 1024
+
+    @Option(help: ArgumentHelp("Close a connection with no request in flight after this long (e.g. 60s); also bounds reading a request's headers. Parked watches are not idle.", valueName: "duration"))
+    var idleTimeout: String = "60s"
+
+    @Option(help: ArgumentHelp("Reading one request's body must finish within this long after its headers (e.g. 30s); answered 408.", valueName: "duration"))
+    var requestTimeout: String = "30s"
+
     @Option(help: ArgumentHelp("Log level: trace, debug, info, notice, warning, error, critical.", valueName: "level"))
     var logLevel: String = "info"
 
     func validate() throws {
         guard ListenAddress(listen) != nil else { throw ValidationError("--listen must be HOST:PORT, got \(listen)") }
         guard Logger.Level(rawValue: logLevel) != nil else { throw ValidationError("unknown --log-level \(logLevel)") }
+        guard maxConnections > 0 else { throw ValidationError("--max-connections must be at least 1, got \(maxConnections)") }
+        guard ConnectionLimits.parseDuration(idleTimeout) != nil else {
+            throw ValidationError("--idle-timeout must be a duration such as 60s or 500ms, got \(idleTimeout)")
+        }
+        guard ConnectionLimits.parseDuration(requestTimeout) != nil else {
+            throw ValidationError("--request-timeout must be a duration such as 30s or 500ms, got \(requestTimeout)")
+        }
     }
 
     func run() async throws {
@@ -64,8 +80,12 @@ struct Serve: AsyncParsableCommand {
         }
         let logger = Logger(label: "fleet-coordinator")
         guard let address = ListenAddress(listen) else { throw ValidationError("--listen must be HOST:PORT") }
+        let limits = ConnectionLimits(maxConnections: maxConnections,
+                                      idleTimeout: ConnectionLimits.parseDuration(idleTimeout) ?? .seconds(60),
+                                      requestTimeout: ConnectionLimits.parseDuration(requestTimeout) ?? .seconds(30))
         let configuration = CoordinatorConfiguration(listen: address, dataDir: dataDir, databaseURL: database,
-                                                     tlsCertificate: tlsCert, tlsKey: tlsKey, insecureHTTP: insecureHTTP)
+                                                     tlsCertificate: tlsCert, tlsKey: tlsKey, insecureHTTP: insecureHTTP,
+                                                     limits: limits)
         do {
             try await CoordinatorServer(configuration: configuration, logger: logger).run { url in
                 FileHandle.standardOutput.write(Data("fleet-coordinator: listening on \(url)\n".utf8))

@@ -30,6 +30,22 @@ public struct ConnectionLimits: Sendable {
     }
 }
 
+extension ConnectionLimits {
+    /// Parses `500ms`, `30s`, `2m` or a bare number of seconds; `nil` when not a positive duration.
+    public static func parseDuration(_ text: String) -> Duration? {
+        let units: [(String, Double)] = [("ms", 0.001), ("s", 1), ("m", 60), ("h", 3600)]
+        var number = Substring(text.trimmingCharacters(in: .whitespaces))
+        var scale = 1.0
+        for (suffix, factor) in units where number.hasSuffix(suffix) {
+            number = number.dropLast(suffix.count)
+            scale = factor
+            break
+        }
+        guard let value = Double(number), value > 0, value.isFinite else { return nil }
+        return .milliseconds(Int64((value * scale * 1000).rounded()))
+    }
+}
+
 /// Counts open connections; says once per episode when the cap is reached.
 final class ConnectionLimiter: Sendable {
     private struct State { var open = 0; var refusing = false }
