@@ -11,6 +11,7 @@ PACKAGES=(
   gstreamer1.0-plugins-base gstreamer1.0-plugins-good gstreamer1.0-plugins-ugly  # camera simulator
   python3-aiosmtpd                                    # test SMTP server
   procps curl                                         # pgrep/ps, curl in scripts
+  prometheus                                          # promtool: metrics lint test
 )
 
 missing=()

@@ -53,6 +53,15 @@ struct Serve: AsyncParsableCommand {
         """, valueName: "policy"))
     var registration: String = RegistrationPolicy.open.rawValue
 
+    @Option(help: ArgumentHelp("Open connections at most; further ones are closed at once (logged once per episode).", valueName: "n"))
+    var maxConnections: Int = 1024
+
+    @Option(help: ArgumentHelp("Close a connection with no request in flight after this long (e.g. 60s); also bounds reading a request's headers. Parked watches are not idle.", valueName: "duration"))
+    var idleTimeout: String = "60s"
+
+    @Option(help: ArgumentHelp("Reading one request's body must finish within this long after its headers (e.g. 30s); answered 408.", valueName: "duration"))
+    var requestTimeout: String = "30s"
+
     @Option(help: ArgumentHelp("Log level: trace, debug, info, notice, warning, error, critical.", valueName: "level"))
     var logLevel: String = "info"
 
@@ -61,6 +70,13 @@ struct Serve: AsyncParsableCommand {
         guard Logger.Level(rawValue: logLevel) != nil else { throw ValidationError("unknown --log-level \(logLevel)") }
         guard RegistrationPolicy(rawValue: registration) != nil else {
             throw ValidationError("--registration must be open or inventory, got \(registration)")
+        }
+        guard maxConnections > 0 else { throw ValidationError("--max-connections must be at least 1, got \(maxConnections)") }
+        guard ConnectionLimits.parseDuration(idleTimeout) != nil else {
+            throw ValidationError("--idle-timeout must be a duration such as 60s or 500ms, got \(idleTimeout)")
+        }
+        guard ConnectionLimits.parseDuration(requestTimeout) != nil else {
+            throw ValidationError("--request-timeout must be a duration such as 30s or 500ms, got \(requestTimeout)")
         }
     }
 
@@ -73,9 +89,13 @@ struct Serve: AsyncParsableCommand {
         }
         let logger = Logger(label: "fleet-coordinator")
         guard let address = ListenAddress(listen) else { throw ValidationError("--listen must be HOST:PORT") }
+        let limits = ConnectionLimits(maxConnections: maxConnections,
+                                      idleTimeout: ConnectionLimits.parseDuration(idleTimeout) ?? .seconds(60),
+                                      requestTimeout: ConnectionLimits.parseDuration(requestTimeout) ?? .seconds(30))
         let configuration = CoordinatorConfiguration(listen: address, dataDir: dataDir, databaseURL: database,
                                                      tlsCertificate: tlsCert, tlsKey: tlsKey, insecureHTTP: insecureHTTP,
-                                                     registration: RegistrationPolicy(rawValue: registration) ?? .open)
+                                                     registration: RegistrationPolicy(rawValue: registration) ?? .open,
+                                                     limits: limits)
         do {
             try await CoordinatorServer(configuration: configuration, logger: logger).run { url in
                 FileHandle.standardOutput.write(Data("fleet-coordinator: listening on \(url)\n".utf8))

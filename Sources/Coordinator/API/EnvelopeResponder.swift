@@ -23,9 +23,10 @@ struct EnvelopeResponder<Inner: HTTPResponder>: HTTPResponder where Inner.Contex
         var response: Response
         do {
             response = try await inner.respond(to: request, context: context)
-            if response.status == .notFound, response.headers[.contentType] == nil {
-                response = APIError.envelopeResponse(status: .notFound, envelope: ErrorEnvelope(
-                    code: ErrorCode.notFound, message: "no such endpoint: \(request.method) \(request.uri.path)"))
+            if response.status.code >= 400, response.headers[.contentType] == nil {
+                // The router turned an error (unknown route, NIOTooManyBytesError from
+                // collectBody, Hummingbird's HTTPError) into a bare response: add the envelope.
+                response = Self.envelope(status: response.status, request: request)
             }
         } catch let error as APIError {
             response = try error.response(from: request, context: context)
@@ -36,16 +37,7 @@ struct EnvelopeResponder<Inner: HTTPResponder>: HTTPResponder where Inner.Contex
             response = try (APIError.from(error) ?? APIError(.internalServerError, code: ErrorCode.internalError, message: "\(error)"))
                 .response(from: request, context: context)
         } catch let error as any HTTPResponseError {
-            let code: String
-            switch error.status {
-            case .notFound: code = ErrorCode.notFound
-            case .contentTooLarge: code = ErrorCode.payloadTooLarge
-            case .unauthorized: code = ErrorCode.unauthorized
-            default: code = error.status.code >= 500 ? ErrorCode.internalError : ErrorCode.badRequest
-            }
-            let message = error.status == .notFound ? "no such endpoint: \(request.method) \(request.uri.path)"
-                : error.status == .contentTooLarge ? "request body too large" : error.status.reasonPhrase
-            response = APIError.envelopeResponse(status: error.status, envelope: ErrorEnvelope(code: code, message: message))
+            response = Self.envelope(status: error.status, request: request)
         } catch is CancellationError {
             throw CancellationError()
         } catch {
@@ -58,6 +50,27 @@ struct EnvelopeResponder<Inner: HTTPResponder>: HTTPResponder where Inner.Contex
         metrics.requestTimer(route: Self.routeLabel(request, context), status: response.status.code)
             .recordNanoseconds(elapsed.nanoseconds)
         return response
+    }
+
+    /// The envelope for an error the HTTP stack raised without one.
+    static func envelope(status: HTTPResponse.Status, request: Request) -> Response {
+        let code: String
+        let message: String
+        switch status {
+        case .notFound:
+            code = ErrorCode.notFound
+            message = "no such endpoint: \(request.method) \(request.uri.path)"
+        case .contentTooLarge:
+            code = ErrorCode.payloadTooLarge
+            message = "request body is over the \(HTTPGuardHandler.describe(bytes: HTTPHelpers.maxBodyBytes)) limit"
+        case .unauthorized:
+            code = ErrorCode.unauthorized
+            message = status.reasonPhrase
+        default:
+            code = status.code >= 500 ? ErrorCode.internalError : ErrorCode.badRequest
+            message = status.reasonPhrase
+        }
+        return APIError.envelopeResponse(status: status, envelope: ErrorEnvelope(code: code, message: message))
     }
 
     /// `METHOD /template` of the matched route; `other` for unknown paths (low cardinality).

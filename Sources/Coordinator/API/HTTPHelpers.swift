@@ -17,6 +17,11 @@ enum HTTPHelpers {
 
     /// Reads and decodes a JSON body: 413 when too large, 400 when malformed.
     static func decode<T: Decodable>(_ type: T.Type, from request: Request, limit: Int = maxBodyBytes) async throws -> T {
+        if let declared = request.headers[.contentLength].flatMap(Int.init), declared > limit {
+            // Refuse at once instead of reading a body that will be refused anyway.
+            throw APIError(.contentTooLarge, code: ErrorCode.payloadTooLarge,
+                           message: "request body is over the \(HTTPGuardHandler.describe(bytes: limit)) limit")
+        }
         var request = request
         let buffer = try await request.collectBody(upTo: limit)
         let data = Data(buffer.readableBytesView)

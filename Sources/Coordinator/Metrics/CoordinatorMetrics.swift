@@ -6,7 +6,6 @@ import Prometheus
 /// coordinators can live in one test process.
 public final class CoordinatorMetrics: Sendable {
     public let registry: PrometheusCollectorRegistry
-    let factory: PrometheusMetricsFactory
     let heartbeats: CoreMetrics.Counter
     let registrations: CoreMetrics.Counter
     let openWatches: CoreMetrics.Gauge
@@ -17,36 +16,52 @@ public final class CoordinatorMetrics: Sendable {
 
     public init() {
         let registry = PrometheusCollectorRegistry()
-        var factory = PrometheusMetricsFactory(registry: registry)
-        factory.defaultDurationHistogramBuckets = [
-            .milliseconds(1), .milliseconds(2), .milliseconds(5), .milliseconds(10), .milliseconds(25),
-            .milliseconds(50), .milliseconds(100), .milliseconds(250), .milliseconds(500), .seconds(1), .seconds(5), .seconds(30),
-        ]
         self.registry = registry
-        self.factory = factory
-        heartbeats = CoreMetrics.Counter(label: "stationfleet_heartbeats_received_total", factory: factory)
-        registrations = CoreMetrics.Counter(label: "stationfleet_registrations_total", factory: factory)
-        openWatches = CoreMetrics.Gauge(label: "stationfleet_open_watches", factory: factory)
-        applies = CoreMetrics.Counter(label: "stationfleet_applies_total", factory: factory)
-        revision = CoreMetrics.Gauge(label: "stationfleet_inventory_revision", factory: factory)
+        heartbeats = Self.counter(registry, "stationfleet_heartbeats_received_total", help: "Heartbeats received from nodes.")
+        registrations = Self.counter(registry, "stationfleet_registrations_total", help: "Node registrations accepted.")
+        openWatches = Self.gauge(registry, "stationfleet_open_watches", help: "Watch long-polls parked right now.")
+        applies = Self.counter(registry, "stationfleet_applies_total", help: "Inventory applies committed.")
+        revision = Self.gauge(registry, "stationfleet_inventory_revision", help: "Current desired-state revision.")
         var gauges: [String: CoreMetrics.Gauge] = [:]
         for state in ["online", "offline", "pending"] {
-            gauges[state] = CoreMetrics.Gauge(label: "stationfleet_nodes", dimensions: [("state", state)], factory: factory)
+            gauges[state] = Self.gauge(registry, "stationfleet_nodes", labels: [("state", state)],
+                                       help: "Registered nodes by liveness state.")
         }
         nodesByState = gauges
-        storeWritable = CoreMetrics.Gauge(label: "stationfleet_store_writable", factory: factory)
+        storeWritable = Self.gauge(registry, "stationfleet_store_writable",
+                                   help: "1 while the store accepts writes, 0 while its disk is full or read-only.")
         storeWritable.record(1)
+    }
+
+    static let requestBuckets: [Duration] = [
+        .milliseconds(1), .milliseconds(2), .milliseconds(5), .milliseconds(10), .milliseconds(25),
+        .milliseconds(50), .milliseconds(100), .milliseconds(250), .milliseconds(500), .seconds(1), .seconds(5), .seconds(30),
+    ]
+
+    /// Metrics are made on the registry directly (not through the swift-metrics factory) so
+    /// each carries its HELP text, as `promtool check metrics` requires.
+    static func counter(_ registry: PrometheusCollectorRegistry, _ name: String, labels: [(String, String)] = [],
+                        help: String) -> CoreMetrics.Counter {
+        CoreMetrics.Counter(label: name, dimensions: labels, handler: registry.makeCounter(
+            descriptor: MetricNameDescriptor(metricName: name, unitName: "", helpText: help), labels: labels))
+    }
+
+    static func gauge(_ registry: PrometheusCollectorRegistry, _ name: String, labels: [(String, String)] = [],
+                      help: String) -> CoreMetrics.Gauge {
+        CoreMetrics.Gauge(label: name, dimensions: labels, aggregate: false, handler: registry.makeGauge(
+            descriptor: MetricNameDescriptor(metricName: name, unitName: "", helpText: help), labels: labels))
     }
 
     /// A node report (or registration) refused whole: `limits`, `rate`, `registration-rate`.
     func reportRefused(reason: String) {
-        CoreMetrics.Counter(label: "stationfleet_reports_refused_total", dimensions: [("reason", reason)], factory: factory)
-            .increment()
+        Self.counter(registry, "stationfleet_reports_refused_total", labels: [("reason", reason)],
+                     help: "Node reports (or registrations) refused whole, by reason.").increment()
     }
 
     /// Items dropped from a node's report because they are not about its own stations or jobs.
     func itemsDropped(item: String, count: Int) {
-        CoreMetrics.Counter(label: "stationfleet_report_items_dropped_total", dimensions: [("item", item)], factory: factory)
+        Self.counter(registry, "stationfleet_report_items_dropped_total", labels: [("item", item)],
+                     help: "Report items dropped because they are not about the node's own stations or jobs.")
             .increment(by: count)
     }
 
@@ -57,8 +72,11 @@ public final class CoordinatorMetrics: Sendable {
 
     /// A latency timer for one route, e.g. `POST /v1/nodes/{name}/heartbeat`.
     func requestTimer(route: String, status: Int) -> CoreMetrics.Timer {
-        CoreMetrics.Timer(label: "stationfleet_http_request_duration_seconds",
-                          dimensions: [("route", route), ("status", String(status))], factory: factory)
+        let labels = [("route", route), ("status", String(status))]
+        let name = "stationfleet_http_request_duration_seconds"
+        return CoreMetrics.Timer(label: name, dimensions: labels, handler: registry.makeDurationHistogram(
+            descriptor: MetricNameDescriptor(metricName: name, unitName: "", helpText: "HTTP request latency by route and status."),
+            labels: labels, buckets: Self.requestBuckets))
     }
 
     func setNodeCounts(online: Int, offline: Int, pending: Int) {

@@ -19,10 +19,14 @@ public struct CoordinatorConfiguration: Sendable {
     public var insecureHTTP: Bool
     /// Whether names the inventory does not list may register.
     public var registration: RegistrationPolicy
+    /// Connection cap and timeouts of the HTTP server.
+    public var limits: ConnectionLimits
 
     public init(listen: ListenAddress, dataDir: String, databaseURL: String? = nil, tlsCertificate: String? = nil,
-                tlsKey: String? = nil, insecureHTTP: Bool = false, registration: RegistrationPolicy = .open) {
+                tlsKey: String? = nil, insecureHTTP: Bool = false, registration: RegistrationPolicy = .open,
+                limits: ConnectionLimits = ConnectionLimits()) {
         self.registration = registration
+        self.limits = limits
         self.listen = listen
         self.dataDir = dataDir
         self.databaseURL = databaseURL
@@ -82,7 +86,8 @@ public struct CoordinatorServer: Sendable {
         let router = APIRouter(fleet: fleet, store: store, secrets: secrets, metrics: metrics).build()
         let responder = EnvelopeResponder(inner: router.buildResponder(), metrics: metrics, logger: logger)
         let scheme = tls == nil ? "http" : "https"
-        let server: HTTPServerBuilder = try tls.map { try .tls(.http1(), tlsConfiguration: $0) } ?? .http1()
+        let http1 = HTTPServerBuilder.guardedHTTP1(limits: configuration.limits, logger: logger)
+        let server: HTTPServerBuilder = try tls.map { try .tls(http1, tlsConfiguration: $0) } ?? http1
         let app = Application(
             responder: responder,
             server: server,

@@ -22,6 +22,7 @@ public enum StatusServer {
                             body: .init(byteBuffer: ByteBuffer(string: body)))
         }
         router.get("/metrics") { _, _ -> Response in
+            metrics.updateRecorders(await agent.recorderStatuses())
             var headers = HTTPFields()
             headers[.contentType] = "text/plain; version=0.0.4; charset=utf-8"
             return Response(status: .ok, headers: headers, body: .init(byteBuffer: ByteBuffer(string: metrics.render())))
