@@ -39,12 +39,13 @@ public struct APIError: Error, HTTPResponseError, CustomStringConvertible {
 
     /// Maps a store's write condition to its HTTP answer: 507 for a full disk, 503 for a
     /// read-only store; the client retries later and nothing it sent was half-stored.
-    static func from(_ error: StoreError) -> APIError? {
+    static func from(_ error: StoreError) -> APIError {
         switch error {
         case .full: return APIError(.init(code: 507, reasonPhrase: "Insufficient Storage"), code: ErrorCode.storageFull, message: error.description, retryAfter: 30)
         case .readOnly:
             return APIError(.serviceUnavailable, code: ErrorCode.unavailable, message: error.description, retryAfter: 30)
-        case .unavailable, .corrupt: return nil
+        case .unavailable, .corrupt:
+            return APIError(.internalServerError, code: ErrorCode.internalError, message: "internal error; see the coordinator log")
         }
     }
 

@@ -32,10 +32,9 @@ struct EnvelopeResponder<Inner: HTTPResponder>: HTTPResponder where Inner.Contex
             response = try error.response(from: request, context: context)
         } catch let error as FleetError {
             response = try APIError.from(error).response(from: request, context: context)
-        } catch let error as StoreError where APIError.from(error) != nil {
+        } catch let error as StoreError where error.isWriteCondition {
             logger.error("request not stored", metadata: ["path": "\(request.uri.path)", "error": "\(error)"])
-            response = try (APIError.from(error) ?? APIError(.internalServerError, code: ErrorCode.internalError, message: "\(error)"))
-                .response(from: request, context: context)
+            response = try APIError.from(error).response(from: request, context: context)
         } catch let error as any HTTPResponseError {
             response = Self.envelope(status: error.status, request: request)
         } catch is CancellationError {

@@ -17,11 +17,14 @@ struct DesiredStateBook {
     /// Each node's assignment before its last change, so that what it reports about work
     /// it just handed over (a moved station's last segments) is still its own.
     private(set) var previousAssignments: [String: Assignment] = [:]
+    /// `scope(of:)` per node, built when its assignment changes, not on every heartbeat.
+    private var scopes: [String: ReportScope] = [:]
     private var siteByNode: [String: String] = [:]
 
     mutating func restore(revision: Int, desired: DesiredState, assignments: [String: Assignment]) {
         self.revision = revision
         self.assignments = assignments
+        scopes = [:]
         setDesired(desired)
     }
 
@@ -46,8 +49,12 @@ struct DesiredStateBook {
         for assignment in plan.changedAssignments {
             if let old = assignments[assignment.node] { previousAssignments[assignment.node] = old }
             assignments[assignment.node] = assignment
+            scopes[assignment.node] = nil
         }
-        for node in plan.deletedNodes { previousAssignments[node] = assignments.removeValue(forKey: node) }
+        for node in plan.deletedNodes {
+            previousAssignments[node] = assignments.removeValue(forKey: node)
+            scopes[node] = nil
+        }
     }
 
     /// The node's assignment; an empty one (revision 0) for a node the inventory does not name.
@@ -55,9 +62,13 @@ struct DesiredStateBook {
         assignments[node] ?? Assignment(node: node, site: "", revision: 0, heartbeatSeconds: defaultHeartbeatSeconds)
     }
 
-    /// What a node may report about: its current and just-previous assignment.
-    func scope(of node: String) -> ReportScope {
-        ReportScope(node: node, assignments: [assignments[node], previousAssignments[node]].compactMap { $0 })
+    /// What a node may report about: its current and just-previous assignment (cached until
+    /// the node's assignment changes).
+    mutating func scope(of node: String) -> ReportScope {
+        if let cached = scopes[node] { return cached }
+        let scope = ReportScope(node: node, assignments: [assignments[node], previousAssignments[node]].compactMap { $0 })
+        scopes[node] = scope
+        return scope
     }
 
     func site(of node: String) -> String {

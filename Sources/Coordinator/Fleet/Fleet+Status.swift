@@ -31,12 +31,17 @@ extension Fleet {
                                                               "count": "\(refusal.count)", "reason": "\(refusal.reason)"])
         }
 
-        try await store.recordEvents(report.events, node: node)
-        try await store.recordSegments(report.segments, node: node, merge: SegmentMerge.merge)
-        try await store.recordJobRuns(report.jobRuns, node: node)
         var published: [FleetChange] = []
-        for result in report.commandResults {
-            if let view = try await complete(result, node: node) { published.append(.command(view)) }
+        do {
+            try await store.recordEvents(report.events, node: node)
+            try await store.recordSegments(report.segments, node: node, merge: SegmentMerge.merge)
+            try await store.recordJobRuns(report.jobRuns, node: node)
+            for result in report.commandResults {
+                if let view = try await complete(result, node: node) { published.append(.command(view)) }
+            }
+        } catch {
+            noteStore(error)  // a full disk shows in readiness and the gauge at once, not at the next probe
+            throw error
         }
 
         let transition = tracker.heartbeat(node: node, at: now, intervalSeconds: heartbeatSeconds(of: node))

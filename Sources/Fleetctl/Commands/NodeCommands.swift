@@ -46,7 +46,7 @@ public struct NodeResetCommand: FleetctlRunnable {
 
     public func execute(_ console: Console) async throws -> Int32 {
         _ = try await withClient(console) { client in
-            try await client.postRaw(APIPath.nodeReset(RequestPath.segment(name)))
+            try await client.call(Endpoints.nodeReset, name)
         }
         if global.output == .table {
             console.stdout.line("node \(name) reset: it may register again")

@@ -62,8 +62,6 @@ extension NodeAgent {
         }
     }
 
-    static let reportBatch = 500
-
     func makeReport() async -> StatusReport {
         let paths = (assignment?.localPaths ?? []) + ["/"]
         let storage = paths.compactMap { DiskUsage.measure($0) }
@@ -71,9 +69,9 @@ extension NodeAgent {
             agentVersion: FleetVersion.current, uptimeSeconds: (ContinuousClock.now - started).seconds,
             appliedRevision: appliedRevision, storage: storage,
             stations: await recorders?.statuses() ?? [],
-            events: Array(outbox.events.prefix(Self.reportBatch)),
-            segments: Array(outbox.segments.prefix(Self.reportBatch)),
-            jobRuns: Array(outbox.jobRuns.prefix(Self.reportBatch)),
+            events: Array(outbox.events.prefix(ReportLimits.maxItems)),
+            segments: Array(outbox.segments.prefix(ReportLimits.maxItems)),
+            jobRuns: Array(outbox.jobRuns.prefix(ReportLimits.maxItems)),
             jobs: await jobs?.jobStatuses() ?? [],
             commandResults: outbox.commandResults)
     }

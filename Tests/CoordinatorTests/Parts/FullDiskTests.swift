@@ -55,7 +55,7 @@ import Testing
             Issue.record("expected StoreError.full, got \(String(describing: failure))")
             return
         }
-        #expect(APIError.from(storeError)?.status.code == 507)
+        #expect(APIError.from(storeError).status.code == 507)
         let reason = await fleet.readiness()
         #expect(reason?.contains("disk is full") == true, "\(reason ?? "ready")")
 
