@@ -31,11 +31,21 @@ let package = Package(
         // Shared wire types. Foundation only.
         .target(name: "FleetProtocol", path: "Sources/Protocol"),
 
-        // Coordinator: inventory, store, API, alerts.
+        // The inventory language: YAML → validated model → per-node desired state, and the
+        // alert route tree's semantics. Shared by the coordinator and `fleetctl` (which checks
+        // routes of a local inventory without a coordinator).
+        .target(
+            name: "FleetInventory",
+            dependencies: ["FleetProtocol", .product(name: "Yams", package: "Yams")],
+            path: "Sources/Inventory"
+        ),
+
+        // Coordinator: store, API, liveness, alerts.
         .target(
             name: "FleetCoordinator",
             dependencies: [
                 "FleetProtocol",
+                "FleetInventory",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdTLS", package: "hummingbird"),
                 .product(name: "GRDB", package: "GRDB.swift"),
@@ -81,6 +91,7 @@ let package = Package(
             name: "FleetctlCore",
             dependencies: [
                 "FleetProtocol",
+                "FleetInventory",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "Yams", package: "Yams"),
@@ -129,7 +140,7 @@ let package = Package(
         .testTarget(
             name: "CoordinatorTests",
             dependencies: [
-                "FleetCoordinator", "FleetProtocol",
+                "FleetCoordinator", "FleetProtocol", "FleetInventory",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
             ]
         ),
@@ -144,7 +155,7 @@ let package = Package(
         .testTarget(
             name: "FleetctlTests",
             dependencies: [
-                "FleetctlCore", "FleetProtocol", "FleetCoordinator",
+                "FleetctlCore", "FleetProtocol", "FleetCoordinator", "FleetInventory",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),

@@ -1,4 +1,5 @@
 @testable import FleetCoordinator
+@testable import FleetInventory
 import FleetProtocol
 import Foundation
 import Logging

@@ -138,14 +138,16 @@ extension InventoryLoader {
             case "repeatInterval":
                 route.repeatIntervalSeconds = reader.duration(value, field.key)
             case "match":
-                route.match = reader.stringMap(value, field.key) ?? [:]
+                for (name, text) in (reader.stringMap(value, field.key) ?? [:]).sorted(by: { $0.key < $1.key }) {
+                    do { route.matchers.append(try LabelMatcher(name: name, op: .equal, value: text)) } catch {
+                        reader.report(value, "\(error) in \(path).match")
+                    }
+                }
             case "matchRe":
                 for item in reader.entries(value, field: field.key) ?? [] {
                     guard let pattern = reader.string(item.value, "matchRe.\(item.key)") else { continue }
-                    if (try? NSRegularExpression(pattern: "^(?:\(pattern))$")) == nil {
-                        reader.report(item.value, "bad regular expression '\(pattern)' for label '\(item.key)' in \(path).matchRe")
-                    } else {
-                        route.matchRe[item.key] = pattern
+                    do { route.matchers.append(try LabelMatcher(name: item.key, op: .regex, value: pattern)) } catch {
+                        reader.report(item.value, "\(error) for label '\(item.key)' in \(path).matchRe")
                     }
                 }
             case "continue":

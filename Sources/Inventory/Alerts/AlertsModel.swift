@@ -6,12 +6,15 @@ public struct AlertsConfig: Codable, Sendable, Equatable, Hashable {
     public var receivers: [String: AlertReceiver]
     /// The root of the route tree; its `receiver` is always set.
     public var route: AlertRoute?
+    /// `alerts.inhibitRules`, after the built-in one unless `builtinInhibitRules: false`.
+    public var inhibitRules: [InhibitRule]
 
     public init(thresholds: AlertThresholds = AlertThresholds(), receivers: [String: AlertReceiver] = [:],
-                route: AlertRoute? = nil) {
+                route: AlertRoute? = nil, inhibitRules: [InhibitRule] = [.nodeOfflineMutesNode]) {
         self.thresholds = thresholds
         self.receivers = receivers
         self.route = route
+        self.inhibitRules = inhibitRules
     }
 }
 
@@ -22,13 +25,26 @@ public struct AlertThresholds: Codable, Sendable, Equatable, Hashable {
     /// Percent, 0–100.
     public var diskUsageAbovePercent: Double
     public var archiveBacklogAboveSeconds: Int
+    /// RecorderRestartLoop: more than this many restarts within `restartWindowSeconds`.
+    public var recorderRestartsAbove: Int
+    public var restartWindowSeconds: Int
+    /// DiskFillingUp: the agent forecasts a full disk within this many seconds.
+    public var diskFullWithinSeconds: Int
+    /// AgentVersionSkew: off unless set (nodes running another version than the newest seen).
+    public var agentVersionSkew: Bool
 
     public init(nodeOfflineAfterSeconds: Int = 60, segmentStaleAfterSeconds: Int = 120,
-                diskUsageAbovePercent: Double = 90, archiveBacklogAboveSeconds: Int = 7_200) {
+                diskUsageAbovePercent: Double = 90, archiveBacklogAboveSeconds: Int = 7_200,
+                recorderRestartsAbove: Int = 3, restartWindowSeconds: Int = 900,
+                diskFullWithinSeconds: Int = 86_400, agentVersionSkew: Bool = false) {
         self.nodeOfflineAfterSeconds = nodeOfflineAfterSeconds
         self.segmentStaleAfterSeconds = segmentStaleAfterSeconds
         self.diskUsageAbovePercent = diskUsageAbovePercent
         self.archiveBacklogAboveSeconds = archiveBacklogAboveSeconds
+        self.recorderRestartsAbove = recorderRestartsAbove
+        self.restartWindowSeconds = restartWindowSeconds
+        self.diskFullWithinSeconds = diskFullWithinSeconds
+        self.agentVersionSkew = agentVersionSkew
     }
 }
 
@@ -37,6 +53,8 @@ public struct AlertReceiver: Codable, Sendable, Equatable, Hashable {
     public enum Channel: Codable, Sendable, Equatable, Hashable {
         case email(EmailReceiverConfig)
         case webhook(WebhookReceiverConfig)
+        /// Forward to an existing Alertmanager's `POST /api/v2/alerts`.
+        case alertmanager(AlertmanagerReceiverConfig)
     }
 
     public var name: String
@@ -56,18 +74,42 @@ public struct EmailReceiverConfig: Codable, Sendable, Equatable, Hashable {
     public var usernameFile: String?
     public var passwordFile: String?
     public var from: String?
+    /// `smtp://` only: refuse to send when the server does not offer STARTTLS.
+    public var requireTLS: Bool
+    /// A PEM file of CA certificates to trust instead of the system's (a private mail server).
+    public var caFile: String?
 
-    public init(to: [String], smtp: String, usernameFile: String? = nil, passwordFile: String? = nil, from: String? = nil) {
+    public init(to: [String], smtp: String, usernameFile: String? = nil, passwordFile: String? = nil, from: String? = nil,
+                requireTLS: Bool = false, caFile: String? = nil) {
         self.to = to
         self.smtp = smtp
         self.usernameFile = usernameFile
         self.passwordFile = passwordFile
         self.from = from
+        self.requireTLS = requireTLS
+        self.caFile = caFile
     }
 }
 
 /// An HTTP POST of the alert group as JSON.
 public struct WebhookReceiverConfig: Codable, Sendable, Equatable, Hashable {
+    public var url: String
+    /// When set, each POST carries `X-StationFleet-Signature: sha256=HEX`, an HMAC-SHA256 of
+    /// the body keyed with this file's content (on the coordinator).
+    public var secretFile: String?
+    /// At most this many alerts per message (0: all); the rest are counted in `truncatedAlerts`.
+    public var maxAlerts: Int
+
+    public init(url: String, secretFile: String? = nil, maxAlerts: Int = 0) {
+        self.url = url
+        self.secretFile = secretFile
+        self.maxAlerts = maxAlerts
+    }
+}
+
+/// An existing Alertmanager that receives the alerts (it groups and routes them itself).
+public struct AlertmanagerReceiverConfig: Codable, Sendable, Equatable, Hashable {
+    /// Base URL, for example `http://127.0.0.1:9093`; alerts go to `URL/api/v2/alerts`.
     public var url: String
 
     public init(url: String) {
@@ -84,25 +126,22 @@ public struct AlertRoute: Codable, Sendable, Equatable, Hashable {
     public var groupWaitSeconds: Int?
     public var groupIntervalSeconds: Int?
     public var repeatIntervalSeconds: Int?
-    /// Label equality matchers; all must hold.
-    public var match: [String: String]
-    /// Label regular-expression matchers (anchored, whole value); all must hold.
-    public var matchRe: [String: String]
+    /// All must hold. `match: {k: v}` and `matchRe: {k: re}` are read into `=` and `=~` matchers.
+    public var matchers: [LabelMatcher]
     /// Keep looking at later siblings after this route matched.
     public var continueMatching: Bool
     public var routes: [AlertRoute]
 
     public init(receiver: String? = nil, groupBy: [String]? = nil, groupWaitSeconds: Int? = nil,
                 groupIntervalSeconds: Int? = nil, repeatIntervalSeconds: Int? = nil,
-                match: [String: String] = [:], matchRe: [String: String] = [:],
+                matchers: [LabelMatcher] = [],
                 continueMatching: Bool = false, routes: [AlertRoute] = []) {
         self.receiver = receiver
         self.groupBy = groupBy
         self.groupWaitSeconds = groupWaitSeconds
         self.groupIntervalSeconds = groupIntervalSeconds
         self.repeatIntervalSeconds = repeatIntervalSeconds
-        self.match = match
-        self.matchRe = matchRe
+        self.matchers = matchers
         self.continueMatching = continueMatching
         self.routes = routes
     }

@@ -1,0 +1,127 @@
+import Foundation
+
+/// One label matcher, as in Alertmanager: `name=value`, `name!=value`, `name=~regex`,
+/// `name!~regex`. A missing label is the empty string (so `level!="critical"` matches an
+/// alert without `level`); regular expressions are anchored at both ends.
+///
+/// ```swift
+/// let matcher = try LabelMatcher(parsing: "alertname=~Segment.*")
+/// matcher.matches(["alertname": "SegmentStale"])   // true
+/// ```
+public struct LabelMatcher: Codable, Sendable, Hashable, CustomStringConvertible {
+    public enum Operator: String, Codable, Sendable, CaseIterable {
+        case equal = "="
+        case notEqual = "!="
+        case regex = "=~"
+        case notRegex = "!~"
+    }
+
+    public let name: String
+    public let op: Operator
+    public let value: String
+    private let compiled: CompiledPattern?
+
+    /// Throws `LabelMatcherError` for a bad label name or regular expression.
+    public init(name: String, op: Operator, value: String) throws(LabelMatcherError) {
+        guard Self.isValidLabelName(name) else { throw .badLabelName(name) }
+        self.name = name
+        self.op = op
+        self.value = value
+        switch op {
+        case .equal, .notEqual:
+            compiled = nil
+        case .regex, .notRegex:
+            guard let regex = try? NSRegularExpression(pattern: "^(?:\(value))$", options: [.dotMatchesLineSeparators]) else {
+                throw .badRegex(value)
+            }
+            compiled = CompiledPattern(regex: regex)
+        }
+    }
+
+    /// Parses `name OP value`; the value may be double-quoted (`site="auk lab"`).
+    public init(parsing text: String) throws(LabelMatcherError) {
+        let trimmed = text.trimmingCharacters(in: .whitespaces)
+        // Longest operators first so that `!=` is not read as `=`.
+        let operators: [Operator] = [.notRegex, .regex, .notEqual, .equal]
+        var found: (Operator, Range<String.Index>)?
+        for op in operators {
+            if let range = trimmed.range(of: op.rawValue), found.map({ range.lowerBound < $0.1.lowerBound }) ?? true {
+                found = (op, range)
+            }
+        }
+        guard let (op, range) = found else { throw .noOperator(text) }
+        let name = trimmed[..<range.lowerBound].trimmingCharacters(in: .whitespaces)
+        var value = trimmed[range.upperBound...].trimmingCharacters(in: .whitespaces)
+        if value.count >= 2, value.hasPrefix("\""), value.hasSuffix("\"") {
+            value = String(value.dropFirst().dropLast())
+        }
+        try self.init(name: name, op: op, value: value)
+    }
+
+    public func matches(_ labels: [String: String]) -> Bool {
+        let actual = labels[name] ?? ""
+        switch op {
+        case .equal: return actual == value
+        case .notEqual: return actual != value
+        case .regex: return compiled?.matches(actual) ?? false
+        case .notRegex: return !(compiled?.matches(actual) ?? false)
+        }
+    }
+
+    public var description: String { "\(name)\(op.rawValue)\"\(value)\"" }
+
+    /// Prometheus label names: `[a-zA-Z_][a-zA-Z0-9_]*`.
+    public static func isValidLabelName(_ name: String) -> Bool {
+        guard let first = name.unicodeScalars.first, first.isASCII,
+              first == "_" || CharacterSet.letters.contains(first) else { return false }
+        return name.unicodeScalars.allSatisfy { $0.isASCII && ($0 == "_" || CharacterSet.alphanumerics.contains($0)) }
+    }
+
+    // Equality, hashing and coding use the text only.
+    public static func == (lhs: LabelMatcher, rhs: LabelMatcher) -> Bool {
+        lhs.name == rhs.name && lhs.op == rhs.op && lhs.value == rhs.value
+    }
+    public func hash(into hasher: inout Hasher) {
+        hasher.combine(name); hasher.combine(op); hasher.combine(value)
+    }
+    private enum CodingKeys: String, CodingKey { case name, op, value }
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        try self.init(name: container.decode(String.self, forKey: .name), op: container.decode(Operator.self, forKey: .op),
+                      value: container.decode(String.self, forKey: .value))
+    }
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: CodingKeys.self)
+        try container.encode(name, forKey: .name)
+        try container.encode(op, forKey: .op)
+        try container.encode(value, forKey: .value)
+    }
+}
+
+extension [LabelMatcher] {
+    /// True when every matcher matches (an empty list matches everything).
+    public func allMatch(_ labels: [String: String]) -> Bool { allSatisfy { $0.matches(labels) } }
+}
+
+public enum LabelMatcherError: Error, Equatable, CustomStringConvertible {
+    case badLabelName(String)
+    case badRegex(String)
+    case noOperator(String)
+
+    public var description: String {
+        switch self {
+        case .badLabelName(let name): "bad label name '\(name)': use letters, digits and '_', not starting with a digit"
+        case .badRegex(let pattern): "bad regular expression '\(pattern)'"
+        case .noOperator(let text): "bad matcher '\(text)': use NAME=VALUE, NAME!=VALUE, NAME=~REGEX or NAME!~REGEX"
+        }
+    }
+}
+
+/// A compiled, immutable regular expression (NSRegularExpression is thread-safe for matching).
+private final class CompiledPattern: @unchecked Sendable {
+    let regex: NSRegularExpression
+    init(regex: NSRegularExpression) { self.regex = regex }
+    func matches(_ text: String) -> Bool {
+        regex.firstMatch(in: text, range: NSRange(text.startIndex..., in: text)) != nil
+    }
+}
