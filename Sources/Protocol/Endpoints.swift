@@ -79,6 +79,7 @@ public enum Endpoints {
         stations.info, station.info, stationRestart.info, recordings.info,
         sites.info, site.info, assignments.info, assignment.info,
         jobRun.info, command.info, revisions.info, nodeDelete.info,
+    ] + alerting + [
         joinTokenRotate.info,  // last: calling it invalidates the join token
     ]
 }

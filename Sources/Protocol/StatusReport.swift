@@ -22,10 +22,13 @@ public struct StatusReport: Codable, Sendable, Equatable {
     public var jobRuns: [JobRun]
     public var jobs: [JobStatus]
     public var commandResults: [CommandResult]
+    /// The node's failed systemd units (`systemctl --failed`); nil where systemd does not run.
+    public var failedUnits: [String]?
 
     public init(agentVersion: String, uptimeSeconds: Double, appliedRevision: Int, storage: [StorageMetric] = [],
                 stations: [StationStatus] = [], events: [AgentEvent] = [], segments: [SegmentRecord] = [],
-                jobRuns: [JobRun] = [], jobs: [JobStatus] = [], commandResults: [CommandResult] = []) {
+                jobRuns: [JobRun] = [], jobs: [JobStatus] = [], commandResults: [CommandResult] = [],
+                failedUnits: [String]? = nil) {
         self.agentVersion = agentVersion
         self.uptimeSeconds = uptimeSeconds
         self.appliedRevision = appliedRevision
@@ -36,10 +39,12 @@ public struct StatusReport: Codable, Sendable, Equatable {
         self.jobRuns = jobRuns
         self.jobs = jobs
         self.commandResults = commandResults
+        self.failedUnits = failedUnits
     }
 
     enum CodingKeys: String, CodingKey {
         case agentVersion, uptimeSeconds, appliedRevision, storage, stations, events, segments, jobRuns, jobs, commandResults
+        case failedUnits
     }
 
     public init(from decoder: any Decoder) throws {
@@ -54,6 +59,7 @@ public struct StatusReport: Codable, Sendable, Equatable {
         jobRuns = try c.decodeIfPresent([JobRun].self, forKey: .jobRuns) ?? []
         jobs = try c.decodeIfPresent([JobStatus].self, forKey: .jobs) ?? []
         commandResults = try c.decodeIfPresent([CommandResult].self, forKey: .commandResults) ?? []
+        failedUnits = try c.decodeIfPresent([String].self, forKey: .failedUnits)
     }
 }
 
