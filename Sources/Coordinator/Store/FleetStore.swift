@@ -90,7 +90,7 @@ public enum StoreError: Error, CustomStringConvertible, Equatable {
 /// try await store.migrate()
 /// try await store.recordSegments(report.segments, node: "pi1", merge: SegmentMerge.merge)
 /// ```
-public protocol FleetStore: Sendable {
+public protocol FleetStore: AlertStore {
     /// Create or upgrade the schema.
     func migrate() async throws
     /// Readiness probe for `/readyz`: the store is reachable and accepts a small write.

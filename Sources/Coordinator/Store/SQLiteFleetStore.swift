@@ -11,7 +11,7 @@ import GRDB
 /// try await store.ping()   // readiness: a small write
 /// ```
 public final class SQLiteFleetStore: FleetStore {
-    private let pool: DatabasePool
+    let pool: DatabasePool
     public let path: String
 
     /// Opens (creating if needed) the database at `path`.
@@ -49,6 +49,7 @@ public final class SQLiteFleetStore: FleetStore {
                 CREATE INDEX commands_target ON commands(target, issuedAt);
                 """)
         }
+        Self.registerAlertingMigration(&migrator)
         do {
             try migrator.migrate(pool)
         } catch {
@@ -64,7 +65,7 @@ public final class SQLiteFleetStore: FleetStore {
     }
 
     /// A write transaction whose full-disk and read-only failures become typed errors.
-    private func write<T: Sendable>(_ updates: @escaping @Sendable (Database) throws -> T) async throws -> T {
+    func write<T: Sendable>(_ updates: @escaping @Sendable (Database) throws -> T) async throws -> T {
         do {
             return try await pool.write(updates)
         } catch let error as DatabaseError {

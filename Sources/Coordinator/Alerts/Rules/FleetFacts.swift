@@ -1,0 +1,119 @@
+import FleetInventory
+import FleetProtocol
+import Foundation
+
+/// What the alert rules look at: per inventory node, its place (site and labels), what it
+/// should run (stations, jobs with their intervals) and what it last reported. Built from
+/// the desired state and kept current from the `FleetChange` feed; alerting never polls.
+///
+/// ```swift
+/// var facts = FleetFacts()
+/// facts.setDesired(desired)
+/// facts.apply(.nodeReported(node: "pi1", report: report, at: now))
+/// facts.nodes["pi1"]?.lastHeartbeat   // now
+/// ```
+struct FleetFacts {
+    struct Job: Sendable, Equatable {
+        var name: String
+        var kind: JobRun.Kind
+        /// Seconds between scheduled runs (daily: a day; weekly: a week).
+        var intervalSeconds: Int
+    }
+
+    struct Node: Sendable {
+        var name: String
+        var site: String
+        /// The site's labels, then the node's (a node label wins over its site's).
+        var labels: [String: String]
+        var stations: [String]
+        var jobs: [Job]
+        var lastHeartbeat: Date?
+        var report: StatusReport?
+        /// When the coordinator first knew this node in the inventory (for "never" cases).
+        var knownSince: Date
+        /// When each assigned station was first seen in a report.
+        var stationSeen: [String: Date] = [:]
+        /// (time, cumulative restarts) samples per station, newest last, for RecorderRestartLoop.
+        var restartSamples: [String: [(Date, Int)]] = [:]
+    }
+
+    private(set) var nodes: [String: Node] = [:]
+    /// How far back restart samples are kept.
+    var restartWindowSeconds: Int = 900
+
+    /// Replaces the desired part (which nodes, their stations and jobs), keeping what was observed.
+    mutating func setDesired(_ desired: DesiredState, now: Date = Date()) {
+        let siteLabels = Dictionary(desired.sites.map { ($0.name, $0.labels) }, uniquingKeysWith: { first, _ in first })
+        var next: [String: Node] = [:]
+        for config in desired.nodes {
+            let assignment = desired.assignments[config.name]
+            var jobs: [Job] = []
+            for archive in assignment?.archives ?? [] {
+                jobs.append(Job(name: archive.name, kind: .archive, intervalSeconds: Self.interval(of: archive.schedule)))
+            }
+            for backup in assignment?.backups ?? [] {
+                jobs.append(Job(name: backup.name, kind: .backup, intervalSeconds: Self.interval(of: backup.schedule)))
+            }
+            let labels = (siteLabels[config.site] ?? [:]).merging(config.labels) { _, node in node }
+            var node = nodes[config.name] ?? Node(name: config.name, site: config.site, labels: labels, stations: [],
+                                                  jobs: [], lastHeartbeat: nil, report: nil, knownSince: now)
+            node.site = config.site
+            node.labels = labels
+            node.stations = (assignment?.recorders ?? []).map(\.station)
+            node.jobs = jobs
+            next[config.name] = node
+        }
+        nodes = next
+    }
+
+    /// Takes in one change from the feed; returns whether anything the rules read changed.
+    @discardableResult
+    mutating func apply(_ change: FleetChange) -> Bool {
+        switch change {
+        case .nodeReported(let name, let report, let time):
+            record(node: name, report: report, at: time)
+            return true
+        case .nodeTransition(let transition) where transition.kind == .deleted || transition.kind == .reset:
+            guard nodes[transition.node] != nil else { return false }
+            nodes[transition.node]?.report = nil
+            nodes[transition.node]?.lastHeartbeat = nil
+            return true
+        default:
+            return false
+        }
+    }
+
+    /// A node's last heartbeat and report as restored from the store at start.
+    mutating func restore(node name: String, lastHeartbeat: Date, report: StatusReport) {
+        guard nodes[name] != nil else { return }
+        nodes[name]?.lastHeartbeat = lastHeartbeat
+        nodes[name]?.report = report
+    }
+
+    private mutating func record(node name: String, report: StatusReport, at time: Date) {
+        guard var node = nodes[name] else { return }
+        node.lastHeartbeat = time
+        node.report = report
+        let cutoff = time.addingTimeInterval(-TimeInterval(restartWindowSeconds))
+        for station in report.stations {
+            if node.stationSeen[station.station] == nil { node.stationSeen[station.station] = time }
+            var samples = node.restartSamples[station.station] ?? []
+            if samples.last?.1 != station.restarts || samples.isEmpty {
+                samples.append((time, station.restarts))
+            }
+            // Keep one sample at or before the window's start as the baseline.
+            while samples.count > 1, samples[1].0 <= cutoff { samples.removeFirst() }
+            if samples.count > 64 { samples.removeFirst(samples.count - 64) }
+            node.restartSamples[station.station] = samples
+        }
+        nodes[name] = node
+    }
+
+    static func interval(of schedule: JobSchedule) -> Int {
+        switch schedule.kind {
+        case .every: return max(1, schedule.intervalSeconds ?? 3_600)
+        case .daily: return 86_400
+        case .weekly: return 604_800
+        }
+    }
+}
