@@ -113,7 +113,7 @@ public struct SilenceView: Codable, Sendable, Equatable {
     }
 }
 
-/// `DELETE /v1/silences/{id}`: who ends the silence early.
+/// `POST /v1/silences/{id}/expire`: who ends the silence early.
 public struct SilenceExpiry: Codable, Sendable, Equatable {
     public var by: String
     public init(by: String) { self.by = by }
@@ -173,7 +173,7 @@ extension Endpoints {
     public static let silenceAdd = Endpoint<SilenceRequest, SilenceView>(
         .post, "/v1/silences", access: .admin, summary: "mute matching alerts for a while (201)")
     public static let silenceExpire = Endpoint<SilenceExpiry, SilenceView>(
-        .delete, "/v1/silences/{id}", access: .admin, summary: "end a silence now")
+        .post, "/v1/silences/{id}/expire", access: .admin, summary: "end a silence now")
     /// Query: `failed=true` lists only notifications that gave up.
     public static let notifications = Endpoint<EmptyBody, [NotificationView]>(
         .get, "/v1/notifications", access: .admin, query: ["failed", "limit"],

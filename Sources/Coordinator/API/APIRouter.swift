@@ -14,6 +14,7 @@ struct APIRouter {
     let store: any FleetStore
     let secrets: CoordinatorSecrets
     let metrics: CoordinatorMetrics
+    let alerting: Alerting
 
     func build() -> Router<CoordinatorRequestContext> {
         let router = Router(context: CoordinatorRequestContext.self)
@@ -22,8 +23,9 @@ struct APIRouter {
         let nodes = NodeController(fleet: fleet)
         nodes.addJoinRoutes(to: router.group().add(middleware: AccessMiddleware(.join, authenticator: authenticator)))
         nodes.addRoutes(to: router.group().add(middleware: AccessMiddleware(.node, authenticator: authenticator)))
-        AdminController(fleet: fleet, secrets: secrets)
-            .addRoutes(to: router.group().add(middleware: AccessMiddleware(.admin, authenticator: authenticator)))
+        let admin = router.group().add(middleware: AccessMiddleware(.admin, authenticator: authenticator))
+        AdminController(fleet: fleet, secrets: secrets).addRoutes(to: admin)
+        AlertsController(alerting: alerting).addRoutes(to: admin)
         return router
     }
 }

@@ -21,10 +21,13 @@ public struct CoordinatorConfiguration: Sendable {
     public var registration: RegistrationPolicy
     /// Connection cap and timeouts of the HTTP server.
     public var limits: ConnectionLimits
+    /// Evaluation interval, delivery retries and the URL receivers link back to.
+    public var alerting: AlertingOptions
 
     public init(listen: ListenAddress, dataDir: String, databaseURL: String? = nil, tlsCertificate: String? = nil,
                 tlsKey: String? = nil, insecureHTTP: Bool = false, registration: RegistrationPolicy = .open,
-                limits: ConnectionLimits = ConnectionLimits()) {
+                limits: ConnectionLimits = ConnectionLimits(), alerting: AlertingOptions = AlertingOptions()) {
+        self.alerting = alerting
         self.registration = registration
         self.limits = limits
         self.listen = listen
@@ -82,8 +85,17 @@ public struct CoordinatorServer: Sendable {
         let metrics = CoordinatorMetrics()
         let fleet = Fleet(store: store, logger: logger, metrics: metrics, registration: configuration.registration)
         try await fleet.load()
+        let notifiers = NotifierSet(logger: logger)
+        defer { notifiers.shutdown() }
+        var alertingOptions = configuration.alerting
+        if alertingOptions.externalURL.isEmpty {
+            alertingOptions.externalURL = "\(tls == nil ? "http" : "https")://\(configuration.listen)"
+        }
+        let alerting = Alerting(store: store, logger: logger, metrics: metrics, options: alertingOptions,
+                                notifiers: notifiers.make)
+        try await alerting.start(fleet: fleet)
 
-        let router = APIRouter(fleet: fleet, store: store, secrets: secrets, metrics: metrics).build()
+        let router = APIRouter(fleet: fleet, store: store, secrets: secrets, metrics: metrics, alerting: alerting).build()
         let responder = EnvelopeResponder(inner: router.buildResponder(), metrics: metrics, logger: logger)
         let scheme = tls == nil ? "http" : "https"
         let http1 = HTTPServerBuilder.guardedHTTP1(limits: configuration.limits, logger: logger)
@@ -104,6 +116,7 @@ public struct CoordinatorServer: Sendable {
         let group = ServiceGroup(configuration: .init(
             services: [app, housekeeping], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
         try await group.run()
+        await alerting.stop()
         await fleet.flushSnapshots()
         logger.info("coordinator stopped")
     }

@@ -94,6 +94,7 @@ public enum AlertingError: Error, Equatable, CustomStringConvertible {
     case badMatcher(String)
     case badSilence(String)
     case silenceNotFound(String)
+    case storeFailed(String)
 
     public var description: String {
         switch self {
@@ -103,6 +104,7 @@ public enum AlertingError: Error, Equatable, CustomStringConvertible {
         case .badMatcher(let detail): detail
         case .badSilence(let detail): detail
         case .silenceNotFound(let id): "no silence with ID '\(id)' (see 'fleetctl silence list')"
+        case .storeFailed(let detail): "cannot store the change: \(detail)"
         }
     }
 }
