@@ -2,6 +2,9 @@ import FleetCoordinator
 import Foundation
 import Logging
 
+/// The alert notification, not Foundation's `Notification` (NotificationCenter).
+typealias Notification = FleetCoordinator.Notification
+
 /// Sample alert groups shaped like the coordinator's: a firing SegmentStale group of two
 /// stations at one site, and the same group resolved.
 enum Fixtures {
