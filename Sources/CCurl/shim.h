@@ -20,6 +20,10 @@ static inline CURLcode ccurl_setopt_long(CURL *handle, CURLoption option, long v
     return curl_easy_setopt(handle, option, value);
 }
 
+static inline CURLcode ccurl_setopt_off_t(CURL *handle, CURLoption option, curl_off_t value) {
+    return curl_easy_setopt(handle, option, value);
+}
+
 static inline CURLcode ccurl_setopt_slist(CURL *handle, CURLoption option, struct curl_slist *value) {
     return curl_easy_setopt(handle, option, value);
 }

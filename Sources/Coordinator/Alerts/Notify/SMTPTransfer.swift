@@ -81,7 +81,7 @@ public struct SMTPTransfer: Sendable {
             ccurl_setopt_long(handle, CURLOPT_UPLOAD, 1),
             ccurl_setopt_read_function(handle, uploadRead),
             ccurl_setopt_pointer(handle, CURLOPT_READDATA, sourcePointer),
-            ccurl_setopt_long(handle, CURLOPT_INFILESIZE_LARGE, message.count),
+            ccurl_setopt_off_t(handle, CURLOPT_INFILESIZE_LARGE, curl_off_t(message.count)),
             ccurl_setopt_long(handle, CURLOPT_USE_SSL, Int(useSSL.rawValue)),
             ccurl_setopt_long(handle, CURLOPT_NOSIGNAL, 1),
             ccurl_setopt_long(handle, CURLOPT_CONNECTTIMEOUT, connectTimeoutSeconds),
