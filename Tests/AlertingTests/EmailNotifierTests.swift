@@ -10,7 +10,7 @@ struct EmailNotifierTests {
         let sink = try await SMTPSink.start()
         let note = Fixtures.mixedGroup()
         let notifier = EmailNotifier(config: EmailReceiverConfig(to: ["ops@example.org", "oncall@example.org"], smtp: sink.url,
-                                                                 from: "alerts@fleet.test"), logger: Fixtures.logger)
+                                                                 from: "StationFleet <alerts@fleet.test>"), logger: Fixtures.logger)
         do {
             try await notifier.send(note)
         } catch {
@@ -20,7 +20,7 @@ struct EmailNotifierTests {
         await sink.stop()
 
         #expect(mail.header("Subject") == "[FIRING:1] SegmentStale auklab (recordingpi critical)")
-        #expect(mail.header("From") == "alerts@fleet.test")
+        #expect(mail.header("From") == "StationFleet <alerts@fleet.test>")
         #expect(mail.header("To") == "ops@example.org, oncall@example.org")
         #expect(mail.header("Message-ID") == "<\(note.id)@stationfleet>")
         #expect(mail.header("X-StationFleet-Idempotency-Key") == note.id)
@@ -49,6 +49,8 @@ struct EmailNotifierTests {
         #expect(!rendered.contains("\r\nBcc:"))
         #expect(EmailMessage(Fixtures.firingGroup(), from: "a@b", to: ["c@d"]).subject
             == "[FIRING:2] SegmentStale auklab (recordingpi critical)")
+        #expect(EmailMessage.envelopeAddress("Ops Team <ops@example.org>") == "ops@example.org")
+        #expect(EmailMessage.envelopeAddress(" ops@example.org ") == "ops@example.org")
     }
 
     @Test("STARTTLS + AUTH with the test CA: the message arrives; the credentials come from files")
@@ -70,6 +72,8 @@ struct EmailNotifierTests {
         await sink.stop()
         #expect(mail.header("Subject") == "[FIRING:2] SegmentStale auklab (recordingpi critical)")
         #expect(mail.header("X-StationFleet-Idempotency-Key") == note.id)
+        #expect(mail.header("From")?.hasPrefix("stationfleet@") == true, "no `from`: stationfleet@<hostname>")
+        #expect(mail.envelopeFrom?.hasPrefix("<stationfleet@") == true)
         let text = try #require(mail.textBody)
         #expect(text.contains("cam1: no segment for 95s") && text.contains("cam2: no segment for 120s"))
         #expect(text.contains(note.id))

@@ -107,6 +107,15 @@ public struct EmailMessage: Sendable {
         return Data(parts.joined(separator: "\r\n").utf8)
     }
 
+    /// The bare address for the SMTP envelope: `ops@example.org` from `Ops <ops@example.org>`.
+    public static func envelopeAddress(_ address: String) -> String {
+        let clean = headerSafe(address)
+        if let open = clean.lastIndex(of: "<"), let close = clean.lastIndex(of: ">"), open < close {
+            return String(clean[clean.index(after: open)..<close])
+        }
+        return clean.trimmingCharacters(in: .whitespaces)
+    }
+
     /// Removes CR, LF and other control characters (header injection).
     public static func headerSafe(_ value: String) -> String {
         String(String.UnicodeScalarView(value.unicodeScalars.filter { !CharacterSet.controlCharacters.contains($0) }))

@@ -26,9 +26,16 @@ public struct EmailNotifier: Notifier {
     /// The sender: the configured `from`, or `stationfleet@<hostname>`.
     public var sender: String {
         if let from = config.from, !from.isEmpty { return from }
-        let host = ProcessInfo.processInfo.hostName
-        return "stationfleet@" + (host.isEmpty ? "localhost" : host)
+        return "stationfleet@" + Self.hostname
     }
+
+    /// `gethostname(2)` once (no DNS lookup, unlike `ProcessInfo.hostName`).
+    static let hostname: String = {
+        var buffer = [CChar](repeating: 0, count: 256)
+        guard gethostname(&buffer, buffer.count - 1) == 0 else { return "localhost" }
+        let name = String(decoding: buffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
+        return name.isEmpty ? "localhost" : name
+    }()
 
     public func send(_ notification: Notification) async throws(NotifyError) {
         let scheme = config.smtp.split(separator: ":", maxSplits: 1).first.map { $0.lowercased() } ?? ""
@@ -43,7 +50,8 @@ public struct EmailNotifier: Notifier {
             try CredentialFile.read(path, purpose: "SMTP password")
         }
         let message = EmailMessage(notification, from: sender, to: config.to)
-        let transfer = SMTPTransfer(url: config.smtp, from: EmailMessage.headerSafe(sender), recipients: message.to,
+        let transfer = SMTPTransfer(url: config.smtp, from: EmailMessage.envelopeAddress(sender),
+                                    recipients: message.to.map(EmailMessage.envelopeAddress),
                                     message: message.rendered(date: Date()), tls: config.requireTLS ? .required : .opportunistic,
                                     caFile: config.caFile, username: username, password: password)
         try await transfer.run()

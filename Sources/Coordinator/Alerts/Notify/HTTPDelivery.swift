@@ -6,6 +6,8 @@ import NIOHTTP1
 /// One JSON POST for the HTTP notifiers (webhook, Alertmanager), with the shared failure
 /// classification: 5xx, 429, connection errors and timeouts are `.retryable`; every other
 /// non-2xx status is `.permanent`. Errors carry the URL with any userinfo redacted.
+/// Note: AsyncHTTPClient keeps retrying a refused connection until the request's deadline, so
+/// "nothing listening" surfaces as a retryable failure after `timeout`, not at once.
 ///
 /// ```swift
 /// try await HTTPDelivery.post(body, to: "http://127.0.0.1:9093/api/v2/alerts", headers: [:],

@@ -45,7 +45,8 @@ public struct SMTPTransfer: Sendable {
 
     private static let globalInit: CURLcode = ccurl_global_init_default()
 
-    /// Runs the transfer on its own thread and resumes when it ends.
+    /// Runs the transfer on a new thread of its own (alert mail is rare; a thread per send keeps
+    /// libcurl's blocking calls away from the cooperative pool) and resumes when it ends.
     public func run() async throws(NotifyError) {
         let transfer = self
         let outcome: Result<Void, NotifyError> = await withCheckedContinuation { continuation in
@@ -63,15 +64,15 @@ public struct SMTPTransfer: Sendable {
         let shown = RedactedURL(url)
         guard Self.globalInit == CURLE_OK else { return .failure(.retryable("libcurl initialisation failed")) }
         guard let handle = curl_easy_init() else { return .failure(.retryable("libcurl: cannot create a handle")) }
-        defer { curl_easy_cleanup(handle) }
-
         var recipientList: UnsafeMutablePointer<curl_slist>?
         for recipient in recipients { recipientList = curl_slist_append(recipientList, "<\(recipient)>") }
-        defer { curl_slist_free_all(recipientList) }
-
-        let source = UploadSource(message)
-        let sourcePointer = Unmanaged.passRetained(source).toOpaque()
-        defer { Unmanaged<UploadSource>.fromOpaque(sourcePointer).release() }
+        let sourcePointer = Unmanaged.passRetained(UploadSource(message)).toOpaque()
+        defer {
+            // The handle first: it may still refer to the list and the source while closing.
+            curl_easy_cleanup(handle)
+            curl_slist_free_all(recipientList)
+            Unmanaged<UploadSource>.fromOpaque(sourcePointer).release()
+        }
 
         let useSSL = tls == .required ? CURLUSESSL_ALL : CURLUSESSL_TRY
         var setupFailures = [
