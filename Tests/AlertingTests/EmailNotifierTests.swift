@@ -79,6 +79,30 @@ struct EmailNotifierTests {
         #expect(text.contains(note.id))
     }
 
+    @Test("smtps:// is TLS from the first byte, trusted through caFile; an unknown CA is permanent")
+    func implicitTLS() async throws {
+        let dir = try makeScratchDir("email-smtps")
+        let ca = try await TestCA.make(in: dir)
+        let sink = try await SMTPSink.start(options: .init(starttls: ca, implicitTLS: true))
+        #expect(sink.url.hasPrefix("smtps://"))
+        let note = Fixtures.firingGroup()
+        let untrusted = await #expect(throws: NotifyError.self) {
+            try await EmailNotifier(config: EmailReceiverConfig(to: ["ops@example.org"], smtp: sink.url),
+                                    logger: Fixtures.logger).send(note)
+        }
+        #expect(untrusted?.isRetryable == false, "\(String(describing: untrusted))")
+        do {
+            try await EmailNotifier(config: EmailReceiverConfig(to: ["ops@example.org"], smtp: sink.url, caFile: ca.caCert),
+                                    logger: Fixtures.logger).send(note)
+        } catch {
+            Issue.record("send failed: \(error)\n\(sink.log)")
+        }
+        let mails = try await sink.waitForMessages(count: 1)
+        await sink.stop()
+        #expect(mails.count == 1)
+        #expect(mails.first?.header("Message-ID") == "<\(note.id)@stationfleet>")
+    }
+
     @Test("a wrong password is permanent and the password never appears in the error")
     func wrongPassword() async throws {
         let dir = try makeScratchDir("email-auth")

@@ -10,6 +10,8 @@ Examples:
   /usr/bin/python3 scripts/peers/smtp-sink.py --port 0 --port-file /tmp/p --maildir /tmp/mail \\
       --starttls-cert server.pem --starttls-key server.key --auth-user alerts --auth-pass s3cret
   /usr/bin/python3 scripts/peers/smtp-sink.py --port 0 --port-file /tmp/p --maildir /tmp/mail \\
+      --starttls-cert server.pem --starttls-key server.key --implicit-tls     # smtps://
+  /usr/bin/python3 scripts/peers/smtp-sink.py --port 0 --port-file /tmp/p --maildir /tmp/mail \\
       --fail-first 2 --reject-code 451
 """
 import argparse
@@ -32,6 +34,8 @@ def parse_args():
     parser.add_argument("--maildir", required=True, help="directory receiving one .eml file per message")
     parser.add_argument("--starttls-cert", help="PEM certificate: offer STARTTLS and require it before MAIL")
     parser.add_argument("--starttls-key", help="PEM private key for --starttls-cert")
+    parser.add_argument("--implicit-tls", action="store_true",
+                        help="with --starttls-cert/--starttls-key: TLS from the first byte (smtps://) instead of STARTTLS")
     parser.add_argument("--auth-user", help="require AUTH (LOGIN/PLAIN) with this user name")
     parser.add_argument("--auth-pass", help="password for --auth-user")
     parser.add_argument("--fail-first", type=int, default=0, help="reject the first N messages at DATA")
@@ -40,6 +44,8 @@ def parse_args():
     args = parser.parse_args()
     if bool(args.starttls_cert) != bool(args.starttls_key):
         parser.error("--starttls-cert and --starttls-key go together")
+    if args.implicit_tls and not args.starttls_cert:
+        parser.error("--implicit-tls needs --starttls-cert and --starttls-key")
     if bool(args.auth_user) != bool(args.auth_pass):
         parser.error("--auth-user and --auth-pass go together")
     return args
@@ -89,14 +95,15 @@ async def main():
         tls_context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
         tls_context.load_cert_chain(args.starttls_cert, args.starttls_key)
     options = dict(decode_data=False, enable_SMTPUTF8=True, hostname="smtp-sink.test")
-    if tls_context:
+    if tls_context and not args.implicit_tls:
         options.update(tls_context=tls_context, require_starttls=True)
     if args.auth_user:
         options.update(authenticator=make_authenticator(args.auth_user, args.auth_pass), auth_required=True,
                        auth_require_tls=tls_context is not None)
 
     loop = asyncio.get_running_loop()
-    server = await loop.create_server(lambda: SMTP(handler, **options), host=args.host, port=args.port)
+    server = await loop.create_server(lambda: SMTP(handler, **options), host=args.host, port=args.port,
+                                    ssl=tls_context if args.implicit_tls else None)
     port = server.sockets[0].getsockname()[1]
     if args.port_file:
         tmp = args.port_file + ".tmp"

@@ -14,15 +14,18 @@ final class SMTPSink: Sendable {
     struct Options: Sendable {
         /// Offer STARTTLS with this CA's server certificate, and require it before MAIL.
         var starttls: TestCA?
+        /// With `starttls`: TLS from the first byte (`smtps://`) instead of STARTTLS.
+        var implicitTLS = false
         /// Require AUTH LOGIN/PLAIN with these credentials (over TLS when `starttls` is set).
         var auth: (user: String, password: String)?
         /// Reject the first N messages at DATA with `rejectCode`.
         var failFirst = 0
         var rejectCode = 451
 
-        init(starttls: TestCA? = nil, auth: (user: String, password: String)? = nil, failFirst: Int = 0,
-             rejectCode: Int = 451) {
+        init(starttls: TestCA? = nil, implicitTLS: Bool = false, auth: (user: String, password: String)? = nil,
+             failFirst: Int = 0, rejectCode: Int = 451) {
             self.starttls = starttls
+            self.implicitTLS = implicitTLS
             self.auth = auth
             self.failFirst = failFirst
             self.rejectCode = rejectCode
@@ -38,10 +41,12 @@ final class SMTPSink: Sendable {
     let directory: String
     private let process: PeerProcess
 
-    var url: String { "smtp://127.0.0.1:\(port)" }
+    /// `smtp://127.0.0.1:PORT`, or `smtps://…` when started with `implicitTLS`.
+    let url: String
 
-    private init(port: Int, maildir: String, directory: String, process: PeerProcess) {
+    private init(port: Int, implicitTLS: Bool, maildir: String, directory: String, process: PeerProcess) {
         self.port = port
+        self.url = (implicitTLS ? "smtps" : "smtp") + "://127.0.0.1:\(port)"
         self.maildir = maildir
         self.directory = directory
         self.process = process
@@ -55,6 +60,8 @@ final class SMTPSink: Sendable {
         try? FileManager.default.removeItem(atPath: portFile)
         var arguments = [script, "--port", "0", "--port-file", portFile, "--maildir", maildir]
         if let ca = options.starttls { arguments += ["--starttls-cert", ca.serverCert, "--starttls-key", ca.serverKey] }
+        let implicitTLS = options.implicitTLS && options.starttls != nil
+        if implicitTLS { arguments.append("--implicit-tls") }
         if let auth = options.auth { arguments += ["--auth-user", auth.user, "--auth-pass", auth.password] }
         if options.failFirst > 0 {
             arguments += ["--fail-first", String(options.failFirst), "--reject-code", String(options.rejectCode)]
@@ -71,7 +78,7 @@ final class SMTPSink: Sendable {
             throw PeerError.notReady("smtp-sink (is python3-aiosmtpd installed? run scripts/setup.sh)",
                                      output: process.output)
         }
-        return SMTPSink(port: port, maildir: maildir, directory: dir, process: process)
+        return SMTPSink(port: port, implicitTLS: implicitTLS, maildir: maildir, directory: dir, process: process)
     }
 
     /// Messages received so far, oldest first.
