@@ -12,6 +12,7 @@ PACKAGES=(
   python3-aiosmtpd                                    # test SMTP server
   procps curl                                         # pgrep/ps, curl in scripts
   prometheus                                          # promtool: metrics lint test
+  prometheus-alertmanager                             # test peer: alert forwarding
 )
 
 missing=()
