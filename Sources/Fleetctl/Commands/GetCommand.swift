@@ -93,7 +93,8 @@ public struct GetCommand: FleetctlRunnable {
         switch kind {
         case .alerts, .notifications:
             if let name {
-                throw ValidationError("get \(kind.rawValue) takes no NAME (\(name)); use --node or --station for alerts")
+                let hint = kind == .alerts ? "; use --node or --station" : ""
+                throw ValidationError("get \(kind.rawValue) takes no NAME (\(name))\(hint)")
             }
         default:
             break
