@@ -36,12 +36,12 @@ public struct GetCommand: FleetctlRunnable {
         discussion: """
         Prints one row per item; with NAME only that item (for assignments, NAME is \
         a node). Tables:
-          nodes        NAME SITE STATE LAST-HEARTBEAT REVISION DISK VERSION
-          stations     NAME NODE STATE RESTARTS SEGMENT NEWEST-AGE
-          sites        NAME NODES ONLINE LABELS
-          assignments  NODE REVISION RECORDERS ARCHIVES BACKUPS
-          alerts       ID ALERTNAME SEVERITY STATE SITE NODE TARGET AGE SUMMARY
-          notifications ID RECEIVER STATUS ALERTS STATE ATTEMPTS AGE LAST-ERROR
+          nodes          NAME SITE STATE LAST-HEARTBEAT REVISION DISK VERSION
+          stations       NAME NODE STATE RESTARTS SEGMENT NEWEST-AGE
+          sites          NAME NODES ONLINE LABELS
+          assignments    NODE REVISION RECORDERS ARCHIVES BACKUPS
+          alerts         ID ALERTNAME SEVERITY STATE SITE NODE TARGET AGE SUMMARY
+          notifications  ID RECEIVER STATUS ALERTS STATE ATTEMPTS AGE LAST-ERROR
         A node's REVISION is applied/desired.
 
         Alerts are those the coordinator's rules raised, firing and silenced ones by \
