@@ -24,11 +24,14 @@ public struct FleetctlRoot: ParsableCommand {
           fleetctl describe station ROST1
           fleetctl restart recorder ROST2 --wait
           fleetctl recordings ROST1 --from -24h
+          fleetctl get alerts
+          fleetctl silence add --match site=auklab --for 2h --comment "mast work"
         """,
         version: FleetVersion.current,
         subcommands: [
             ApplyCommand.self, DiffCommand.self, GetCommand.self, DescribeCommand.self,
             NodeCommand.self, TokenCommand.self, RestartCommand.self, RunJobCommand.self, RecordingsCommand.self,
+            SilenceCommand.self,
         ])
 
     public init() {}

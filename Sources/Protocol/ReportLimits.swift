@@ -20,6 +20,10 @@ public enum ReportLimits {
     public static let maxMessageLength = 2048
     /// Names, ids, kinds, versions, file names and paths.
     public static let maxNameLength = 512
+    /// Failed systemd units per report (`failedUnits`).
+    public static let maxFailedUnits = 64
+    /// Bytes of one unit name in `failedUnits` (systemd's own limit is 255 characters).
+    public static let maxUnitNameLength = 256
     /// Largest plausible count or size (a petabyte; 2^50).
     public static let maxMagnitude = 1_125_899_906_842_624.0
     /// Largest plausible duration or uptime in seconds (about 30 years).
@@ -41,6 +45,12 @@ extension StatusReport {
         check.items(jobRuns.count, ReportLimits.maxItems, "jobRuns")
         check.items(jobs.count, ReportLimits.maxJobs, "jobs")
         check.items(commandResults.count, ReportLimits.maxCommandResults, "commandResults")
+        if let failedUnits {
+            check.items(failedUnits.count, ReportLimits.maxFailedUnits, "failedUnits")
+            for (i, unit) in failedUnits.enumerated() where unit.utf8.count > ReportLimits.maxUnitNameLength {
+                check.fail("failedUnits[\(i)]: \(unit.utf8.count) bytes, at most \(ReportLimits.maxUnitNameLength)")
+            }
+        }
         for (i, metric) in storage.enumerated() {
             check.name(metric.path, "storage[\(i)].path")
             check.count(Double(metric.totalBytes), "storage[\(i)].totalBytes")
@@ -91,7 +101,8 @@ extension StatusReport {
     }
 
     /// This report shaped to fit `ReportLimits`: long text cut (marked with "…"), lists cut
-    /// to their maximum. Items cut from the lists stay in the agent's outbox for the next
+    /// to their maximum; `failedUnits` keeps its first `maxFailedUnits` names that fit
+    /// `maxUnitNameLength` (a cut unit name would name another unit). Items cut from the lists stay in the agent's outbox for the next
     /// report; what an item says is never changed beyond its text length.
     public func fittedToLimits() -> StatusReport {
         var report = self
@@ -122,6 +133,9 @@ extension StatusReport {
             result.message = LimitCheck.cutMessage(result.message)
             return result
         }
+        report.failedUnits = failedUnits.map { units in
+            Array(units.filter { $0.utf8.count <= ReportLimits.maxUnitNameLength }.prefix(ReportLimits.maxFailedUnits))
+        }
         return report
     }
 }
@@ -134,7 +148,7 @@ struct LimitCheck {
         text.count <= ReportLimits.maxMessageLength ? text : String(text.prefix(ReportLimits.maxMessageLength - 1)) + "…"
     }
 
-    private mutating func fail(_ message: @autoclosure () -> String) {
+    mutating func fail(_ message: @autoclosure () -> String) {
         if violation == nil { violation = message() }
     }
 

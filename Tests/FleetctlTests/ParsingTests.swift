@@ -88,7 +88,7 @@ import Testing
     }
 
     @Test(arguments: [
-        ["get"], ["get", "alerts"], ["apply"], ["apply", "-f"], ["restart", "recorder"], ["run", "cleanup", "x"],
+        ["get"], ["get", "widgets"], ["apply"], ["apply", "-f"], ["restart", "recorder"], ["run", "cleanup", "x"],
         ["describe", "node"], ["get", "nodes", "-o", "xml"], ["get", "nodes", "--timeout", "0"], ["bogus"],
         ["recordings", "ROST1", "--from", "yesterday"], ["restart", "recorder", "R", "--wait-timeout", "-1"],
         ["node", "reset"], ["get", "nodes", "--no-such-flag"],

@@ -4,7 +4,7 @@ import Foundation
 
 /// The resource kinds `get` lists. Singular forms are accepted too.
 public enum ResourceKind: String, CaseIterable, ExpressibleByArgument, Sendable {
-    case nodes, stations, sites, assignments
+    case nodes, stations, sites, assignments, alerts, notifications
 
     public init?(argument: String) {
         switch argument.lowercased() {
@@ -12,6 +12,8 @@ public enum ResourceKind: String, CaseIterable, ExpressibleByArgument, Sendable 
         case "stations", "station", "st": self = .stations
         case "sites", "site": self = .sites
         case "assignments", "assignment": self = .assignments
+        case "alerts", "alert": self = .alerts
+        case "notifications", "notification": self = .notifications
         default: return nil
         }
     }
@@ -20,19 +22,35 @@ public enum ResourceKind: String, CaseIterable, ExpressibleByArgument, Sendable 
     var singular: String { String(rawValue.dropLast()) }
 }
 
-/// `fleetctl get nodes|stations|sites|assignments [NAME]`.
+/// `get alerts --state`: one of ``AlertView/State``.
+public enum AlertStateFilter: String, CaseIterable, ExpressibleByArgument, Sendable {
+    case firing, silenced, resolved
+}
+
+/// `fleetctl get nodes|stations|sites|assignments [NAME]`, `get alerts [--state S] [--node N]
+/// [--station S]` and `get notifications [--failed]`.
 public struct GetCommand: FleetctlRunnable {
     public static let configuration = CommandConfiguration(
         commandName: "get",
-        abstract: "List nodes, stations, sites or assignments.",
+        abstract: "List nodes, stations, sites, assignments, alerts or notifications.",
         discussion: """
         Prints one row per item; with NAME only that item (for assignments, NAME is \
         a node). Tables:
-          nodes        NAME SITE STATE LAST-HEARTBEAT REVISION DISK VERSION
-          stations     NAME NODE STATE RESTARTS SEGMENT NEWEST-AGE
-          sites        NAME NODES ONLINE LABELS
-          assignments  NODE REVISION RECORDERS ARCHIVES BACKUPS
+          nodes          NAME SITE STATE LAST-HEARTBEAT REVISION DISK VERSION
+          stations       NAME NODE STATE RESTARTS SEGMENT NEWEST-AGE
+          sites          NAME NODES ONLINE LABELS
+          assignments    NODE REVISION RECORDERS ARCHIVES BACKUPS
+          alerts         ID ALERTNAME SEVERITY STATE SITE NODE TARGET AGE SUMMARY
+          notifications  ID RECEIVER STATUS ALERTS STATE ATTEMPTS AGE LAST-ERROR
         A node's REVISION is applied/desired.
+
+        Alerts are those the coordinator's rules raised, firing and silenced ones by \
+        default; --state firing|silenced|resolved picks one state, --node and --station \
+        keep one node's or station's. ID is the first 8 characters of the alert's \
+        fingerprint (what `fleetctl alerts ack` takes); STATE shows "(acked)" once \
+        acknowledged; TARGET is the alert's station or job. Notifications are the \
+        outbox of messages to receivers, newest first; --failed lists only those \
+        that gave up.
 
         -o json prints a JSON array (also for a single NAME) with camelCase keys; \
         -o yaml the same as YAML. Passwords are never part of the output.
@@ -42,17 +60,52 @@ public struct GetCommand: FleetctlRunnable {
           fleetctl get stations ROST1
           fleetctl get nodes -o json
           fleetctl get assignments recordingpi -o yaml
+          fleetctl get alerts
+          fleetctl get alerts --state resolved --station ROST1
+          fleetctl get alerts --node recordingpi -o json
+          fleetctl get notifications --failed
         """)
 
     @OptionGroup public var global: GlobalOptions
 
-    @Argument(help: ArgumentHelp("What to list: nodes, stations, sites or assignments.", valueName: "kind"))
+    @Argument(help: ArgumentHelp("What to list: nodes, stations, sites, assignments, alerts or notifications.",
+                                 valueName: "kind"))
     public var kind: ResourceKind
 
     @Argument(help: ArgumentHelp("Only this item.", valueName: "name"))
     public var name: String?
 
+    @Option(help: ArgumentHelp("alerts: only this state (firing, silenced or resolved).", valueName: "state"))
+    public var state: AlertStateFilter?
+
+    @Option(help: ArgumentHelp("alerts: only this node's.", valueName: "node"))
+    public var node: String?
+
+    @Option(help: ArgumentHelp("alerts: only this station's.", valueName: "station"))
+    public var station: String?
+
+    @Flag(help: "notifications: only those that gave up.")
+    public var failed = false
+
     public init() {}
+
+    public func validate() throws {
+        switch kind {
+        case .alerts, .notifications:
+            if let name {
+                let hint = kind == .alerts ? "; use --node or --station" : ""
+                throw ValidationError("get \(kind.rawValue) takes no NAME (\(name))\(hint)")
+            }
+        default:
+            break
+        }
+        if kind != .alerts, state != nil || node != nil || station != nil {
+            throw ValidationError("--state, --node and --station apply to get alerts only")
+        }
+        if kind != .notifications, failed {
+            throw ValidationError("--failed applies to get notifications only")
+        }
+    }
 
     public func execute(_ console: Console) async throws -> Int32 {
         try await withClient(console) { client in
@@ -76,9 +129,24 @@ public struct GetCommand: FleetctlRunnable {
             case .assignments:
                 let items: [Assignment] = try await fetch(client, list: APIPath.assignments, one: APIPath.assignment)
                 try show(items, console, table: ResourceTables.assignments, machine: items)
+            case .alerts:
+                let items = try await client.call(Endpoints.alerts, query: alertQuery)
+                try show(items, console, table: { AlertTables.alerts($0, now: console.now()) }, machine: items)
+            case .notifications:
+                let items = try await client.call(Endpoints.notifications, query: failed ? [("failed", "true")] : [])
+                try show(items, console, table: { AlertTables.notifications($0, now: console.now()) }, machine: items)
             }
         }
         return FleetctlExitCode.ok
+    }
+
+    /// The query of `GET /v1/alerts` from --state, --node and --station.
+    var alertQuery: [(String, String)] {
+        var query: [(String, String)] = []
+        if let state { query.append(("state", state.rawValue)) }
+        if let node { query.append(("node", node)) }
+        if let station { query.append(("station", station)) }
+        return query
     }
 
     private func fetch<T: Decodable & Sendable>(_ client: CoordinatorClient, list: String, one: (String) -> String) async throws -> [T] {

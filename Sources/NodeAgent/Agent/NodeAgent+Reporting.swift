@@ -73,7 +73,8 @@ extension NodeAgent {
             segments: Array(outbox.segments.prefix(ReportLimits.maxItems)),
             jobRuns: Array(outbox.jobRuns.prefix(ReportLimits.maxItems)),
             jobs: await jobs?.jobStatuses() ?? [],
-            commandResults: outbox.commandResults)
+            commandResults: outbox.commandResults,
+            failedUnits: await failedUnits.current())
     }
 
     /// Removes what a coordinator acknowledged; items added meanwhile stay.

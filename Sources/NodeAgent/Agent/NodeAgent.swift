@@ -52,6 +52,8 @@ public actor NodeAgent {
     let reportWakeup = Wakeup()
     let registrationWakeup = Wakeup()
     let watchdog = SystemdNotifier()
+    /// The failed systemd units for each report (cached; refreshed at most every 30 s).
+    let failedUnits: FailedUnitsProbe
 
     /// Wires the real coordinator client (HTTP, failover across `configuration.coordinators`)
     /// and the on-disk state dir at `configuration.stateDir`.
@@ -72,8 +74,11 @@ public actor NodeAgent {
     ///                       state: InMemoryAgentState(), logger: logger, metrics: AgentMetrics(),
     ///                       recorders: nil, jobs: nil)
     /// ```
+    /// `failedUnits` reports the node's failed systemd units; a test passes a probe with a stand-in `systemctl`.
     public init(configuration: AgentConfiguration, client: any CoordinatorConnection, state: any AgentStateStore,
-                logger: Logger, metrics: AgentMetrics, recorders: (any RecorderRuntime)?, jobs: (any JobRuntime)?) {
+                logger: Logger, metrics: AgentMetrics, recorders: (any RecorderRuntime)?, jobs: (any JobRuntime)?,
+                failedUnits: FailedUnitsProbe? = nil) {
+        self.failedUnits = failedUnits ?? FailedUnitsProbe(logger: logger)
         self.configuration = configuration
         self.logger = logger
         self.metrics = metrics
