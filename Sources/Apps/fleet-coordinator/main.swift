@@ -62,6 +62,15 @@ struct Serve: AsyncParsableCommand {
     @Option(help: ArgumentHelp("Reading one request's body must finish within this long after its headers (e.g. 30s); answered 408.", valueName: "duration"))
     var requestTimeout: String = "30s"
 
+    @Option(help: ArgumentHelp("The coordinator's URL as alert receivers should link to it (webhook externalURL, mail footer). Default: from --listen.", valueName: "url"))
+    var externalURL: String?
+
+    @Option(help: ArgumentHelp("First retry of an undelivered notification after this long, doubling up to --notify-max-backoff (e.g. 2s).", valueName: "duration"))
+    var notifyInitialBackoff: String = "2s"
+
+    @Option(help: ArgumentHelp("Longest wait between two tries of one receiver while it is down (e.g. 5m).", valueName: "duration"))
+    var notifyMaxBackoff: String = "300s"
+
     @Option(help: ArgumentHelp("Log level: trace, debug, info, notice, warning, error, critical.", valueName: "level"))
     var logLevel: String = "info"
 
@@ -77,6 +86,14 @@ struct Serve: AsyncParsableCommand {
         }
         guard ConnectionLimits.parseDuration(requestTimeout) != nil else {
             throw ValidationError("--request-timeout must be a duration such as 30s or 500ms, got \(requestTimeout)")
+        }
+        for (flag, value) in [("--notify-initial-backoff", notifyInitialBackoff), ("--notify-max-backoff", notifyMaxBackoff)] {
+            guard let duration = ConnectionLimits.parseDuration(value), duration > .zero else {
+                throw ValidationError("\(flag) must be a duration such as 2s or 5m, got \(value)")
+            }
+        }
+        if let externalURL, URL(string: externalURL)?.host == nil {
+            throw ValidationError("--external-url must be an absolute URL such as https://nas.example.org:8443, got \(externalURL)")
         }
     }
 
@@ -95,7 +112,12 @@ struct Serve: AsyncParsableCommand {
         let configuration = CoordinatorConfiguration(listen: address, dataDir: dataDir, databaseURL: database,
                                                      tlsCertificate: tlsCert, tlsKey: tlsKey, insecureHTTP: insecureHTTP,
                                                      registration: RegistrationPolicy(rawValue: registration) ?? .open,
-                                                     limits: limits)
+                                                     limits: limits,
+                                                     alerting: AlertingOptions(
+                                                        delivery: DeliveryPolicy(
+                                                            initialBackoff: ConnectionLimits.parseDuration(notifyInitialBackoff) ?? .seconds(2),
+                                                            maxBackoff: ConnectionLimits.parseDuration(notifyMaxBackoff) ?? .seconds(300)),
+                                                        externalURL: externalURL ?? ""))
         do {
             try await CoordinatorServer(configuration: configuration, logger: logger).run { url in
                 FileHandle.standardOutput.write(Data("fleet-coordinator: listening on \(url)\n".utf8))

@@ -5,7 +5,7 @@ import Foundation
 extension Alerting {
     /// One evaluation: rules → alert book → silences and inhibition → dispatcher → one
     /// store transaction → outbox. State is changed only after the transaction succeeded.
-    func evaluate(now: Date = Date()) async {
+    public func evaluate(now: Date = Date()) async {
         if !gate.tryEnter() { await withCheckedContinuation { gate.enqueue($0) } }
         defer { gate.leave() }
 

@@ -86,37 +86,45 @@ public struct CoordinatorServer: Sendable {
         let fleet = Fleet(store: store, logger: logger, metrics: metrics, registration: configuration.registration)
         try await fleet.load()
         let notifiers = NotifierSet(logger: logger)
-        defer { notifiers.shutdown() }
-        var alertingOptions = configuration.alerting
-        if alertingOptions.externalURL.isEmpty {
-            alertingOptions.externalURL = "\(tls == nil ? "http" : "https")://\(configuration.listen)"
-        }
-        let alerting = Alerting(store: store, logger: logger, metrics: metrics, options: alertingOptions,
-                                notifiers: notifiers.make)
-        try await alerting.start(fleet: fleet)
+        var alertingRef: Alerting?
+        do {
+            var alertingOptions = configuration.alerting
+            if alertingOptions.externalURL.isEmpty {
+                alertingOptions.externalURL = "\(tls == nil ? "http" : "https")://\(configuration.listen)"
+            }
+            let alerting = Alerting(store: store, logger: logger, metrics: metrics, options: alertingOptions,
+                                    notifiers: notifiers.make)
+            alertingRef = alerting
+            try await alerting.start(fleet: fleet)
 
-        let router = APIRouter(fleet: fleet, store: store, secrets: secrets, metrics: metrics, alerting: alerting).build()
-        let responder = EnvelopeResponder(inner: router.buildResponder(), metrics: metrics, logger: logger)
-        let scheme = tls == nil ? "http" : "https"
-        let http1 = HTTPServerBuilder.guardedHTTP1(limits: configuration.limits, logger: logger)
-        let server: HTTPServerBuilder = try tls.map { try .tls(http1, tlsConfiguration: $0) } ?? http1
-        let app = Application(
-            responder: responder,
-            server: server,
-            configuration: .init(address: .hostname(configuration.listen.host, port: configuration.listen.port),
-                                 serverName: "fleet-coordinator/\(FleetVersion.current)"),
-            onServerRunning: { channel in
-                let port = channel.localAddress?.port ?? configuration.listen.port
-                let host = configuration.listen.host.contains(":") ? "[\(configuration.listen.host)]" : configuration.listen.host
-                await onListening("\(scheme)://\(host):\(port)")
-            },
-            logger: logger
-        )
-        let housekeeping = Housekeeping(fleet: fleet)
-        let group = ServiceGroup(configuration: .init(
-            services: [app, housekeeping], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
-        try await group.run()
-        await alerting.stop()
+            let router = APIRouter(fleet: fleet, store: store, secrets: secrets, metrics: metrics, alerting: alerting).build()
+            let responder = EnvelopeResponder(inner: router.buildResponder(), metrics: metrics, logger: logger)
+            let scheme = tls == nil ? "http" : "https"
+            let http1 = HTTPServerBuilder.guardedHTTP1(limits: configuration.limits, logger: logger)
+            let server: HTTPServerBuilder = try tls.map { try .tls(http1, tlsConfiguration: $0) } ?? http1
+            let app = Application(
+                responder: responder,
+                server: server,
+                configuration: .init(address: .hostname(configuration.listen.host, port: configuration.listen.port),
+                                     serverName: "fleet-coordinator/\(FleetVersion.current)"),
+                onServerRunning: { channel in
+                    let port = channel.localAddress?.port ?? configuration.listen.port
+                    let host = configuration.listen.host.contains(":") ? "[\(configuration.listen.host)]" : configuration.listen.host
+                    await onListening("\(scheme)://\(host):\(port)")
+                },
+                logger: logger
+            )
+            let housekeeping = Housekeeping(fleet: fleet)
+            let group = ServiceGroup(configuration: .init(
+                services: [app, housekeeping], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
+            try await group.run()
+        } catch {
+            await alertingRef?.stop()
+            await notifiers.shutdown()
+            throw error
+        }
+        await alertingRef?.stop()
+        await notifiers.shutdown()
         await fleet.flushSnapshots()
         logger.info("coordinator stopped")
     }

@@ -1,21 +1,26 @@
+import AsyncHTTPClient
 import FleetInventory
 import Foundation
 import Logging
 
 /// The coordinator's notifiers: builds one per receiver from its configuration and owns
-/// what they share (the HTTP client).
+/// what they share (one HTTP client for webhooks and Alertmanager forwarding).
 final class NotifierSet: Sendable {
     let logger: Logger
+    let httpClient: HTTPClient
 
     init(logger: Logger) {
         self.logger = logger
+        self.httpClient = HTTPClient(eventLoopGroupProvider: .singleton)
     }
 
     @Sendable func make(_ receiver: AlertReceiver) -> any Notifier {
-        UndeliverableNotifier()
+        NotifierFactory.make(for: receiver, httpClient: httpClient, logger: logger)
     }
 
-    func shutdown() {}
+    func shutdown() async {
+        try? await httpClient.shutdown()
+    }
 }
 
 /// A notifier that refuses every message (permanently): used where no delivery may happen.
