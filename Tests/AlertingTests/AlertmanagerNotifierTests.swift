@@ -14,7 +14,7 @@ struct AlertmanagerNotifierTests {
         let now = Date()
         let alert = Alert(labels: ["alertname": "NodeOffline", "node": "pi7", "site": "auklab", "severity": "critical"],
                           annotations: ["summary": "pi7: no heartbeat for 75s"], startsAt: now.addingTimeInterval(-60))
-        let firing = Notification(receiver: "upstream", groupKey: "{}:{node=\"pi7\"}", sequence: 1, alerts: [alert],
+        let firing = AlertNotification(receiver: "upstream", groupKey: "{}:{node=\"pi7\"}", sequence: 1, alerts: [alert],
                                   groupLabels: ["node": "pi7"], externalURL: "")
         do {
             try await notifier.send(firing)
@@ -37,7 +37,7 @@ struct AlertmanagerNotifierTests {
 
         var resolvedAlert = alert
         resolvedAlert.endsAt = Date()
-        let resolved = Notification(receiver: "upstream", groupKey: "{}:{node=\"pi7\"}", sequence: 2, alerts: [resolvedAlert],
+        let resolved = AlertNotification(receiver: "upstream", groupKey: "{}:{node=\"pi7\"}", sequence: 2, alerts: [resolvedAlert],
                                     groupLabels: ["node": "pi7"], externalURL: "")
         try await notifier.send(resolved)
         let cleared = await waitUntil(timeout: .seconds(10)) {
@@ -53,7 +53,7 @@ struct AlertmanagerNotifierTests {
         let peer = try await AlertmanagerPeer.start()
         let notifier = AlertmanagerNotifier(config: AlertmanagerReceiverConfig(url: peer.url), httpClient: .shared,
                                             logger: Fixtures.logger)
-        let invalid = Notification(receiver: "upstream", groupKey: "{}", sequence: 1,
+        let invalid = AlertNotification(receiver: "upstream", groupKey: "{}", sequence: 1,
                                    alerts: [Alert(labels: [:], annotations: [:], startsAt: Date())],
                                    groupLabels: [:], externalURL: "")
         let rejected = await #expect(throws: NotifyError.self) { try await notifier.send(invalid) }

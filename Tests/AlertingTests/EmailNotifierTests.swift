@@ -39,7 +39,7 @@ struct EmailNotifierTests {
 
     @Test("the subject follows Alertmanager's __subject and strips CR/LF from label values")
     func subjectAndInjection() {
-        let resolved = Notification(receiver: "ops", groupKey: "{}", sequence: 1,
+        let resolved = AlertNotification(receiver: "ops", groupKey: "{}", sequence: 1,
                                     alerts: [Alert(labels: ["alertname": "NodeOffline", "node": "pi1\r\nBcc: evil@x"],
                                                    annotations: [:], startsAt: Fixtures.start, endsAt: Fixtures.start)],
                                     groupLabels: ["node": "pi1\r\nBcc: evil@x"], externalURL: "")

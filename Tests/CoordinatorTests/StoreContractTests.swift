@@ -109,6 +109,85 @@ enum StoreContract {
         #expect(try await store.command(id: "c1") == nil)
         #expect(try await store.command(id: "c2") == waiting)  // the kept states are the caller's rule
         #expect(try await store.segments(station: "ROST1", from: nil, to: nil).count == 2)
+
+        try await runAlerting(store)
+    }
+
+    /// Alert state, groups, the outbox and silences: one transaction per commit, outbox
+    /// entries idempotent by id, pending ones reloaded oldest first, retention by end time.
+    static func runAlerting(_ store: any FleetStore) async throws {
+        #expect(try await store.loadAlerting() == AlertingSnapshot())
+        let t0 = Date(timeIntervalSince1970: 10_000)
+        let alert = Alert(labels: ["alertname": "SegmentStale", "station": "ROST1"], annotations: ["summary": "s"], startsAt: t0)
+        let options = RouteOptions(receiver: "ops", groupBy: ["alertname"], groupByAll: false, groupWaitSeconds: 0,
+                                   groupIntervalSeconds: 60, repeatIntervalSeconds: 3_600)
+        var group = GroupRecord(groupKey: "{}:{alertname=\"SegmentStale\"}", groupLabels: ["alertname": "SegmentStale"],
+                                options: options, createdAt: t0)
+        group.sequence = 1
+        let first = AlertNotification(receiver: "ops", groupKey: group.groupKey, sequence: 1, alerts: [alert],
+                                 groupLabels: group.groupLabels, externalURL: "", createdAt: t0)
+        let second = AlertNotification(receiver: "ops", groupKey: group.groupKey, sequence: 2, alerts: [alert],
+                                  groupLabels: group.groupLabels, externalURL: "", createdAt: t0.addingTimeInterval(1))
+        var commit = AlertingCommit()
+        commit.upsertAlerts = [AlertRecord(alert: alert)]
+        commit.upsertGroups = [group]
+        commit.newNotifications = [OutboxEntry(notification: second, nextAttemptAt: t0),
+                                   OutboxEntry(notification: first, nextAttemptAt: t0)]
+        try await store.commitAlerting(commit)
+        try await store.commitAlerting(commit)  // idempotent
+        var loaded = try await store.loadAlerting()
+        #expect(loaded.alerts == [AlertRecord(alert: alert)])
+        #expect(loaded.groups == [group])
+        #expect(loaded.pending.map(\.notification.sequence) == [1, 2])  // oldest first
+
+        // Delivery outcomes: sent and failed leave the pending list; failed ones are listed.
+        var sent = loaded.pending[0]
+        sent.state = .sent
+        sent.attempts = 1
+        sent.sentAt = t0.addingTimeInterval(2)
+        try await store.updateOutbox(sent)
+        var failed = loaded.pending[1]
+        failed.state = .failed
+        failed.attempts = 12
+        failed.lastError = "connection refused"
+        try await store.updateOutbox(failed)
+        loaded = try await store.loadAlerting()
+        #expect(loaded.pending.isEmpty)
+        #expect(try await store.outbox(failedOnly: true, limit: 10) == [failed])
+        #expect(try await store.outbox(failedOnly: false, limit: 10).map(\.notification.sequence) == [2, 1])
+        #expect(try await store.outbox(failedOnly: false, limit: 1).count == 1)
+
+        // Resolution and group deletion in one commit.
+        var resolved = AlertRecord(alert: alert)
+        resolved.alert.endsAt = t0.addingTimeInterval(5)
+        var closing = AlertingCommit()
+        closing.upsertAlerts = [resolved]
+        closing.deleteGroups = [group.id]
+        try await store.commitAlerting(closing)
+        loaded = try await store.loadAlerting()
+        #expect(loaded.alerts == [resolved])
+        #expect(loaded.groups.isEmpty)
+
+        // Silences: active ones listed; expired only on request.
+        let active = SilenceView(id: "s1", matchers: ["site=\"auklab\""], startsAt: t0, endsAt: t0.addingTimeInterval(3_600),
+                                 createdBy: "anna", comment: "NAS move", state: .active)
+        var ended = active
+        ended.id = "s2"
+        ended.endsAt = t0.addingTimeInterval(10)
+        ended.state = .expired
+        try await store.saveSilence(active)
+        try await store.saveSilence(ended)
+        let now = t0.addingTimeInterval(60)
+        #expect(try await store.silences(includeExpired: false, now: now) == [active])
+        #expect(Set(try await store.silences(includeExpired: true, now: now).map(\.id)) == ["s1", "s2"])
+
+        // Retention: resolved alerts, finished notifications and ended silences before the cutoff go.
+        let removed = try await store.pruneAlerting(before: t0.addingTimeInterval(100))
+        #expect(removed == 4)  // the resolved alert, two finished notifications, silence s2
+        loaded = try await store.loadAlerting()
+        #expect(loaded.alerts.isEmpty)
+        #expect(loaded.silences == [active])
+        #expect(try await store.outbox(failedOnly: false, limit: 10).isEmpty)
     }
 }
 

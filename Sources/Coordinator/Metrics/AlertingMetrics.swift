@@ -15,7 +15,7 @@ extension CoordinatorMetrics {
     /// `stationfleet_notifications_total{receiver,outcome}`: `sent`, `retried` or `failed`.
     func notification(receiver: String, outcome: String) {
         Self.counter(registry, "stationfleet_notifications_total", labels: [("receiver", receiver), ("outcome", outcome)],
-                     help: "Notification attempts by receiver and outcome (sent, retried, failed).").increment()
+                     help: "AlertNotification attempts by receiver and outcome (sent, retried, failed).").increment()
     }
 
     /// `stationfleet_notifications_pending`: messages in the outbox not yet delivered.

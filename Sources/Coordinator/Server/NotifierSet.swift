@@ -26,7 +26,7 @@ final class NotifierSet: Sendable {
 /// A notifier that refuses every message (permanently): used where no delivery may happen.
 public struct UndeliverableNotifier: Notifier {
     public init() {}
-    public func send(_ notification: Notification) async throws(NotifyError) {
+    public func send(_ notification: AlertNotification) async throws(NotifyError) {
         throw .permanent("delivery is not available here")
     }
 }

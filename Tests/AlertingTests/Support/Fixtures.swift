@@ -3,7 +3,7 @@ import Foundation
 import Logging
 
 /// The alert notification, not Foundation's `Notification` (NotificationCenter).
-typealias Notification = FleetCoordinator.Notification
+
 
 /// Sample alert groups shaped like the coordinator's: a firing SegmentStale group of two
 /// stations at one site, and the same group resolved.
@@ -18,8 +18,8 @@ enum Fixtures {
     }
 
     /// Two firing alerts, grouped by alertname and site.
-    static func firingGroup(receiver: String = "ops", sequence: Int = 1) -> Notification {
-        Notification(receiver: receiver, groupKey: #"{}:{alertname="SegmentStale", site="auklab"}"#, sequence: sequence,
+    static func firingGroup(receiver: String = "ops", sequence: Int = 1) -> AlertNotification {
+        AlertNotification(receiver: receiver, groupKey: #"{}:{alertname="SegmentStale", site="auklab"}"#, sequence: sequence,
                      alerts: [segmentStale(station: "cam1", summary: "cam1: no segment for 95s"),
                               segmentStale(station: "cam2", summary: "cam2: no segment for 120s")],
                      groupLabels: ["alertname": "SegmentStale", "site": "auklab"],
@@ -27,8 +27,8 @@ enum Fixtures {
     }
 
     /// One firing and one resolved alert.
-    static func mixedGroup() -> Notification {
-        Notification(receiver: "ops", groupKey: #"{}:{alertname="SegmentStale", site="auklab"}"#, sequence: 2,
+    static func mixedGroup() -> AlertNotification {
+        AlertNotification(receiver: "ops", groupKey: #"{}:{alertname="SegmentStale", site="auklab"}"#, sequence: 2,
                      alerts: [segmentStale(station: "cam2", summary: "cam2: back", endsAt: start.addingTimeInterval(300)),
                               segmentStale(station: "cam1", summary: "cam1: still stale")],
                      groupLabels: ["alertname": "SegmentStale", "site": "auklab"],

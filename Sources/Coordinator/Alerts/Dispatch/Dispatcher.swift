@@ -14,7 +14,7 @@ import Foundation
 /// ```
 struct Dispatcher {
     struct Step: Equatable {
-        var notifications: [Notification] = []
+        var notifications: [AlertNotification] = []
         var upserts: [GroupRecord] = []
         var deletions: [String] = []
     }
@@ -75,7 +75,7 @@ struct Dispatcher {
                 group.notifiedFiring = firing
                 group.notifiedResolved = resolved
                 let ordered = alerts.sorted { ($0.isFiring ? 0 : 1, $0.startsAt, $0.fingerprint) < ($1.isFiring ? 0 : 1, $1.startsAt, $1.fingerprint) }
-                result.notifications.append(Notification(receiver: group.options.receiver, groupKey: group.groupKey,
+                result.notifications.append(AlertNotification(receiver: group.options.receiver, groupKey: group.groupKey,
                                                          sequence: group.sequence, alerts: ordered,
                                                          groupLabels: group.groupLabels, externalURL: externalURL,
                                                          createdAt: now))

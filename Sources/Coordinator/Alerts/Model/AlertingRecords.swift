@@ -51,14 +51,14 @@ public struct GroupRecord: Codable, Sendable, Equatable {
 
 /// A notification in the outbox with its delivery state.
 public struct OutboxEntry: Codable, Sendable, Equatable {
-    public var notification: Notification
+    public var notification: AlertNotification
     public var state: NotificationView.State
     public var attempts: Int
     public var lastError: String?
     public var nextAttemptAt: Date
     public var sentAt: Date?
 
-    public init(notification: Notification, state: NotificationView.State = .pending, attempts: Int = 0,
+    public init(notification: AlertNotification, state: NotificationView.State = .pending, attempts: Int = 0,
                 lastError: String? = nil, nextAttemptAt: Date, sentAt: Date? = nil) {
         self.notification = notification
         self.state = state

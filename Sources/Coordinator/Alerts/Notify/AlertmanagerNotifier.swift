@@ -58,7 +58,7 @@ public struct AlertmanagerNotifier: Notifier {
         return base + "/api/v2/alerts"
     }
 
-    public func send(_ notification: Notification) async throws(NotifyError) {
+    public func send(_ notification: AlertNotification) async throws(NotifyError) {
         let body = try Self.body(for: notification, now: Date(), activeHorizon: activeHorizon)
         try await HTTPDelivery.post(body, to: endpoint, headers: ["Idempotency-Key": notification.id],
                                     client: httpClient, timeout: timeout)
@@ -69,7 +69,7 @@ public struct AlertmanagerNotifier: Notifier {
     }
 
     /// The JSON array that is posted.
-    public static func body(for notification: Notification, now: Date, activeHorizon: Duration) throws(NotifyError) -> Data {
+    public static func body(for notification: AlertNotification, now: Date, activeHorizon: Duration) throws(NotifyError) -> Data {
         let horizon = Double(activeHorizon.components.seconds)
         let alerts = notification.alerts.map { alert in
             PostableAlert(labels: alert.labels, annotations: alert.annotations,

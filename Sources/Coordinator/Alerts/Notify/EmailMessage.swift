@@ -11,11 +11,11 @@ import Foundation
 /// let bytes = message.rendered(date: Date())
 /// ```
 public struct EmailMessage: Sendable {
-    public let notification: Notification
+    public let notification: AlertNotification
     public let from: String
     public let to: [String]
 
-    public init(_ notification: Notification, from: String, to: [String]) {
+    public init(_ notification: AlertNotification, from: String, to: [String]) {
         self.notification = notification
         self.from = Self.headerSafe(from)
         self.to = to.map(Self.headerSafe)
@@ -59,7 +59,7 @@ public struct EmailMessage: Sendable {
             lines.append("")
         }
         if !notification.externalURL.isEmpty { lines.append("Coordinator: " + notification.externalURL) }
-        lines.append("Notification: " + notification.id)
+        lines.append("AlertNotification: " + notification.id)
         return lines.joined(separator: "\n") + "\n"
     }
 
@@ -77,7 +77,7 @@ public struct EmailMessage: Sendable {
             }
             html += "</ul>\n"
         }
-        return html + "<p><small>Notification \(Self.escape(notification.id))</small></p>\n</body></html>\n"
+        return html + "<p><small>AlertNotification \(Self.escape(notification.id))</small></p>\n</body></html>\n"
     }
 
     /// The complete message with CRLF line endings, ready for SMTP DATA.

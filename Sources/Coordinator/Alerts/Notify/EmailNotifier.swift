@@ -37,7 +37,7 @@ public struct EmailNotifier: Notifier {
         return name.isEmpty ? "localhost" : name
     }()
 
-    public func send(_ notification: Notification) async throws(NotifyError) {
+    public func send(_ notification: AlertNotification) async throws(NotifyError) {
         let scheme = config.smtp.split(separator: ":", maxSplits: 1).first.map { $0.lowercased() } ?? ""
         guard scheme == "smtp" || scheme == "smtps" else {
             throw .permanent("invalid SMTP URL \(RedactedURL(config.smtp)): expected smtp://HOST:PORT or smtps://HOST:PORT")

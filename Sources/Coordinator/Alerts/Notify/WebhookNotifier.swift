@@ -36,7 +36,7 @@ public struct WebhookNotifier: Notifier {
         self.timeout = timeout
     }
 
-    public func send(_ notification: Notification) async throws(NotifyError) {
+    public func send(_ notification: AlertNotification) async throws(NotifyError) {
         let body = try WebhookPayload(notification, maxAlerts: config.maxAlerts).encoded()
         var headers = [Self.idempotencyHeader: notification.id]
         if let secretFile = config.secretFile {

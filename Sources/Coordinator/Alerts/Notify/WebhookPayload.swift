@@ -35,7 +35,7 @@ public struct WebhookPayload: Codable, Sendable, Equatable {
 
     /// - Parameter maxAlerts: at most this many alerts (0: all); the rest are counted in
     ///   `truncatedAlerts`. Firing alerts come first, as in the email.
-    public init(_ notification: Notification, maxAlerts: Int) {
+    public init(_ notification: AlertNotification, maxAlerts: Int) {
         let ordered = notification.firing + notification.resolved
         let kept = maxAlerts > 0 ? Array(ordered.prefix(maxAlerts)) : ordered
         version = "4"

@@ -4,12 +4,12 @@ import Foundation
 /// `Notifier` delivers. Its `id` is the idempotency key (same on every retry of it).
 ///
 /// ```swift
-/// let note = Notification(receiver: "ops-email", groupKey: #"{}:{alertname="SegmentStale", site="auklab"}"#,
+/// let note = AlertNotification(receiver: "ops-email", groupKey: #"{}:{alertname="SegmentStale", site="auklab"}"#,
 ///                         sequence: 3, alerts: [alert], groupLabels: ["site": "auklab"], externalURL: "http://nas:8443")
 /// note.status          // .firing while any alert fires
 /// note.commonLabels    // labels every alert shares
 /// ```
-public struct Notification: Codable, Sendable, Equatable {
+public struct AlertNotification: Codable, Sendable, Equatable {
     public var id: String
     public var receiver: String
     public var groupKey: String
@@ -56,7 +56,7 @@ public protocol Notifier: Sendable {
     /// Sends one notification. Throws `.retryable` for failures that may pass (connection
     /// refused, timeout, 5xx, SMTP 4xx) and `.permanent` for those that will not (4xx, bad
     /// credentials file, SMTP 5xx).
-    func send(_ notification: Notification) async throws(NotifyError)
+    func send(_ notification: AlertNotification) async throws(NotifyError)
 }
 
 public enum NotifyError: Error, Equatable, CustomStringConvertible {
