@@ -22,8 +22,9 @@ struct APIRouter {
         let nodes = NodeController(fleet: fleet)
         nodes.addJoinRoutes(to: router.group().add(middleware: AccessMiddleware(.join, authenticator: authenticator)))
         nodes.addRoutes(to: router.group().add(middleware: AccessMiddleware(.node, authenticator: authenticator)))
-        AdminController(fleet: fleet, secrets: secrets)
-            .addRoutes(to: router.group().add(middleware: AccessMiddleware(.admin, authenticator: authenticator)))
+        let admin = router.group().add(middleware: AccessMiddleware(.admin, authenticator: authenticator))
+        AdminController(fleet: fleet, secrets: secrets).addRoutes(to: admin)
+        AlertRoutesController(fleet: fleet).addRoutes(to: admin)
         return router
     }
 }
