@@ -110,8 +110,11 @@ extension InventoryLoader {
         for item in entries {
             guard let text = reader.string(item.value, "\(field).\(item.key)") else { valid = false; continue }
             do { matchers.append(try LabelMatcher(name: item.key, op: op, value: text)) } catch {
-                let at = if case .badLabelName = error { item.keyNode } else { item.value }
-                reader.report(at, "\(error) for label '\(item.key)' in \(path).\(field)")
+                if case .badLabelName = error {
+                    reader.report(item.keyNode, "\(error) in \(path).\(field)")
+                } else {
+                    reader.report(item.value, "\(error) for label '\(item.key)' in \(path).\(field)")
+                }
                 valid = false
             }
         }
