@@ -29,6 +29,7 @@ public struct FleetctlRoot: ParsableCommand {
         subcommands: [
             ApplyCommand.self, DiffCommand.self, GetCommand.self, DescribeCommand.self,
             NodeCommand.self, TokenCommand.self, RestartCommand.self, RunJobCommand.self, RecordingsCommand.self,
+            AlertsCommand.self,
         ])
 
     public init() {}
