@@ -98,7 +98,13 @@ public struct LabelMatcher: Codable, Sendable, Hashable, CustomStringConvertible
         }
     }
 
-    public var description: String { "\(name)\(op.rawValue)\"\(value)\"" }
+    /// `name OP "value"`, the value quoted with `\\`, `"` and newlines escaped, so that
+    /// `LabelMatcher(parsing: matcher.description) == matcher`.
+    public var description: String {
+        let escaped = value.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "\"", with: "\\\"")
+            .replacingOccurrences(of: "\n", with: "\\n")
+        return "\(name)\(op.rawValue)\"\(escaped)\""
+    }
 
     /// Prometheus label names: `[a-zA-Z_][a-zA-Z0-9_]*`.
     public static func isValidLabelName(_ name: String) -> Bool {

@@ -39,6 +39,16 @@ import Testing
         }
     }
 
+    @Test func descriptionParsesBack() throws {
+        for (text, _, _) in Self.matcherCases {
+            let matcher = try LabelMatcher(parsing: text)
+            #expect(try LabelMatcher(parsing: matcher.description) == matcher, "\(text) → \(matcher.description)")
+        }
+        let tricky = try LabelMatcher(name: "a", op: .equal, value: "x\"y\\z\nw")
+        #expect(tricky.description == #"a="x\"y\\z\nw""#)
+        #expect(try LabelMatcher(parsing: tricky.description) == tricky)
+    }
+
     @Test func badMatchersAreRejected() {
         let bad: [(String, LabelMatcherError)] = [
             ("site=>x", .unknownOperator("=>", "site=>x")),
