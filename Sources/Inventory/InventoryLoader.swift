@@ -10,10 +10,14 @@ extension Inventory {
     /// merge into one; a name defined twice, in one file or across files, is an error.
     /// `${NAME}` in string values expands from `environment`; an unknown name is an error.
     ///
+    /// `secretFiles` decides whether alert receivers' credential files must exist and be
+    /// readable here (the coordinator applies with `.require`; fleetctl checks locally with `.skip`).
+    ///
     /// - Throws: `InventoryError` with every problem found, each as `FILE:LINE:COLUMN: message`.
     public static func load(files: [ApplyRequest.File],
-                            environment: [String: String] = [:]) throws(InventoryError) -> Inventory {
-        let loader = InventoryLoader(environment: environment)
+                            environment: [String: String] = [:],
+                            secretFiles: SecretFileCheck = .skip) throws(InventoryError) -> Inventory {
+        let loader = InventoryLoader(environment: environment, secretFiles: secretFiles)
         for file in files { loader.collect(file) }
         let inventory = loader.build()
         if !loader.sink.isEmpty { throw InventoryError(diagnostics: loader.sink.diagnostics) }
@@ -55,12 +59,14 @@ final class InventoryLoader {
 
     let sink = DiagnosticSink()
     let environment: [String: String]
+    let secretFiles: SecretFileCheck
     private(set) var pending: [Section: [Pending]] = [:]
     private var firstSeen: [String: SourcePosition] = [:]
     var references: [Reference] = []
 
-    init(environment: [String: String]) {
+    init(environment: [String: String], secretFiles: SecretFileCheck = .skip) {
         self.environment = environment
+        self.secretFiles = secretFiles
     }
 
     /// Reads one file's top level and queues its entries.
@@ -81,7 +87,7 @@ final class InventoryLoader {
                 add(fields?.entries, to: .defaults, reader: reader)
             case "alerts":
                 guard let fields = reader.fields(entry.value, what: "alerts", anchor: entry.keyNode,
-                                                 allowed: ["thresholds", "receivers", "route"]) else { continue }
+                                                 allowed: Self.alertsFields) else { continue }
                 for field in fields.entries {
                     if field.key == "receivers" {
                         add(reader.entries(field.value, field: "alerts.receivers"), to: .receiver, reader: reader)

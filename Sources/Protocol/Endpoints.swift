@@ -70,6 +70,12 @@ public enum Endpoints {
     public static let revisions = Endpoint<EmptyBody, [RevisionView]>(
         .get, "/v1/revisions", access: .admin, summary: "recently applied revisions, newest first")
 
+    public static let alertRoutes = Endpoint<EmptyBody, AlertRouteTreeView>(
+        .get, "/v1/alerts/routes", access: .admin, summary: "the applied alert route tree, settings inherited")
+    public static let alertRoutesTest = Endpoint<AlertRouteTestRequest, [AlertRouteResult]>(
+        .post, "/v1/alerts/routes/test", access: .admin,
+        summary: "the routes (receivers, grouping, intervals) an alert with these labels reaches, in order")
+
     /// Every endpoint, for docs and tests.
     public static let all: [EndpointDescription] = [
         healthz.info, readyz.info, metrics.info,
@@ -79,6 +85,7 @@ public enum Endpoints {
         stations.info, station.info, stationRestart.info, recordings.info,
         sites.info, site.info, assignments.info, assignment.info,
         jobRun.info, command.info, revisions.info, nodeDelete.info,
+        alertRoutes.info, alertRoutesTest.info,
     ] + alerting + [
         joinTokenRotate.info,  // last: calling it invalidates the join token
     ]

@@ -26,6 +26,7 @@ struct APIRouter {
         let admin = router.group().add(middleware: AccessMiddleware(.admin, authenticator: authenticator))
         AdminController(fleet: fleet, secrets: secrets).addRoutes(to: admin)
         AlertsController(alerting: alerting).addRoutes(to: admin)
+        AlertRoutesController(fleet: fleet).addRoutes(to: admin)
         return router
     }
 }

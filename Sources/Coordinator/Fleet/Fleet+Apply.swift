@@ -14,7 +14,8 @@ extension Fleet {
     public func apply(_ request: ApplyRequest) async throws -> ApplyResult {
         let compiled: DesiredState
         do {
-            compiled = try Inventory.load(files: request.files, environment: request.variables ?? [:]).compile()
+            compiled = try Inventory.load(files: request.files, environment: request.variables ?? [:],
+                                          secretFiles: secretFiles).compile()
         } catch {
             throw FleetError.invalidInventory(diagnostics: error.diagnostics.map(\.description))
         }

@@ -48,10 +48,13 @@ public actor Fleet {
     let registration: RegistrationPolicy
     /// The last write condition (full, read-only) the store reported; nil when writable.
     var storeCondition: StoreError?
+    /// Whether an apply checks alert receivers' credential files on this host (`.require` in service).
+    let secretFiles: SecretFileCheck
 
     public init(store: any FleetStore, logger: Logger, metrics: CoordinatorMetrics, defaultHeartbeatSeconds: Int = 10,
-                registration: RegistrationPolicy = .open) {
+                registration: RegistrationPolicy = .open, secretFiles: SecretFileCheck = .require) {
         self.store = store
+        self.secretFiles = secretFiles
         self.registration = registration
         self.logger = logger
         self.metrics = metrics

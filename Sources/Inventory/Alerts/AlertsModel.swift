@@ -126,7 +126,8 @@ public struct AlertRoute: Codable, Sendable, Equatable, Hashable {
     public var groupWaitSeconds: Int?
     public var groupIntervalSeconds: Int?
     public var repeatIntervalSeconds: Int?
-    /// All must hold. `match: {k: v}` and `matchRe: {k: re}` are read into `=` and `=~` matchers.
+    /// All must hold, sorted by name, value, operator (as Alertmanager). `matchers: [..]` strings,
+    /// `match: {k: v}` and `matchRe: {k: re}` (read into `=` and `=~` matchers) all end up here.
     public var matchers: [LabelMatcher]
     /// Keep looking at later siblings after this route matched.
     public var continueMatching: Bool

@@ -1,11 +1,12 @@
 import Foundation
 import Yams
 
-/// Parsing of the `alerts` block: thresholds, receivers and the route tree.
+/// Parsing of the `alerts` block: thresholds, inhibit rules, then receivers and routes
+/// (in `AlertReceiverParser.swift` and `AlertRouteParser.swift`).
 extension InventoryLoader {
-    static let routeFields = ["receiver", "groupBy", "groupWait", "groupInterval", "repeatInterval",
-                              "match", "matchRe", "continue", "routes"]
-    static let maxRouteDepth = 16
+    static let alertsFields = ["thresholds", "receivers", "route", "inhibitRules", "builtinInhibitRules"]
+    static let thresholdFields = ["nodeOfflineAfter", "segmentStaleAfter", "diskUsageAbove", "archiveBacklogAbove",
+                                  "recorderRestartsAbove", "restartWindow", "diskFullWithin", "agentVersionSkew"]
 
     /// Nil when no file has an `alerts` block.
     func parseAlerts(blocks: [Pending], receivers: [Pending]) -> AlertsConfig? {
@@ -14,6 +15,8 @@ extension InventoryLoader {
         for item in receivers {
             if let receiver = parseReceiver(item) { alerts.receivers[receiver.name] = receiver }
         }
+        var builtin = true
+        var custom: [InhibitRule] = []
         for item in blocks {
             let (entry, reader) = (item.entry, item.reader)
             switch entry.key {
@@ -21,10 +24,15 @@ extension InventoryLoader {
                 alerts.thresholds = parseThresholds(entry, reader: reader)
             case "route":
                 alerts.route = parseRoute(entry.value, anchor: entry.keyNode, reader: reader, path: "alerts.route", depth: 0)
+            case "inhibitRules":
+                custom = parseInhibitRules(entry.value, reader: reader)
+            case "builtinInhibitRules":
+                builtin = reader.bool(entry.value, entry.key) ?? true
             default:
                 break
             }
         }
+        alerts.inhibitRules = (builtin ? [.nodeOfflineMutesNode] : []) + custom
         if alerts.route == nil, !blocks.contains(where: { $0.entry.key == "route" }), let first = receivers.first {
             first.reader.report(first.entry.keyNode, "alerts has receivers but no 'route': add alerts.route with a receiver")
         }
@@ -34,18 +42,26 @@ extension InventoryLoader {
     private func parseThresholds(_ entry: Entry, reader: FieldReader) -> AlertThresholds {
         var thresholds = AlertThresholds()
         guard let fields = reader.fields(entry.value, what: "alerts.thresholds", anchor: entry.keyNode,
-                                         allowed: ["nodeOfflineAfter", "segmentStaleAfter", "diskUsageAbove",
-                                                   "archiveBacklogAbove"]) else { return thresholds }
+                                         allowed: Self.thresholdFields) else { return thresholds }
         for field in fields.entries {
-            switch field.key {
+            let (key, value) = (field.key, field.value)
+            switch key {
             case "nodeOfflineAfter":
-                if let value = reader.duration(field.value, field.key) { thresholds.nodeOfflineAfterSeconds = value }
+                if let seconds = reader.duration(value, key) { thresholds.nodeOfflineAfterSeconds = seconds }
             case "segmentStaleAfter":
-                if let value = reader.duration(field.value, field.key) { thresholds.segmentStaleAfterSeconds = value }
+                if let seconds = reader.duration(value, key) { thresholds.segmentStaleAfterSeconds = seconds }
             case "diskUsageAbove":
-                if let value = reader.percentage(field.value, field.key) { thresholds.diskUsageAbovePercent = value }
+                if let percent = reader.percentage(value, key) { thresholds.diskUsageAbovePercent = percent }
             case "archiveBacklogAbove":
-                if let value = reader.duration(field.value, field.key) { thresholds.archiveBacklogAboveSeconds = value }
+                if let seconds = reader.duration(value, key) { thresholds.archiveBacklogAboveSeconds = seconds }
+            case "recorderRestartsAbove":
+                if let count = reader.int(value, key, range: 0...10_000) { thresholds.recorderRestartsAbove = count }
+            case "restartWindow":
+                if let seconds = reader.duration(value, key) { thresholds.restartWindowSeconds = seconds }
+            case "diskFullWithin":
+                if let seconds = reader.duration(value, key) { thresholds.diskFullWithinSeconds = seconds }
+            case "agentVersionSkew":
+                if let enabled = reader.bool(value, key) { thresholds.agentVersionSkew = enabled }
             default:
                 break
             }
@@ -53,120 +69,63 @@ extension InventoryLoader {
         return thresholds
     }
 
-    private func parseReceiver(_ item: Pending) -> AlertReceiver? {
-        let (entry, reader) = (item.entry, item.reader)
-        guard reader.name(entry.key, at: entry.keyNode, kind: "receiver") else { return nil }
-        let what = "receiver '\(entry.key)'"
-        guard let fields = reader.fields(entry.value, what: what, anchor: entry.keyNode,
-                                         allowed: ["email", "webhook"]) else { return nil }
-        switch (fields["email"], fields["webhook"]) {
-        case (nil, nil):
-            reader.report(fields.anchor, "\(what) needs one of 'email' or 'webhook'")
-            return nil
-        case let (_?, webhook?):
-            reader.report(webhook.keyNode, "\(what) has both 'email' and 'webhook': define two receivers instead")
-            return nil
-        case let (email?, nil):
-            return parseEmail(email, reader: reader, what: what).map { AlertReceiver(name: entry.key, channel: .email($0)) }
-        case let (nil, webhook?):
-            guard let hook = reader.fields(webhook.value, what: "webhook of \(what)", anchor: webhook.keyNode,
-                                           allowed: ["url"]),
-                  let urlEntry = hook.required("url"),
-                  let url = checkedURL(urlEntry.value, field: "url", schemes: ["http", "https"], reader: reader)
-            else { return nil }
-            return AlertReceiver(name: entry.key, channel: .webhook(WebhookReceiverConfig(url: url)))
+    /// `alerts.inhibitRules`: a list of `{sourceMatchers: [..], targetMatchers: [..], equal: [..]}`.
+    private func parseInhibitRules(_ node: Yams.Node, reader: FieldReader) -> [InhibitRule] {
+        guard case let .sequence(items) = node else {
+            reader.wrongType(node, "inhibitRules", expected: "a list of {sourceMatchers, targetMatchers, equal}")
+            return []
         }
-    }
-
-    private func parseEmail(_ entry: Entry, reader: FieldReader, what: String) -> EmailReceiverConfig? {
-        guard let fields = reader.fields(entry.value, what: "email of \(what)", anchor: entry.keyNode,
-                                         allowed: ["to", "smtp", "usernameFile", "passwordFile", "from"]) else { return nil }
-        var to: [String]?
-        if let toEntry = fields.required("to"), let items = reader.stringList(toEntry.value, "to") {
-            if items.isEmpty { reader.report(toEntry.value, "'to' of \(what) must list at least one address") }
-            for (address, node) in items where !address.contains("@") || address.contains(where: \.isWhitespace) {
-                reader.report(node, "bad email address '\(address)'")
+        var rules: [InhibitRule] = []
+        for (index, item) in items.enumerated() {
+            let what = "alerts.inhibitRules[\(index)]"
+            guard let fields = reader.fields(item, what: what, allowed: ["sourceMatchers", "targetMatchers", "equal"])
+            else { continue }
+            let source = fields.required("sourceMatchers").flatMap { matcherList($0.value, field: "sourceMatchers", reader: reader) }
+            let target = fields.required("targetMatchers").flatMap { matcherList($0.value, field: "targetMatchers", reader: reader) }
+            var equal: [String]? = []
+            if let entry = fields["equal"] { equal = labelNames(entry.value, field: "equal", reader: reader) }
+            for (entry, list) in [(fields["sourceMatchers"], source), (fields["targetMatchers"], target)] {
+                if let entry, let list, list.isEmpty {
+                    reader.report(entry.value, "'\(entry.key)' of \(what) must list at least one matcher")
+                }
             }
-            to = items.map(\.0)
+            if let source, let target, let equal, !source.isEmpty, !target.isEmpty {
+                rules.append(InhibitRule(sourceMatchers: source, targetMatchers: target, equal: equal))
+            }
         }
-        let smtp = fields.required("smtp").flatMap {
-            checkedURL($0.value, field: "smtp", schemes: ["smtp", "smtps"], reader: reader)
-        }
-        let usernameFile = fields["usernameFile"].flatMap { reader.absolutePath($0.value, "usernameFile") }
-        let passwordFile = fields["passwordFile"].flatMap { reader.absolutePath($0.value, "passwordFile") }
-        let from = fields["from"].flatMap { reader.nonEmptyString($0.value, "from") }
-        guard let to, let smtp else { return nil }
-        return EmailReceiverConfig(to: to, smtp: smtp, usernameFile: usernameFile, passwordFile: passwordFile, from: from)
+        return rules
     }
 
-    private func checkedURL(_ node: Yams.Node, field: String, schemes: [String], reader: FieldReader) -> String? {
-        guard let text = reader.nonEmptyString(node, field) else { return nil }
-        guard let url = URL(string: text), let scheme = url.scheme?.lowercased(), schemes.contains(scheme),
-              let host = url.host, !host.isEmpty else {
-            let examples = schemes.map { "\($0)://HOST" }.joined(separator: " or ")
-            reader.report(node, "bad URL '\(text)' for '\(field)': use \(examples)")
-            return nil
-        }
-        return text
-    }
-
-    /// One route and its children; receivers are queued as references at every depth.
-    private func parseRoute(_ node: Yams.Node, anchor: Yams.Node, reader: FieldReader, path: String, depth: Int) -> AlertRoute? {
-        guard depth < Self.maxRouteDepth else {
-            reader.report(node, "route tree is deeper than \(Self.maxRouteDepth) levels at \(path)")
-            return nil
-        }
-        guard let fields = reader.fields(node, what: path, anchor: anchor, allowed: Self.routeFields) else { return nil }
-        var route = AlertRoute()
+    /// A list of matchers in Alertmanager's string form (`site=~"auk.*"`); nil when any is bad.
+    func matcherList(_ node: Yams.Node, field: String, reader: FieldReader) -> [LabelMatcher]? {
+        guard let items = reader.stringList(node, field) else { return nil }
+        var matchers: [LabelMatcher] = []
         var valid = true
-        if depth == 0 {
-            valid = fields.required("receiver") != nil
-        }
-        for field in fields.entries {
-            let value = field.value
-            switch field.key {
-            case "receiver":
-                guard let name = reader.nonEmptyString(value, field.key) else { valid = false; continue }
-                refer(.receiver, name, at: value, reader: reader, from: path)
-                route.receiver = name
-            case "groupBy":
-                route.groupBy = reader.stringList(value, field.key)?.map(\.0)
-            case "groupWait":
-                route.groupWaitSeconds = reader.duration(value, field.key, allowZero: true)
-            case "groupInterval":
-                route.groupIntervalSeconds = reader.duration(value, field.key)
-            case "repeatInterval":
-                route.repeatIntervalSeconds = reader.duration(value, field.key)
-            case "match":
-                for (name, text) in (reader.stringMap(value, field.key) ?? [:]).sorted(by: { $0.key < $1.key }) {
-                    do { route.matchers.append(try LabelMatcher(name: name, op: .equal, value: text)) } catch {
-                        reader.report(value, "\(error) in \(path).match")
-                    }
-                }
-            case "matchRe":
-                for item in reader.entries(value, field: field.key) ?? [] {
-                    guard let pattern = reader.string(item.value, "matchRe.\(item.key)") else { continue }
-                    do { route.matchers.append(try LabelMatcher(name: item.key, op: .regex, value: pattern)) } catch {
-                        reader.report(item.value, "\(error) for label '\(item.key)' in \(path).matchRe")
-                    }
-                }
-            case "continue":
-                route.continueMatching = reader.bool(value, field.key) ?? false
-            case "routes":
-                guard case let .sequence(children) = value else {
-                    reader.wrongType(value, field.key, expected: "a list of routes")
-                    continue
-                }
-                for (index, child) in children.enumerated() {
-                    let childPath = "\(path).routes[\(index)]"
-                    if let parsed = parseRoute(child, anchor: child, reader: reader, path: childPath, depth: depth + 1) {
-                        route.routes.append(parsed)
-                    }
-                }
-            default:
-                break
+        for (text, itemNode) in items {
+            do { matchers.append(try LabelMatcher(parsing: text)) } catch {
+                reader.report(itemNode, "\(error) in '\(field)'")
+                valid = false
             }
         }
-        return valid ? route : nil
+        return valid ? matchers : nil
+    }
+
+    /// A list of distinct, valid label names; nil when any is bad.
+    func labelNames(_ node: Yams.Node, field: String, reader: FieldReader) -> [String]? {
+        guard let items = reader.stringList(node, field) else { return nil }
+        var names: [String] = []
+        var valid = true
+        for (name, itemNode) in items {
+            if !LabelMatcher.isValidLabelName(name) {
+                reader.report(itemNode, "bad label name '\(name)' in '\(field)': use letters, digits and '_', not starting with a digit")
+                valid = false
+            } else if names.contains(name) {
+                reader.report(itemNode, "label '\(name)' is listed twice in '\(field)'")
+                valid = false
+            } else {
+                names.append(name)
+            }
+        }
+        return valid ? names : nil
     }
 }

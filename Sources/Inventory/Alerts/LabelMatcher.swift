@@ -2,7 +2,8 @@ import Foundation
 
 /// One label matcher, as in Alertmanager: `name=value`, `name!=value`, `name=~regex`,
 /// `name!~regex`. A missing label is the empty string (so `level!="critical"` matches an
-/// alert without `level`); regular expressions are anchored at both ends.
+/// alert without `level`); regular expressions are anchored at both ends and, as in
+/// Alertmanager, `.` does not match a newline.
 ///
 /// ```swift
 /// let matcher = try LabelMatcher(parsing: "alertname=~Segment.*")
@@ -31,31 +32,60 @@ public struct LabelMatcher: Codable, Sendable, Hashable, CustomStringConvertible
         case .equal, .notEqual:
             compiled = nil
         case .regex, .notRegex:
-            guard let regex = try? NSRegularExpression(pattern: "^(?:\(value))$", options: [.dotMatchesLineSeparators]) else {
+            guard let regex = try? NSRegularExpression(pattern: "^(?:\(value))$", options: []) else {
                 throw .badRegex(value)
             }
             compiled = CompiledPattern(regex: regex)
         }
     }
 
-    /// Parses `name OP value`; the value may be double-quoted (`site="auk lab"`).
+    /// Parses Alertmanager's string form `name OP value`, optionally in braces
+    /// (`{owner="team-A"}`); the value may be double-quoted (`site="auk lab"`, with `\"` and
+    /// `\\` escapes). An operator other than `=`, `!=`, `=~`, `!~` (`=>`, `==`, `~`) is an
+    /// error rather than part of the value; quote the value to start it with such a character.
     public init(parsing text: String) throws(LabelMatcherError) {
-        let trimmed = text.trimmingCharacters(in: .whitespaces)
-        // Longest operators first so that `!=` is not read as `=`.
-        let operators: [Operator] = [.notRegex, .regex, .notEqual, .equal]
-        var found: (Operator, Range<String.Index>)?
-        for op in operators {
-            if let range = trimmed.range(of: op.rawValue), found.map({ range.lowerBound < $0.1.lowerBound }) ?? true {
-                found = (op, range)
+        var trimmed = text.trimmingCharacters(in: .whitespaces)
+        if trimmed.hasPrefix("{"), trimmed.hasSuffix("}"), trimmed.count >= 2 {
+            trimmed = String(trimmed.dropFirst().dropLast()).trimmingCharacters(in: .whitespaces)
+        }
+        let operatorCharacters: Set<Character> = ["=", "!", "~", "<", ">"]
+        guard let opStart = trimmed.firstIndex(where: { operatorCharacters.contains($0) }) else {
+            throw .noOperator(text)
+        }
+        let name = trimmed[..<opStart].trimmingCharacters(in: .whitespaces)
+        let opEnd = trimmed[opStart...].firstIndex(where: { !operatorCharacters.contains($0) }) ?? trimmed.endIndex
+        // The whole run of operator characters is the operator: `site=>x` is an error, not `site` = `>x`.
+        let opText = String(trimmed[opStart..<opEnd])
+        guard let op = Operator(rawValue: opText) else { throw .unknownOperator(opText, text) }
+        let rawValue = trimmed[opEnd...].trimmingCharacters(in: .whitespaces)
+        let value = try Self.unquote(rawValue, text: text)
+        try self.init(name: name, op: op, value: value)
+    }
+
+    /// A double-quoted value without its quotes and escapes; an unquoted value as it is.
+    private static func unquote(_ raw: String, text: String) throws(LabelMatcherError) -> String {
+        guard raw.hasPrefix("\"") else { return raw }
+        guard raw.count >= 2, raw.hasSuffix("\"") else { throw .badQuoting(text) }
+        var result = ""
+        var escaped = false
+        for character in raw.dropFirst().dropLast() {
+            if escaped {
+                switch character {
+                case "n": result.append("\n")
+                case "t": result.append("\t")
+                default: result.append(character)
+                }
+                escaped = false
+            } else if character == "\\" {
+                escaped = true
+            } else if character == "\"" {
+                throw .badQuoting(text)
+            } else {
+                result.append(character)
             }
         }
-        guard let (op, range) = found else { throw .noOperator(text) }
-        let name = trimmed[..<range.lowerBound].trimmingCharacters(in: .whitespaces)
-        var value = trimmed[range.upperBound...].trimmingCharacters(in: .whitespaces)
-        if value.count >= 2, value.hasPrefix("\""), value.hasSuffix("\"") {
-            value = String(value.dropFirst().dropLast())
-        }
-        try self.init(name: name, op: op, value: value)
+        if escaped { throw .badQuoting(text) }
+        return result
     }
 
     public func matches(_ labels: [String: String]) -> Bool {
@@ -68,7 +98,13 @@ public struct LabelMatcher: Codable, Sendable, Hashable, CustomStringConvertible
         }
     }
 
-    public var description: String { "\(name)\(op.rawValue)\"\(value)\"" }
+    /// `name OP "value"`, the value quoted with `\\`, `"` and newlines escaped, so that
+    /// `LabelMatcher(parsing: matcher.description) == matcher`.
+    public var description: String {
+        let escaped = value.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "\"", with: "\\\"")
+            .replacingOccurrences(of: "\n", with: "\\n")
+        return "\(name)\(op.rawValue)\"\(escaped)\""
+    }
 
     /// Prometheus label names: `[a-zA-Z_][a-zA-Z0-9_]*`.
     public static func isValidLabelName(_ name: String) -> Bool {
@@ -107,12 +143,19 @@ public enum LabelMatcherError: Error, Equatable, CustomStringConvertible {
     case badLabelName(String)
     case badRegex(String)
     case noOperator(String)
+    /// An operator that is none of `=`, `!=`, `=~`, `!~`: the operator, then the whole text.
+    case unknownOperator(String, String)
+    /// A value that opens a double quote and does not close it properly.
+    case badQuoting(String)
 
     public var description: String {
         switch self {
         case .badLabelName(let name): "bad label name '\(name)': use letters, digits and '_', not starting with a digit"
         case .badRegex(let pattern): "bad regular expression '\(pattern)'"
         case .noOperator(let text): "bad matcher '\(text)': use NAME=VALUE, NAME!=VALUE, NAME=~REGEX or NAME!~REGEX"
+        case let .unknownOperator(op, text):
+            "unknown operator '\(op)' in matcher '\(text)': use =, !=, =~ or !~ (quote a value that starts with one of = ! ~ < >)"
+        case .badQuoting(let text): "bad quoting in matcher '\(text)': close the value's double quote, escape inner quotes as \\\""
         }
     }
 }

@@ -84,7 +84,7 @@ extension AlertRoute {
 
     /// Alertmanager's route key: `{}` for the root, then `/{matchers}` per level, with the
     /// sibling index so that two children with the same matchers stay apart.
-    private func routeKey(parentKey: String?, index: Int) -> String {
+    func routeKey(parentKey: String?, index: Int) -> String {
         let own = "{" + matchers.map(\.description).joined(separator: ",") + "}"
         guard let parentKey else { return own }
         return "\(parentKey)/\(own)/\(index)"
@@ -92,8 +92,13 @@ extension AlertRoute {
 }
 
 /// `alerts.inhibitRules[]`: while an alert matching `sourceMatchers` fires, alerts matching
-/// `targetMatchers` that have the same values for every label in `equal` are muted. An alert
-/// that matches both sides does not inhibit itself (Alertmanager's rule).
+/// `targetMatchers` that have the same values for every label in `equal` (a missing label
+/// counts as empty) are muted.
+///
+/// As in Alertmanager (`inhibit/inhibit.go`, `hasEqual` with `excludeTwoSidedMatch`): when the
+/// target itself also matches the source side, sources that also match the target side are
+/// disregarded, so an alert never mutes itself and two alerts matching both sides never
+/// mute each other; a source that matches only the source side still mutes it.
 public struct InhibitRule: Codable, Sendable, Equatable, Hashable {
     public var sourceMatchers: [LabelMatcher]
     public var targetMatchers: [LabelMatcher]
@@ -105,12 +110,15 @@ public struct InhibitRule: Codable, Sendable, Equatable, Hashable {
         self.equal = equal
     }
 
-    /// True when `target` is muted by one of the firing `sources`.
+    /// True when `target` is muted by one of the firing `sources` (pass only firing alerts;
+    /// `target` may be among them).
     public func inhibits(_ target: [String: String], firing sources: [[String: String]]) -> Bool {
         guard targetMatchers.allMatch(target) else { return false }
+        let excludeTwoSided = sourceMatchers.allMatch(target)
         return sources.contains { source in
-            source != target && sourceMatchers.allMatch(source)
-                && equal.allSatisfy { (source[$0] ?? "") == (target[$0] ?? "") }
+            guard sourceMatchers.allMatch(source),
+                  equal.allSatisfy({ (source[$0] ?? "") == (target[$0] ?? "") }) else { return false }
+            return !(excludeTwoSided && targetMatchers.allMatch(source))
         }
     }
 

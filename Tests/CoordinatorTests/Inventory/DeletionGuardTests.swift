@@ -45,7 +45,8 @@ import Testing
         try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(atPath: dir) }
         let fleet = Fleet(store: try SQLiteFleetStore(path: dir + "/c.sqlite"), logger: Logger(label: "test"),
-                          metrics: CoordinatorMetrics(), defaultHeartbeatSeconds: 1)
+                          metrics: CoordinatorMetrics(), defaultHeartbeatSeconds: 1,
+                          secretFiles: .skip)  // example.yaml names /etc/stationfleet files
         try await fleet.load()
         let example = try packageFile("inventory/example.yaml")
         #expect(try await fleet.apply(files: [example], dryRun: false).revision == 1)

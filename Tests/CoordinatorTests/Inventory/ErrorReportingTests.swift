@@ -11,8 +11,8 @@ import FleetProtocol
             (2, 39, "unknown field 'colour' in site 'auklab' (allowed: labels)"),
             (4, 23, "unknown field 'sight' in node 'pi1' (allowed: site, labels)"),
             (10, 7, "unknown field 'lens' in camera of station 'S1'"),
-            (13, 49, "unknown field 'method' in webhook of receiver 'r1' (allowed: url)"),
-            (20, 13, "unknown field 'matchers' in alerts.route.routes[0].routes[0]"),
+            (13, 49, "unknown field 'method' in webhook of receiver 'r1' (allowed: url, secretFile, maxAlerts)"),
+            (20, 13, "unknown field 'matches' in alerts.route.routes[0].routes[0]"),
             (21, 1, "unknown field 'bogus' in the inventory"),
         ]
         for (line, column, text) in expected {

@@ -21,7 +21,7 @@ alerts:
       - receiver: r1
         routes:
           - receiver: r1
-            matchers: {a: b}
+            matches: {a: b}
 bogus: 1
 """
 

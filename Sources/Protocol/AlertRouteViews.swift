@@ -1,0 +1,78 @@
+import Foundation
+
+/// `POST /v1/alerts/routes/test`: the labels of a hypothetical alert.
+///
+/// ```swift
+/// let request = AlertRouteTestRequest(labels: ["alertname": "NodeOffline", "site": "auklab"])
+/// ```
+public struct AlertRouteTestRequest: Codable, Sendable, Equatable {
+    public var labels: [String: String]
+
+    public init(labels: [String: String]) {
+        self.labels = labels
+    }
+}
+
+/// One route an alert reaches, with inheritance applied (durations in seconds).
+/// `POST /v1/alerts/routes/test` answers with these in routing order.
+public struct AlertRouteResult: Codable, Sendable, Equatable {
+    /// The route's key: `{}` for the root, then `/{matchers}/INDEX` per level.
+    public var key: String
+    public var receiver: String
+    /// Label names that group alerts; `["..."]` when every label groups.
+    public var groupBy: [String]
+    public var groupWaitSeconds: Int
+    public var groupIntervalSeconds: Int
+    public var repeatIntervalSeconds: Int
+
+    public init(key: String, receiver: String, groupBy: [String], groupWaitSeconds: Int,
+                groupIntervalSeconds: Int, repeatIntervalSeconds: Int) {
+        self.key = key
+        self.receiver = receiver
+        self.groupBy = groupBy
+        self.groupWaitSeconds = groupWaitSeconds
+        self.groupIntervalSeconds = groupIntervalSeconds
+        self.repeatIntervalSeconds = repeatIntervalSeconds
+    }
+}
+
+/// `GET /v1/alerts/routes`: the applied route tree; `root` is nil when no route is applied.
+public struct AlertRouteTreeView: Codable, Sendable, Equatable {
+    /// The revision the tree comes from (0 before the first apply).
+    public var revision: Int
+    public var root: AlertRouteNodeView?
+
+    public init(revision: Int, root: AlertRouteNodeView?) {
+        self.revision = revision
+        self.root = root
+    }
+}
+
+/// One node of the route tree with its effective (inherited) settings.
+public struct AlertRouteNodeView: Codable, Sendable, Equatable {
+    public var key: String
+    /// The route's own matchers in Alertmanager's string form, e.g. `site=~"auk.*"`.
+    public var matchers: [String]
+    public var receiver: String
+    /// `["..."]` when every label groups.
+    public var groupBy: [String]
+    public var groupWaitSeconds: Int
+    public var groupIntervalSeconds: Int
+    public var repeatIntervalSeconds: Int
+    /// Later siblings are also tried after this route matched.
+    public var `continue`: Bool
+    public var routes: [AlertRouteNodeView]
+
+    public init(key: String, matchers: [String], receiver: String, groupBy: [String], groupWaitSeconds: Int,
+                groupIntervalSeconds: Int, repeatIntervalSeconds: Int, continue: Bool, routes: [AlertRouteNodeView]) {
+        self.key = key
+        self.matchers = matchers
+        self.receiver = receiver
+        self.groupBy = groupBy
+        self.groupWaitSeconds = groupWaitSeconds
+        self.groupIntervalSeconds = groupIntervalSeconds
+        self.repeatIntervalSeconds = repeatIntervalSeconds
+        self.continue = `continue`
+        self.routes = routes
+    }
+}
