@@ -263,8 +263,8 @@ import Testing
         #expect(run.code == 0, "\(run.stderr)")
         #expect(run.stdout == #"Expired silence sil-1 (site="auklab",alertname=~"Segment.*")"# + "\n")
         let request = try #require(server.requests.first)
-        #expect(request.method == "DELETE")
-        #expect(request.path == "/v1/silences/sil-1")
+        #expect(request.method == "POST")
+        #expect(request.path == "/v1/silences/sil-1/expire")
         #expect(try WireCoding.decode(SilenceExpiry.self, from: request.body) == SilenceExpiry(by: "anna@fieldlaptop"))
     }
 

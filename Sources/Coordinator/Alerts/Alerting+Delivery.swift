@@ -1,6 +1,7 @@
 import FleetInventory
 import FleetProtocol
 import Foundation
+import Synchronization
 
 /// The outbox sender: one send at a time per receiver, oldest first; a receiver that
 /// fails waits out its back-off (all its messages with it) while the others go on.
@@ -22,17 +23,43 @@ extension Alerting {
                 continue
             }
             inFlight.insert(receiver)
+            let timeout = options.delivery.sendTimeout
             Task {
-                let outcome: Result<Void, NotifyError>
-                do {
-                    try await notifier.send(entry.notification)
-                    outcome = .success(())
-                } catch let error as NotifyError {
-                    outcome = .failure(error)
-                } catch {
-                    outcome = .failure(.retryable("\(error)"))
-                }
+                let outcome = await Self.send(entry.notification, with: notifier, timeout: timeout)
                 await self.finish(entry, outcome: outcome)
+            }
+        }
+    }
+
+    /// One send, bounded by `timeout` as a backstop to the notifier's own timeouts: no answer
+    /// in time counts as a retryable failure (the receiver may still have taken it: at-least-once).
+    static func send(_ notification: AlertNotification, with notifier: any Notifier,
+                     timeout: Duration) async -> Result<Void, NotifyError> {
+        let answered = Mutex(false)
+        return await withCheckedContinuation { (continuation: CheckedContinuation<Result<Void, NotifyError>, Never>) in
+            // Whichever finishes first answers; a send that outlives its timeout is abandoned.
+            func answer(_ result: Result<Void, NotifyError>) -> Bool {
+                let first = answered.withLock { done in
+                    defer { done = true }
+                    return !done
+                }
+                if first { continuation.resume(returning: result) }
+                return first
+            }
+            let timer = Task {
+                try? await Task.sleep(for: timeout)
+                if !Task.isCancelled { _ = answer(.failure(.retryable("no answer within \(timeout)"))) }
+            }
+            Task {
+                let result: Result<Void, NotifyError>
+                do {
+                    try await notifier.send(notification)
+                    result = .success(())
+                } catch {
+                    result = .failure(error)
+                }
+                timer.cancel()
+                _ = answer(result)
             }
         }
     }

@@ -13,17 +13,30 @@ extension Alerting {
         var nextDispatcher = dispatcher
         var nextSilences = silences
         let endedSilences = nextSilences.expireDue(now: now)
-        let change = nextBook.update(firing: rules.evaluate(facts, now: now), now: now)
+        let evaluation = rules.evaluate(facts, now: now, watchingSince: startedAt)
+        var current = evaluation.alerts
+        if !evaluation.unjudged.isEmpty {
+            // Nodes without a current report keep their alerts as they were (a dead Pi's stations
+            // are not "resolved"; a coordinator restart does not re-raise or clear anything).
+            let raised = Set(current.map(\.fingerprint))
+            for record in book.firing where record.alert.name != "NodeOffline"
+                && evaluation.unjudged.contains(record.alert.labels["node"] ?? "") && !raised.contains(record.alert.fingerprint) {
+                current.append(record.alert)
+            }
+        }
+        let change = nextBook.update(firing: current, now: now)
 
         let firing = nextBook.firing.map(\.alert)
         let inhibitor = Inhibitor(rules: inhibitRules, firing: firing)
         var nextMutes: [String: (silencedBy: [String], inhibitedBy: [String])] = [:]
         var visible: [Alert] = []
         var acknowledged = Set<String>()
+        let awaitingResolution = nextDispatcher.awaitingResolution
         for record in nextBook.records.values {
             let alert = record.alert
             guard alert.isFiring else {
-                visible.append(alert)
+                // A resolved alert matters only to a group that notified it as firing.
+                if awaitingResolution.contains(alert.fingerprint) { visible.append(alert) }
                 continue
             }
             if record.acknowledgement != nil { acknowledged.insert(alert.fingerprint) }

@@ -56,6 +56,8 @@ public actor Alerting {
     var gate = ApplyGate()
     var knownAlertNames: Set<String> = []
     var lastPrune = Date.distantPast
+    /// When this coordinator began watching: nodes are judged on reports received since.
+    var startedAt = Date()
 
     // Delivery state (Alerting+Delivery.swift).
     var pending: [String: OutboxEntry] = [:]
@@ -78,6 +80,7 @@ public actor Alerting {
     /// Loads stored alert state, seeds the facts from `fleet`, and starts evaluating and delivering.
     public func start(fleet: Fleet) async throws {
         let changes = fleet.changes.subscribe(buffer: 65_536)
+        startedAt = Date()
         let snapshot = try await store.loadAlerting()
         book.restore(snapshot.alerts)
         dispatcher.restore(snapshot.groups)

@@ -79,7 +79,10 @@ import FleetProtocol
         #expect(route.groupWaitSeconds == 30)
         #expect(route.groupIntervalSeconds == 300)
         #expect(route.repeatIntervalSeconds == 14_400)
-        #expect(route.routes == [AlertRoute(receiver: "auklab-hook", matchers: [try LabelMatcher(name: "site", op: .equal, value: "auklab")], continueMatching: true)])
+        #expect(route.routes == [AlertRoute(receiver: "auklab-hook", matchers: [try LabelMatcher(name: "site", op: .equal, value: "auklab")], continueMatching: true),
+                                 AlertRoute(receiver: "ops-email")])
+        #expect(route.matchingRoutes(for: ["site": "auklab"]).map(\.options.receiver) == ["auklab-hook", "ops-email"])
+        #expect(route.matchingRoutes(for: ["site": "emsn"]).map(\.options.receiver) == ["ops-email"])
         let child = route.routes[0].inheriting(from: route)
         #expect(child.groupBy == ["site", "alertname"])
         #expect(child.receiver == "auklab-hook")

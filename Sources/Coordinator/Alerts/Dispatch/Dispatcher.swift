@@ -32,6 +32,11 @@ struct Dispatcher {
         groups = Dictionary(stored.map { ($0.id, $0) }, uniquingKeysWith: { _, last in last })
     }
 
+    /// Alerts some group last notified as firing: their resolution is still to be sent.
+    var awaitingResolution: Set<String> {
+        groups.values.reduce(into: Set<String>()) { $0.formUnion($1.notifiedFiring) }
+    }
+
     /// The receivers an alert with `labels` goes to, in route order.
     func receivers(for labels: [String: String]) -> [String] {
         route?.matchingRoutes(for: labels).map(\.options.receiver) ?? []

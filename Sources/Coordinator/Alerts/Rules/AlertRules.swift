@@ -9,37 +9,43 @@ import Foundation
 ///
 /// ```swift
 /// let rules = AlertRules(thresholds: alerts.thresholds)
-/// let firing = rules.evaluate(facts, now: Date())
+/// let (firing, unjudged) = rules.evaluate(facts, now: Date(), watchingSince: start)
 /// // [Alert(labels: ["alertname": "SegmentStale", "station": "ROST2", …],
 /// //        annotations: ["summary": "ROST2 on recordingpi: newest segment 14m old (threshold 2m)"])]
 /// ```
 struct AlertRules {
     var thresholds: AlertThresholds
 
-    func evaluate(_ facts: FleetFacts, now: Date) -> [Alert] {
+    /// The firing alerts, and the nodes whose last report is too old to judge (offline, or
+    /// not heard from since `watchingSince`, the start of this coordinator's watch): for
+    /// those only NodeOffline is decided, and the caller keeps their other alerts as they were.
+    func evaluate(_ facts: FleetFacts, now: Date, watchingSince: Date = .distantPast) -> (alerts: [Alert], unjudged: Set<String>) {
         var alerts: [Alert] = []
+        var unjudged = Set<String>()
         let newestVersion = thresholds.agentVersionSkew ? Self.newestVersion(facts) : nil
         for node in facts.nodes.values {
-            nodeRules(node, now: now, newestVersion: newestVersion, into: &alerts)
-            guard let report = node.report else { continue }
+            guard let last = node.lastHeartbeat else { continue }
+            // A coordinator that was down does not blame the nodes for its own absence.
+            let silent = now.timeIntervalSince(max(last, watchingSince))
+            if silent > Double(thresholds.nodeOfflineAfterSeconds) {
+                alerts.append(alert("NodeOffline", .critical, node,
+                                    "\(node.name): no heartbeat for \(Format.duration(now.timeIntervalSince(last))) (threshold \(Format.duration(thresholds.nodeOfflineAfterSeconds)))"))
+            }
+            let current = last >= watchingSince && now.timeIntervalSince(last) <= Double(thresholds.nodeOfflineAfterSeconds)
+            guard current, let report = node.report else {
+                unjudged.insert(node.name)
+                continue
+            }
+            nodeRules(node, report: report, newestVersion: newestVersion, into: &alerts)
             stationRules(node, report: report, now: now, into: &alerts)
             jobRules(node, report: report, now: now, into: &alerts)
         }
-        return alerts
+        return (alerts, unjudged)
     }
 
     // MARK: Node
 
-    private func nodeRules(_ node: FleetFacts.Node, now: Date, newestVersion: String?, into alerts: inout [Alert]) {
-        if let last = node.lastHeartbeat {
-            let silent = now.timeIntervalSince(last)
-            if silent > Double(thresholds.nodeOfflineAfterSeconds) {
-                alerts.append(alert("NodeOffline", .critical, node,
-                                    "\(node.name): no heartbeat for \(Format.duration(silent)) (threshold \(Format.duration(thresholds.nodeOfflineAfterSeconds)))",
-                                    since: last))
-            }
-        }
-        guard let report = node.report else { return }
+    private func nodeRules(_ node: FleetFacts.Node, report: StatusReport, newestVersion: String?, into alerts: inout [Alert]) {
         for metric in report.storage where metric.usedPercent > thresholds.diskUsageAbovePercent {
             alerts.append(alert("DiskUsageHigh", .warning, node,
                                 "\(node.name): \(metric.path) \(Format.percent(metric.usedPercent)) used (threshold \(Format.percent(thresholds.diskUsageAbovePercent)))",
@@ -153,15 +159,15 @@ struct AlertRules {
     enum Severity: String { case critical, warning, info }
 
     private func alert(_ name: String, _ severity: Severity, _ node: FleetFacts.Node, _ summary: String,
-                       extra: [String: String] = [:], since: Date? = nil) -> Alert {
+                       extra: [String: String] = [:]) -> Alert {
         var labels = node.labels
         labels["alertname"] = name
         labels["severity"] = severity.rawValue
         labels["site"] = node.site
         labels["node"] = node.name
         for (key, value) in extra { labels[key] = value }
-        // startsAt is set by the alert book when the alert is new; `since` is a hint for NodeOffline.
-        return Alert(labels: labels, annotations: ["summary": summary], startsAt: since ?? Date.distantPast)
+        // startsAt is set by the alert book when the alert is new.
+        return Alert(labels: labels, annotations: ["summary": summary], startsAt: .distantPast)
     }
 
     private static func newestVersion(_ facts: FleetFacts) -> String? {

@@ -8,7 +8,7 @@ import Foundation
 ///
 /// ```swift
 /// var book = AlertBook()
-/// let change = book.update(firing: rules.evaluate(facts, now: now), now: now)
+/// let change = book.update(firing: rules.evaluate(facts, now: now).alerts, now: now)
 /// change.started    // alerts that began firing now (persist them)
 /// change.resolved   // alerts that stopped firing now (persist and notify)
 /// ```
