@@ -69,6 +69,35 @@ struct RoutingScenarioTests {
         }
     }
 
+    @Test("1b. routing: with a single `continue: true` child and no catch-all, auklab goes to the hook only")
+    func continueWithoutCatchAll() async throws {
+        try await withTeardown { teardown in
+            let smtp = try await SMTPSink.start()
+            teardown.add { await smtp.stop() }
+            let hook = try await WebhookSink.start()
+            teardown.add { try? await hook.stop() }
+            // As inventory/example.yaml writes it. Alertmanager semantics: a parent's receiver is
+            // used only when none of its children matched; `continue` only lets later siblings match.
+            let alerts = Self.routedAlerts(emailPort: smtp.port, hookURL: hook.url())
+                .replacingOccurrences(of: "      - receiver: ops-email\n", with: "")
+            let harness = try await AlertingHarness.start(
+                inventory: ScenarioInventory.fleet(stations: ["pi1": ["ROST1"], "pi2": ["EMSN1"]], alerts: alerts),
+                nodes: ["pi1", "pi2"])
+            teardown.add { await harness.stop() }
+
+            try await harness.report("pi1", stations: [AlertingHarness.stale("ROST1")])
+            try await harness.report("pi2", stations: [AlertingHarness.stale("EMSN1")])
+            let mail = try #require(try await smtp.waitForMessages(count: 1).first)
+            #expect(mail.header("Subject")?.contains("emsn") == true)
+            let requests = try await hook.waitForRequests(count: 1)
+            #expect(try JSONDecoder().decode(WebhookPayload.self, from: requests[0].body).commonLabels["site"] == "auklab")
+            // Bounded look: both notifications were made in the same evaluation; nothing else is due.
+            await waitUntil(timeout: .seconds(1)) { smtp.messages().count > 1 || hook.requests.count > 1 }
+            #expect(smtp.messages().count == 1)
+            #expect(hook.requests.count == 1)
+        }
+    }
+
     @Test("2. grouping: ten stale stations on one node make exactly one mail listing all ten")
     func grouping() async throws {
         try await withTeardown { teardown in
