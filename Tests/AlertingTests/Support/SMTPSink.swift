@@ -52,13 +52,15 @@ final class SMTPSink: Sendable {
         self.process = process
     }
 
-    static func start(options: Options = Options(), directory: String? = nil,
+    /// `port`: 0 picks a free one; a fixed port serves a client that was configured (and
+    /// failing) before the sink existed.
+    static func start(options: Options = Options(), directory: String? = nil, port fixedPort: Int = 0,
                       timeout: Duration = .seconds(20)) async throws -> SMTPSink {
         let dir = try directory ?? makeScratchDir("smtp-sink")
         let maildir = dir + "/maildir"
         let portFile = dir + "/port"
         try? FileManager.default.removeItem(atPath: portFile)
-        var arguments = [script, "--port", "0", "--port-file", portFile, "--maildir", maildir]
+        var arguments = [script, "--port", String(fixedPort), "--port-file", portFile, "--maildir", maildir]
         if let ca = options.starttls { arguments += ["--starttls-cert", ca.serverCert, "--starttls-key", ca.serverKey] }
         let implicitTLS = options.implicitTLS && options.starttls != nil
         if implicitTLS { arguments.append("--implicit-tls") }
