@@ -35,31 +35,23 @@ extension Alerting {
     /// in time counts as a retryable failure (the receiver may still have taken it: at-least-once).
     static func send(_ notification: AlertNotification, with notifier: any Notifier,
                      timeout: Duration) async -> Result<Void, NotifyError> {
-        let answered = Mutex(false)
-        return await withCheckedContinuation { (continuation: CheckedContinuation<Result<Void, NotifyError>, Never>) in
+        await withCheckedContinuation { (continuation: CheckedContinuation<Result<Void, NotifyError>, Never>) in
             // Whichever finishes first answers; a send that outlives its timeout is abandoned.
-            func answer(_ result: Result<Void, NotifyError>) -> Bool {
-                let first = answered.withLock { done in
-                    defer { done = true }
-                    return !done
-                }
-                if first { continuation.resume(returning: result) }
-                return first
-            }
+            let race = FirstAnswer(continuation)
             let timer = Task {
                 try? await Task.sleep(for: timeout)
-                if !Task.isCancelled { _ = answer(.failure(.retryable("no answer within \(timeout)"))) }
+                if !Task.isCancelled { race.answer(.failure(.retryable("no answer within \(timeout)"))) }
             }
             Task {
                 let result: Result<Void, NotifyError>
-                do {
+                do throws(NotifyError) {
                     try await notifier.send(notification)
                     result = .success(())
                 } catch {
                     result = .failure(error)
                 }
                 timer.cancel()
-                _ = answer(result)
+                race.answer(result)
             }
         }
     }
@@ -129,5 +121,22 @@ extension Alerting {
         do { try await store.recordEvents([event], node: node) } catch {
             logger.warning("cannot record notification failure event", metadata: ["error": "\(error)"])
         }
+    }
+}
+
+/// Resumes a continuation with the first answer only.
+private final class FirstAnswer: Sendable {
+    private let continuation: Mutex<CheckedContinuation<Result<Void, NotifyError>, Never>?>
+
+    init(_ continuation: CheckedContinuation<Result<Void, NotifyError>, Never>) {
+        self.continuation = Mutex(continuation)
+    }
+
+    func answer(_ result: Result<Void, NotifyError>) {
+        let waiting = continuation.withLock { slot in
+            defer { slot = nil }
+            return slot
+        }
+        waiting?.resume(returning: result)
     }
 }

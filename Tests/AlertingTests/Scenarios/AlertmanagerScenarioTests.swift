@@ -13,16 +13,12 @@ struct AlertmanagerScenarioTests {
             teardown.add { await peer.stop() }
             let hook = try await WebhookSink.start()
             teardown.add { try? await hook.stop() }
-            // The parser on this branch reads only `email`/`webhook` receivers (`alertmanager:`
-            // arrives with the routing branch), so the receiver `am` is declared as a webhook
-            // to the Alertmanager's URL and the harness builds the real AlertmanagerNotifier
-            // for it. Once `alertmanager: {url: …}` parses, declare it so and drop `override`.
             let alerts = """
             alerts:
               thresholds: {segmentStaleAfter: 1s}
               receivers:
             \(ScenarioInventory.webhook("ops-hook", url: hook.url()))
-            \(ScenarioInventory.webhook("am", url: peer.url))
+                am: {alertmanager: {url: "\(peer.url)"}}
               route:
                 receiver: ops-hook
                 groupBy: [site, alertname]
@@ -36,12 +32,7 @@ struct AlertmanagerScenarioTests {
             """
             let harness = try await AlertingHarness.start(
                 inventory: ScenarioInventory.fleet(stations: ["pi1": ["ROST1"], "pi2": ["EMSN1"]], alerts: alerts),
-                nodes: ["pi1", "pi2"],
-                override: { receiver, client, logger in
-                    guard receiver.name == "am", case .webhook(let config) = receiver.channel else { return nil }
-                    return AlertmanagerNotifier(config: AlertmanagerReceiverConfig(url: config.url), httpClient: client,
-                                                logger: logger)
-                })
+                nodes: ["pi1", "pi2"])
             teardown.add { await harness.stop() }
 
             try await harness.report("pi1", stations: [AlertingHarness.stale("ROST1")])
