@@ -38,7 +38,7 @@ import Testing
         let result = AlertRules(thresholds: AlertThresholds()).evaluate(facts(report), now: t0)
         let stale = named(result.alerts, "SegmentStale")
         #expect(stale.count == 1)
-        #expect(stale.first?.summary == "ROST1 on recordingpi: newest segment 14m old (threshold 120s)")
+        #expect(stale.first?.summary == "ROST1 on recordingpi: newest segment 14m old (threshold 2m)")
         #expect(stale.first?.labels == ["alertname": "SegmentStale", "severity": "critical", "site": "auklab",
                                         "node": "recordingpi", "station": "ROST1", "team": "seabirds"])
         #expect(result.unjudged.isEmpty)
