@@ -11,7 +11,16 @@ final class NotifierSet: Sendable {
 
     init(logger: Logger) {
         self.logger = logger
-        self.httpClient = HTTPClient(eventLoopGroupProvider: .singleton)
+        self.httpClient = HTTPClient(eventLoopGroupProvider: .singleton, configuration: Self.clientConfiguration)
+    }
+
+    /// The outbox retries with its own back-off per receiver, so a refused connection fails
+    /// the attempt at once instead of being retried inside the client until its deadline.
+    static var clientConfiguration: HTTPClient.Configuration {
+        var configuration = HTTPClient.Configuration()
+        configuration.connectionPool.retryConnectionEstablishment = false
+        configuration.timeout.connect = .seconds(5)
+        return configuration
     }
 
     @Sendable func make(_ receiver: AlertReceiver) -> any Notifier {

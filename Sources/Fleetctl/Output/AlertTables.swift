@@ -11,7 +11,7 @@ public enum AlertTables {
     public static let errorWidth = 60
 
     /// `ID ALERTNAME SEVERITY STATE SITE NODE TARGET AGE SUMMARY`. STATE gets ` (acked)` when
-    /// acknowledged; TARGET is the `station` label, else the `job` label; AGE is since `startsAt`.
+    /// acknowledged; TARGET is the `station`, `job`, `unit` or `path` label; AGE is since `startsAt`.
     public static func alerts(_ alerts: [AlertView], now: Date) -> String {
         var table = TextTable(header: ["ID", "ALERTNAME", "SEVERITY", "STATE", "SITE", "NODE", "TARGET", "AGE", "SUMMARY"])
         for alert in alerts {
@@ -78,7 +78,7 @@ public enum AlertTables {
     }
 
     static func target(_ alert: AlertView) -> String {
-        alert.labels["station"] ?? alert.labels["job"] ?? "-"
+        alert.labels["station"] ?? alert.labels["job"] ?? alert.labels["unit"] ?? alert.labels["path"] ?? "-"
     }
 
     static func remaining(_ silence: SilenceView, now: Date) -> String {
