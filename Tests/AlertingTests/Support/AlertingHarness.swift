@@ -22,8 +22,13 @@ final class AlertingHarness: Sendable {
     let fleet: Fleet
     let alerting: Alerting
     let httpClient: HTTPClient
+    let store: SQLiteFleetStore
+    let metrics: CoordinatorMetrics
 
-    private init(directory: String, fleet: Fleet, alerting: Alerting, httpClient: HTTPClient) {
+    private init(directory: String, fleet: Fleet, alerting: Alerting, httpClient: HTTPClient, store: SQLiteFleetStore,
+                 metrics: CoordinatorMetrics) {
+        self.store = store
+        self.metrics = metrics
         self.directory = directory
         self.fleet = fleet
         self.alerting = alerting
@@ -61,7 +66,8 @@ final class AlertingHarness: Sendable {
             try? await client.shutdown()
             throw error
         }
-        return AlertingHarness(directory: dir, fleet: fleet, alerting: alerting, httpClient: client)
+        return AlertingHarness(directory: dir, fleet: fleet, alerting: alerting, httpClient: client, store: store,
+                               metrics: metrics)
     }
 
     /// One heartbeat of `node` with these stations (and nothing else).
