@@ -90,7 +90,11 @@ public struct CoordinatorServer: Sendable {
         do {
             var alertingOptions = configuration.alerting
             if alertingOptions.externalURL.isEmpty {
-                alertingOptions.externalURL = "\(tls == nil ? "http" : "https")://\(configuration.listen)"
+                // A wildcard listen address is no link: name this host instead.
+                let listen = configuration.listen
+                let host = ["0.0.0.0", "::", ""].contains(listen.host) ? ProcessInfo.processInfo.hostName
+                    : (listen.host.contains(":") ? "[\(listen.host)]" : listen.host)
+                alertingOptions.externalURL = "\(tls == nil ? "http" : "https")://\(host):\(listen.port)"
             }
             let alerting = Alerting(store: store, logger: logger, metrics: metrics, options: alertingOptions,
                                     notifiers: notifiers.make)
