@@ -25,7 +25,7 @@ public struct DesiredState: Codable, Sendable, Equatable {
 
     /// Every object of the fleet as `kind/name` (`site/auklab`, `node/recordingpi`,
     /// `station/ROST1`, `archive/video-to-nas`, `backup/birdnet-db`, `receiver/ops-email`,
-    /// `alerts/route`, `alerts/thresholds`, `defaults/defaults`) mapped to a canonical
+    /// `timeInterval/night`, `alerts/route`, `alerts/thresholds`, `defaults/defaults`) mapped to a canonical
     /// fingerprint of its resolved value (sorted-key JSON). Equal fingerprints mean unchanged.
     public var objects: [String: String] {
         var objects: [String: String] = [:]
@@ -45,6 +45,7 @@ public struct DesiredState: Codable, Sendable, Equatable {
             for (name, receiver) in alerts.receivers { objects["receiver/\(name)"] = Self.fingerprint(receiver) }
             if let route = alerts.route { objects["alerts/route"] = Self.fingerprint(route) }
             objects["alerts/thresholds"] = Self.fingerprint(alerts.thresholds)
+            for (name, interval) in alerts.timeIntervals { objects["timeInterval/\(name)"] = Self.fingerprint(interval) }
         }
         objects["defaults/defaults"] = Self.fingerprint(defaults)
         return objects

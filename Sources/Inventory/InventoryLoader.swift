@@ -39,7 +39,10 @@ enum Section: String, CaseIterable {
 
 /// A name used by one object that must be declared by another.
 struct Reference {
-    enum Kind: String { case site, node, receiver }
+    enum Kind: String {
+        case site, node, receiver
+        case timeInterval = "time interval"
+    }
     let kind: Kind
     let name: String
     let node: Yams.Node
@@ -63,6 +66,8 @@ final class InventoryLoader {
     private(set) var pending: [Section: [Pending]] = [:]
     private var firstSeen: [String: SourcePosition] = [:]
     var references: [Reference] = []
+    /// Names under `alerts.timeIntervals`, valid or not (filled while parsing `alerts`).
+    var declaredTimeIntervals: Set<String> = []
 
     init(environment: [String: String], secretFiles: SecretFileCheck = .skip) {
         self.environment = environment
@@ -147,6 +152,7 @@ final class InventoryLoader {
     private func checkReferences() {
         let known: [Reference.Kind: Set<String>] = [
             .site: declared(.site), .node: declared(.node), .receiver: declared(.receiver),
+            .timeInterval: declaredTimeIntervals,
         ]
         for reference in references {
             let names = known[reference.kind] ?? []

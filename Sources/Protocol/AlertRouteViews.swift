@@ -24,15 +24,22 @@ public struct AlertRouteResult: Codable, Sendable, Equatable {
     public var groupWaitSeconds: Int
     public var groupIntervalSeconds: Int
     public var repeatIntervalSeconds: Int
+    /// Names of the route's `muteTimeIntervals`; nil when it has none (and from older coordinators).
+    public var muteTimeIntervals: [String]?
+    /// Names of the route's `activeTimeIntervals`; nil when it has none (and from older coordinators).
+    public var activeTimeIntervals: [String]?
 
     public init(key: String, receiver: String, groupBy: [String], groupWaitSeconds: Int,
-                groupIntervalSeconds: Int, repeatIntervalSeconds: Int) {
+                groupIntervalSeconds: Int, repeatIntervalSeconds: Int,
+                muteTimeIntervals: [String]? = nil, activeTimeIntervals: [String]? = nil) {
         self.key = key
         self.receiver = receiver
         self.groupBy = groupBy
         self.groupWaitSeconds = groupWaitSeconds
         self.groupIntervalSeconds = groupIntervalSeconds
         self.repeatIntervalSeconds = repeatIntervalSeconds
+        self.muteTimeIntervals = muteTimeIntervals
+        self.activeTimeIntervals = activeTimeIntervals
     }
 }
 
@@ -62,9 +69,14 @@ public struct AlertRouteNodeView: Codable, Sendable, Equatable {
     /// Later siblings are also tried after this route matched.
     public var `continue`: Bool
     public var routes: [AlertRouteNodeView]
+    /// Names of the route's own `muteTimeIntervals` (not inherited); nil when none.
+    public var muteTimeIntervals: [String]?
+    /// Names of the route's own `activeTimeIntervals` (not inherited); nil when none.
+    public var activeTimeIntervals: [String]?
 
     public init(key: String, matchers: [String], receiver: String, groupBy: [String], groupWaitSeconds: Int,
-                groupIntervalSeconds: Int, repeatIntervalSeconds: Int, continue: Bool, routes: [AlertRouteNodeView]) {
+                groupIntervalSeconds: Int, repeatIntervalSeconds: Int, continue: Bool, routes: [AlertRouteNodeView],
+                muteTimeIntervals: [String]? = nil, activeTimeIntervals: [String]? = nil) {
         self.key = key
         self.matchers = matchers
         self.receiver = receiver
@@ -74,5 +86,7 @@ public struct AlertRouteNodeView: Codable, Sendable, Equatable {
         self.repeatIntervalSeconds = repeatIntervalSeconds
         self.continue = `continue`
         self.routes = routes
+        self.muteTimeIntervals = muteTimeIntervals
+        self.activeTimeIntervals = activeTimeIntervals
     }
 }

@@ -19,17 +19,24 @@ import Testing
           receiver: a
           groupWait: 10s
           continue: true
+          muteTimeIntervals: [night]
         - matchers: ['team=~"a|b"']
           receiver: ab
           groupBy: ['...']
           repeatInterval: 1h
+          activeTimeIntervals: [office, night]
+      timeIntervals:
+        night:
+        - times: [{start: "22:00", end: "24:00"}, {start: "00:00", end: "07:00"}]
+        office:
+        - {weekdays: ['monday:friday'], times: [{start: "09:00", end: "17:00"}], location: Europe/Amsterdam}
 
     """
 
     static let tree = """
     {} receiver=root groupBy=site groupWait=30s groupInterval=5m repeatInterval=4h
-      {team="a"} receiver=a groupBy=site groupWait=10s groupInterval=5m repeatInterval=4h continue
-      {team=~"a|b"} receiver=ab groupBy=... groupWait=30s groupInterval=5m repeatInterval=1h
+      {team="a"} receiver=a groupBy=site groupWait=10s groupInterval=5m repeatInterval=4h mute=night continue
+      {team=~"a|b"} receiver=ab groupBy=... groupWait=30s groupInterval=5m repeatInterval=1h active=office,night
 
     """
 
@@ -113,6 +120,9 @@ import Testing
             let object = try #require(try jsonObject(json.stdout) as? [String: Any])
             let root = try #require(object["root"] as? [String: Any])
             #expect((root["routes"] as? [[String: Any]])?.first?["continue"] as? Bool == true)
+            #expect((root["routes"] as? [[String: Any]])?.first?["muteTimeIntervals"] as? [String] == ["night"])
+            #expect((root["routes"] as? [[String: Any]])?.last?["activeTimeIntervals"] as? [String] == ["office", "night"])
+            #expect(root["muteTimeIntervals"] == nil)
         }
     }
 

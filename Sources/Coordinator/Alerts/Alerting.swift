@@ -136,6 +136,7 @@ public actor Alerting {
         facts.restartWindowSeconds = thresholds.restartWindowSeconds
         if let desired { facts.setDesired(desired) }
         dispatcher.route = config?.route
+        dispatcher.timeIntervals = config?.timeIntervals ?? [:]
         // Receivers whose settings changed get a new notifier on their next send.
         notifiers = notifiers.filter { name, entry in config?.receivers[name] == entry.0 }
     }

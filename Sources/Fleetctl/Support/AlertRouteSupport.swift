@@ -63,12 +63,15 @@ enum AlertRouteTreeText {
         return text
     }
 
-    /// `{site=~"auk.*"} receiver=auk groupBy=site groupWait=30s groupInterval=5m repeatInterval=4h continue`.
+    /// `{site=~"auk.*"} receiver=auk groupBy=site groupWait=30s groupInterval=5m repeatInterval=4h
+    /// mute=night,weekend active=office continue` (mute and active only when set).
     static func line(_ node: AlertRouteNodeView) -> String {
         var parts = ["{" + node.matchers.joined(separator: ",") + "}", "receiver=\(node.receiver)",
                      "groupBy=" + (node.groupBy.isEmpty ? "-" : node.groupBy.joined(separator: ",")),
                      "groupWait=\(duration(node.groupWaitSeconds))", "groupInterval=\(duration(node.groupIntervalSeconds))",
                      "repeatInterval=\(duration(node.repeatIntervalSeconds))"]
+        if let mute = node.muteTimeIntervals, !mute.isEmpty { parts.append("mute=" + mute.joined(separator: ",")) }
+        if let active = node.activeTimeIntervals, !active.isEmpty { parts.append("active=" + active.joined(separator: ",")) }
         if node.continue { parts.append("continue") }
         return parts.joined(separator: " ")
     }

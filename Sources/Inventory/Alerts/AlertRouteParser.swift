@@ -5,7 +5,8 @@ import Yams
 /// receiver and no matchers or `continue`; `groupBy: ['...']` alone means all labels.
 extension InventoryLoader {
     static let routeFields = ["receiver", "groupBy", "groupWait", "groupInterval", "repeatInterval",
-                              "match", "matchRe", "matchers", "continue", "routes"]
+                              "match", "matchRe", "matchers", "continue", "routes", "muteTimeIntervals",
+                              "activeTimeIntervals"]
     static let maxRouteDepth = 16
 
     /// One route and its children; receivers are queued as references at every depth.
@@ -19,10 +20,12 @@ extension InventoryLoader {
         var valid = true
         if depth == 0 {
             valid = fields.required("receiver") != nil
-            for key in ["match", "matchRe", "matchers", "continue"] {
-                guard let entry = fields[key] else { continue }
-                let reason = key == "continue" ? "has no siblings" : "matches every alert"
-                reader.report(entry.keyNode, "the root route cannot have '\(key)': it \(reason); put it on a child in 'routes'")
+            let reasons = ["match": "matches every alert", "matchRe": "matches every alert", "matchers": "matches every alert",
+                           "continue": "has no siblings", "muteTimeIntervals": "is the default for every alert",
+                           "activeTimeIntervals": "is the default for every alert"]
+            for field in fields.entries {
+                guard let reason = reasons[field.key] else { continue }
+                reader.report(field.keyNode, "the root route cannot have '\(field.key)': it \(reason); put it on a child in 'routes'")
                 valid = false
             }
         }
@@ -58,6 +61,12 @@ extension InventoryLoader {
                     continue
                 }
                 route.matchers += matchers
+            case "muteTimeIntervals", "activeTimeIntervals":
+                guard let names = timeIntervalNames(value, field: field.key, path: path, reader: reader) else {
+                    valid = false
+                    continue
+                }
+                if field.key == "muteTimeIntervals" { route.muteTimeIntervals = names } else { route.activeTimeIntervals = names }
             case "continue":
                 route.continueMatching = reader.bool(value, field.key) ?? false
             case "routes":
@@ -99,6 +108,21 @@ extension InventoryLoader {
             return [AlertRoute.groupByAllMarker]
         }
         return labelNames(node, field: "groupBy", reader: reader)
+    }
+
+    /// Names of `alerts.timeIntervals`, each queued as a reference; a name listed twice is an error.
+    private func timeIntervalNames(_ node: Yams.Node, field: String, path: String, reader: FieldReader) -> [String]? {
+        guard let items = reader.stringList(node, field) else { return nil }
+        var names: [String] = []
+        for (name, itemNode) in items {
+            guard !names.contains(name) else {
+                reader.report(itemNode, "time interval '\(name)' is listed twice in '\(field)' of \(path)")
+                return nil
+            }
+            names.append(name)
+            refer(.timeInterval, name, at: itemNode, reader: reader, from: "\(path).\(field)")
+        }
+        return names
     }
 
     /// `match: {k: v}` or `matchRe: {k: re}`, each pair one matcher, errors at the pair.

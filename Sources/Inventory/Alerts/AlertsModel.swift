@@ -8,13 +8,27 @@ public struct AlertsConfig: Codable, Sendable, Equatable, Hashable {
     public var route: AlertRoute?
     /// `alerts.inhibitRules`, after the built-in one unless `builtinInhibitRules: false`.
     public var inhibitRules: [InhibitRule]
+    /// `alerts.timeIntervals` by name, for routes' `muteTimeIntervals` and `activeTimeIntervals`.
+    public var timeIntervals: [String: AlertTimeInterval]
 
     public init(thresholds: AlertThresholds = AlertThresholds(), receivers: [String: AlertReceiver] = [:],
-                route: AlertRoute? = nil, inhibitRules: [InhibitRule] = [.nodeOfflineMutesNode]) {
+                route: AlertRoute? = nil, inhibitRules: [InhibitRule] = [.nodeOfflineMutesNode],
+                timeIntervals: [String: AlertTimeInterval] = [:]) {
         self.thresholds = thresholds
         self.receivers = receivers
         self.route = route
         self.inhibitRules = inhibitRules
+        self.timeIntervals = timeIntervals
+    }
+
+    /// Decodes desired states stored before `timeIntervals` existed (absent: none).
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        thresholds = try container.decode(AlertThresholds.self, forKey: .thresholds)
+        receivers = try container.decode([String: AlertReceiver].self, forKey: .receivers)
+        route = try container.decodeIfPresent(AlertRoute.self, forKey: .route)
+        inhibitRules = try container.decode([InhibitRule].self, forKey: .inhibitRules)
+        timeIntervals = try container.decodeIfPresent([String: AlertTimeInterval].self, forKey: .timeIntervals) ?? [:]
     }
 }
 
@@ -119,7 +133,8 @@ public struct AlertmanagerReceiverConfig: Codable, Sendable, Equatable, Hashable
 
 /// One node of the route tree, as in Alertmanager: an alert goes down the first
 /// matching child (and further siblings when that child has `continue`), and fields
-/// a child leaves nil are inherited from its parent.
+/// a child leaves nil are inherited from its parent. `muteTimeIntervals` and
+/// `activeTimeIntervals` are not inherited (as in Alertmanager).
 public struct AlertRoute: Codable, Sendable, Equatable, Hashable {
     public var receiver: String?
     public var groupBy: [String]?
@@ -132,11 +147,17 @@ public struct AlertRoute: Codable, Sendable, Equatable, Hashable {
     /// Keep looking at later siblings after this route matched.
     public var continueMatching: Bool
     public var routes: [AlertRoute]
+    /// Names of `alerts.timeIntervals` during which this route's notifications are not sent.
+    public var muteTimeIntervals: [String]
+    /// Names of `alerts.timeIntervals` outside all of which (when any are given) this route's
+    /// notifications are not sent.
+    public var activeTimeIntervals: [String]
 
     public init(receiver: String? = nil, groupBy: [String]? = nil, groupWaitSeconds: Int? = nil,
                 groupIntervalSeconds: Int? = nil, repeatIntervalSeconds: Int? = nil,
                 matchers: [LabelMatcher] = [],
-                continueMatching: Bool = false, routes: [AlertRoute] = []) {
+                continueMatching: Bool = false, routes: [AlertRoute] = [],
+                muteTimeIntervals: [String] = [], activeTimeIntervals: [String] = []) {
         self.receiver = receiver
         self.groupBy = groupBy
         self.groupWaitSeconds = groupWaitSeconds
@@ -145,6 +166,23 @@ public struct AlertRoute: Codable, Sendable, Equatable, Hashable {
         self.matchers = matchers
         self.continueMatching = continueMatching
         self.routes = routes
+        self.muteTimeIntervals = muteTimeIntervals
+        self.activeTimeIntervals = activeTimeIntervals
+    }
+
+    /// Decodes routes stored before the time interval fields existed (absent: none).
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        receiver = try container.decodeIfPresent(String.self, forKey: .receiver)
+        groupBy = try container.decodeIfPresent([String].self, forKey: .groupBy)
+        groupWaitSeconds = try container.decodeIfPresent(Int.self, forKey: .groupWaitSeconds)
+        groupIntervalSeconds = try container.decodeIfPresent(Int.self, forKey: .groupIntervalSeconds)
+        repeatIntervalSeconds = try container.decodeIfPresent(Int.self, forKey: .repeatIntervalSeconds)
+        matchers = try container.decode([LabelMatcher].self, forKey: .matchers)
+        continueMatching = try container.decode(Bool.self, forKey: .continueMatching)
+        routes = try container.decode([AlertRoute].self, forKey: .routes)
+        muteTimeIntervals = try container.decodeIfPresent([String].self, forKey: .muteTimeIntervals) ?? []
+        activeTimeIntervals = try container.decodeIfPresent([String].self, forKey: .activeTimeIntervals) ?? []
     }
 
     /// Alertmanager's defaults for fields the root leaves out.

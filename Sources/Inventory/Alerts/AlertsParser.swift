@@ -1,10 +1,10 @@
 import Foundation
 import Yams
 
-/// Parsing of the `alerts` block: thresholds, inhibit rules, then receivers and routes
-/// (in `AlertReceiverParser.swift` and `AlertRouteParser.swift`).
+/// Parsing of the `alerts` block: thresholds, inhibit rules, then receivers, routes and time
+/// intervals (in `AlertReceiverParser.swift`, `AlertRouteParser.swift` and `TimeIntervalParser.swift`).
 extension InventoryLoader {
-    static let alertsFields = ["thresholds", "receivers", "route", "inhibitRules", "builtinInhibitRules"]
+    static let alertsFields = ["thresholds", "receivers", "route", "inhibitRules", "builtinInhibitRules", "timeIntervals"]
     static let thresholdFields = ["nodeOfflineAfter", "segmentStaleAfter", "diskUsageAbove", "archiveBacklogAbove",
                                   "recorderRestartsAbove", "restartWindow", "diskFullWithin", "agentVersionSkew"]
 
@@ -28,6 +28,8 @@ extension InventoryLoader {
                 custom = parseInhibitRules(entry.value, reader: reader)
             case "builtinInhibitRules":
                 builtin = reader.bool(entry.value, entry.key) ?? true
+            case "timeIntervals":
+                alerts.timeIntervals = parseTimeIntervals(entry, reader: reader)
             default:
                 break
             }

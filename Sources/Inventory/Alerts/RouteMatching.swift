@@ -10,15 +10,35 @@ public struct RouteOptions: Codable, Sendable, Equatable, Hashable {
     public var groupWaitSeconds: Int
     public var groupIntervalSeconds: Int
     public var repeatIntervalSeconds: Int
+    /// The route's own `muteTimeIntervals` (names in `AlertsConfig.timeIntervals`; not inherited).
+    public var muteTimeIntervals: [String]
+    /// The route's own `activeTimeIntervals` (names in `AlertsConfig.timeIntervals`; not inherited).
+    public var activeTimeIntervals: [String]
 
     public init(receiver: String, groupBy: [String], groupByAll: Bool, groupWaitSeconds: Int,
-                groupIntervalSeconds: Int, repeatIntervalSeconds: Int) {
+                groupIntervalSeconds: Int, repeatIntervalSeconds: Int,
+                muteTimeIntervals: [String] = [], activeTimeIntervals: [String] = []) {
         self.receiver = receiver
         self.groupBy = groupBy
         self.groupByAll = groupByAll
         self.groupWaitSeconds = groupWaitSeconds
         self.groupIntervalSeconds = groupIntervalSeconds
         self.repeatIntervalSeconds = repeatIntervalSeconds
+        self.muteTimeIntervals = muteTimeIntervals
+        self.activeTimeIntervals = activeTimeIntervals
+    }
+
+    /// Decodes options stored (with aggregation groups) before the time interval fields existed.
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        receiver = try container.decode(String.self, forKey: .receiver)
+        groupBy = try container.decode([String].self, forKey: .groupBy)
+        groupByAll = try container.decode(Bool.self, forKey: .groupByAll)
+        groupWaitSeconds = try container.decode(Int.self, forKey: .groupWaitSeconds)
+        groupIntervalSeconds = try container.decode(Int.self, forKey: .groupIntervalSeconds)
+        repeatIntervalSeconds = try container.decode(Int.self, forKey: .repeatIntervalSeconds)
+        muteTimeIntervals = try container.decodeIfPresent([String].self, forKey: .muteTimeIntervals) ?? []
+        activeTimeIntervals = try container.decodeIfPresent([String].self, forKey: .activeTimeIntervals) ?? []
     }
 
     /// The labels of `labels` that define the alert's group under this route.
@@ -79,7 +99,8 @@ extension AlertRoute {
             groupBy: groupBy, groupByAll: groupByAll,
             groupWaitSeconds: groupWaitSeconds ?? parent?.groupWaitSeconds ?? Self.defaultGroupWaitSeconds,
             groupIntervalSeconds: groupIntervalSeconds ?? parent?.groupIntervalSeconds ?? Self.defaultGroupIntervalSeconds,
-            repeatIntervalSeconds: repeatIntervalSeconds ?? parent?.repeatIntervalSeconds ?? Self.defaultRepeatIntervalSeconds)
+            repeatIntervalSeconds: repeatIntervalSeconds ?? parent?.repeatIntervalSeconds ?? Self.defaultRepeatIntervalSeconds,
+            muteTimeIntervals: muteTimeIntervals, activeTimeIntervals: activeTimeIntervals)
     }
 
     /// Alertmanager's route key: `{}` for the root, then `/{matchers}` per level, with the

@@ -9,7 +9,9 @@ extension MatchedRoute {
         AlertRouteResult(key: key, receiver: options.receiver,
                          groupBy: options.groupByAll ? [AlertRoute.groupByAllMarker] : options.groupBy,
                          groupWaitSeconds: options.groupWaitSeconds, groupIntervalSeconds: options.groupIntervalSeconds,
-                         repeatIntervalSeconds: options.repeatIntervalSeconds)
+                         repeatIntervalSeconds: options.repeatIntervalSeconds,
+                         muteTimeIntervals: options.muteTimeIntervals.nilIfEmpty,
+                         activeTimeIntervals: options.activeTimeIntervals.nilIfEmpty)
     }
 }
 
@@ -27,7 +29,8 @@ extension AlertRoute {
             groupBy: options.groupByAll ? [Self.groupByAllMarker] : options.groupBy,
             groupWaitSeconds: options.groupWaitSeconds, groupIntervalSeconds: options.groupIntervalSeconds,
             repeatIntervalSeconds: options.repeatIntervalSeconds, continue: continueMatching,
-            routes: routes.enumerated().map { $1.treeView(parent: options, parentKey: key, index: $0) })
+            routes: routes.enumerated().map { $1.treeView(parent: options, parentKey: key, index: $0) },
+            muteTimeIntervals: muteTimeIntervals.nilIfEmpty, activeTimeIntervals: activeTimeIntervals.nilIfEmpty)
     }
 
     /// Every route of the tree, depth-first (as Alertmanager's `Walk`), with inherited settings.
@@ -35,4 +38,9 @@ extension AlertRoute {
         func flatten(_ node: AlertRouteNodeView) -> [AlertRouteNodeView] { [node] + node.routes.flatMap(flatten) }
         return flatten(treeView())
     }
+}
+
+extension Array {
+    /// Nil for an empty array: optional wire fields are left out rather than sent as `[]`.
+    fileprivate var nilIfEmpty: [Element]? { isEmpty ? nil : self }
 }

@@ -98,6 +98,32 @@ struct RoutingScenarioTests {
         }
     }
 
+    @Test("1c. time intervals: a route muted all day sends nothing; one active all day sends")
+    func timeIntervals() async throws {
+        try await withTeardown { teardown in
+            let smtp = try await SMTPSink.start()
+            teardown.add { await smtp.stop() }
+            let hook = try await WebhookSink.start()
+            teardown.add { try? await hook.stop() }
+            let alerts = Self.routedAlerts(emailPort: smtp.port, hookURL: hook.url())
+                .replacingOccurrences(of: "        continue: true\n", with: "        continue: true\n        muteTimeIntervals: [always]\n")
+                .replacingOccurrences(of: "      - receiver: ops-email\n", with: "      - receiver: ops-email\n        activeTimeIntervals: [always]\n")
+                + "  timeIntervals:\n    always: [{times: [{start: '00:00', end: '24:00'}]}]\n"
+            let harness = try await AlertingHarness.start(
+                inventory: ScenarioInventory.fleet(stations: ["pi1": ["ROST1"], "pi2": ["EMSN1"]], alerts: alerts),
+                nodes: ["pi1", "pi2"])
+            teardown.add { await harness.stop() }
+
+            try await harness.report("pi1", stations: [AlertingHarness.stale("ROST1")])
+            try await harness.report("pi2", stations: [AlertingHarness.stale("EMSN1")])
+            let mails = try await smtp.waitForMessages(count: 2)
+            #expect(mails.compactMap { $0.header("Subject") }.contains { $0.contains("auklab") })
+            // Bounded look: the muted hook's group was flushed in the same evaluation as the mails.
+            await waitUntil(timeout: .seconds(1)) { !hook.requests.isEmpty }
+            #expect(hook.requests.isEmpty)
+        }
+    }
+
     @Test("2. grouping: ten stale stations on one node make exactly one mail listing all ten")
     func grouping() async throws {
         try await withTeardown { teardown in

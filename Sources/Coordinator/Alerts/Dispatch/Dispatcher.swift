@@ -5,10 +5,12 @@ import Foundation
 /// route tree (one group per receiver, route and `groupBy` values); a group is first
 /// flushed `groupWait` after it formed, then looked at every `groupInterval`, and a
 /// notification is made when its firing set grew, a notified alert resolved, or
-/// `repeatInterval` passed with unacknowledged alerts still firing.
+/// `repeatInterval` passed with unacknowledged alerts still firing. A notification due while
+/// the group's route is muted by its time intervals is dropped for that flush without being
+/// recorded, so the alerts notify at the first flush after the mute ends.
 ///
 /// ```swift
-/// var dispatcher = Dispatcher(route: alerts.route, externalURL: "http://nas:8443")
+/// var dispatcher = Dispatcher(route: alerts.route, externalURL: "http://nas:8443", timeIntervals: alerts.timeIntervals)
 /// let step = dispatcher.step(visible: visibleAlerts, acknowledged: ackedIDs, now: now)
 /// step.notifications    // new outbox entries, stored with step.upserts in one transaction
 /// ```
@@ -21,11 +23,14 @@ struct Dispatcher {
 
     var route: AlertRoute?
     var externalURL: String
+    /// `alerts.timeIntervals`, for the routes' `muteTimeIntervals` and `activeTimeIntervals`.
+    var timeIntervals: [String: AlertTimeInterval]
     private(set) var groups: [String: GroupRecord] = [:]
 
-    init(route: AlertRoute?, externalURL: String) {
+    init(route: AlertRoute?, externalURL: String, timeIntervals: [String: AlertTimeInterval] = [:]) {
         self.route = route
         self.externalURL = externalURL
+        self.timeIntervals = timeIntervals
     }
 
     mutating func restore(_ stored: [GroupRecord]) {
@@ -60,6 +65,9 @@ struct Dispatcher {
                     groups[id] = created
                     result.upserts.append(created)
                 }
+                // The route's time intervals as now applied (a group keeps its other options).
+                groups[id]?.options.muteTimeIntervals = matched.options.muteTimeIntervals
+                groups[id]?.options.activeTimeIntervals = matched.options.activeTimeIntervals
                 if !alert.isFiring && !(groups[id]?.notifiedFiring.contains(alert.fingerprint) ?? false) { continue }
                 members[id, default: []].insert(alert.fingerprint)
             }
@@ -74,7 +82,9 @@ struct Dispatcher {
             let alerts = group.members.compactMap { byFingerprint[$0] }
             let firing = Set(alerts.filter(\.isFiring).map(\.fingerprint))
             let resolved = Set(alerts.filter { !$0.isFiring }.map(\.fingerprint))
-            if Self.needsNotification(group, firing: firing, resolved: resolved, acknowledged: acknowledged, now: now) {
+            let due = Self.needsNotification(group, firing: firing, resolved: resolved, acknowledged: acknowledged, now: now)
+            let muted = due && group.options.isMuted(at: now, intervals: timeIntervals)
+            if due && !muted {
                 group.sequence += 1
                 group.lastNotifiedAt = now
                 group.notifiedFiring = firing
@@ -85,9 +95,12 @@ struct Dispatcher {
                                                          groupLabels: group.groupLabels, externalURL: externalURL,
                                                          createdAt: now))
             }
-            // Resolved alerts leave the group once looked at; an empty group ends.
-            group.members.subtract(resolved)
-            group.notifiedFiring.subtract(resolved)
+            // Resolved alerts leave the group once looked at, unless muted (their resolution is still to
+            // be sent); an empty group ends.
+            if !muted {
+                group.members.subtract(resolved)
+                group.notifiedFiring.subtract(resolved)
+            }
             group.nextFlushAt = now.addingTimeInterval(TimeInterval(group.options.groupIntervalSeconds))
             if firing.isEmpty && group.members.isEmpty {
                 groups[id] = nil
