@@ -64,6 +64,9 @@ extension Alerting {
             return
         }
         book = nextBook
+        // A revision may have arrived while the transaction ran: keep its route tree.
+        nextDispatcher.route = dispatcher.route
+        nextDispatcher.timeIntervals = dispatcher.timeIntervals
         dispatcher = nextDispatcher
         silences = nextSilences
         mutes = nextMutes
