@@ -65,9 +65,9 @@ struct Dispatcher {
                     groups[id] = created
                     result.upserts.append(created)
                 }
-                // The route's time intervals as now applied (a group keeps its other options).
-                groups[id]?.options.muteTimeIntervals = matched.options.muteTimeIntervals
-                groups[id]?.options.activeTimeIntervals = matched.options.activeTimeIntervals
+                // The route's settings as now applied: a new revision's intervals take effect on
+                // existing groups at their next flush.
+                if groups[id]?.options != matched.options { groups[id]?.options = matched.options }
                 if !alert.isFiring && !(groups[id]?.notifiedFiring.contains(alert.fingerprint) ?? false) { continue }
                 members[id, default: []].insert(alert.fingerprint)
             }
