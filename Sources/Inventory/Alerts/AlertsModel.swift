@@ -21,13 +21,14 @@ public struct AlertsConfig: Codable, Sendable, Equatable, Hashable {
         self.timeIntervals = timeIntervals
     }
 
-    /// Decodes desired states stored before `timeIntervals` existed (absent: none).
+    /// Decodes desired states stored by earlier versions: a field they did not have takes its default.
     public init(from decoder: any Decoder) throws {
         let container = try decoder.container(keyedBy: CodingKeys.self)
-        thresholds = try container.decode(AlertThresholds.self, forKey: .thresholds)
-        receivers = try container.decode([String: AlertReceiver].self, forKey: .receivers)
+        thresholds = try container.decodeIfPresent(AlertThresholds.self, forKey: .thresholds) ?? AlertThresholds()
+        receivers = try container.decodeIfPresent([String: AlertReceiver].self, forKey: .receivers) ?? [:]
         route = try container.decodeIfPresent(AlertRoute.self, forKey: .route)
-        inhibitRules = try container.decode([InhibitRule].self, forKey: .inhibitRules)
+        // Stored before inhibit rules existed: the built-in one, as a new apply would give.
+        inhibitRules = try container.decodeIfPresent([InhibitRule].self, forKey: .inhibitRules) ?? [.nodeOfflineMutesNode]
         timeIntervals = try container.decodeIfPresent([String: AlertTimeInterval].self, forKey: .timeIntervals) ?? [:]
     }
 }
@@ -59,6 +60,23 @@ public struct AlertThresholds: Codable, Sendable, Equatable, Hashable {
         self.restartWindowSeconds = restartWindowSeconds
         self.diskFullWithinSeconds = diskFullWithinSeconds
         self.agentVersionSkew = agentVersionSkew
+    }
+
+    /// Thresholds stored by earlier versions lack the newer fields: those take their defaults.
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        let defaults = AlertThresholds()
+        func value<T: Decodable>(_ key: CodingKeys, _ fallback: T) throws -> T {
+            try container.decodeIfPresent(T.self, forKey: key) ?? fallback
+        }
+        nodeOfflineAfterSeconds = try value(.nodeOfflineAfterSeconds, defaults.nodeOfflineAfterSeconds)
+        segmentStaleAfterSeconds = try value(.segmentStaleAfterSeconds, defaults.segmentStaleAfterSeconds)
+        diskUsageAbovePercent = try value(.diskUsageAbovePercent, defaults.diskUsageAbovePercent)
+        archiveBacklogAboveSeconds = try value(.archiveBacklogAboveSeconds, defaults.archiveBacklogAboveSeconds)
+        recorderRestartsAbove = try value(.recorderRestartsAbove, defaults.recorderRestartsAbove)
+        restartWindowSeconds = try value(.restartWindowSeconds, defaults.restartWindowSeconds)
+        diskFullWithinSeconds = try value(.diskFullWithinSeconds, defaults.diskFullWithinSeconds)
+        agentVersionSkew = try value(.agentVersionSkew, defaults.agentVersionSkew)
     }
 }
 
@@ -103,6 +121,18 @@ public struct EmailReceiverConfig: Codable, Sendable, Equatable, Hashable {
         self.requireTLS = requireTLS
         self.caFile = caFile
     }
+
+    /// Stored by earlier versions without `requireTLS`: false.
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        to = try container.decode([String].self, forKey: .to)
+        smtp = try container.decode(String.self, forKey: .smtp)
+        usernameFile = try container.decodeIfPresent(String.self, forKey: .usernameFile)
+        passwordFile = try container.decodeIfPresent(String.self, forKey: .passwordFile)
+        from = try container.decodeIfPresent(String.self, forKey: .from)
+        requireTLS = try container.decodeIfPresent(Bool.self, forKey: .requireTLS) ?? false
+        caFile = try container.decodeIfPresent(String.self, forKey: .caFile)
+    }
 }
 
 /// An HTTP POST of the alert group as JSON.
@@ -118,6 +148,14 @@ public struct WebhookReceiverConfig: Codable, Sendable, Equatable, Hashable {
         self.url = url
         self.secretFile = secretFile
         self.maxAlerts = maxAlerts
+    }
+
+    /// Stored by earlier versions without `maxAlerts`: 0 (all).
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        url = try container.decode(String.self, forKey: .url)
+        secretFile = try container.decodeIfPresent(String.self, forKey: .secretFile)
+        maxAlerts = try container.decodeIfPresent(Int.self, forKey: .maxAlerts) ?? 0
     }
 }
 
@@ -170,7 +208,9 @@ public struct AlertRoute: Codable, Sendable, Equatable, Hashable {
         self.activeTimeIntervals = activeTimeIntervals
     }
 
-    /// Decodes routes stored before the time interval fields existed (absent: none).
+    private enum LegacyKeys: String, CodingKey { case match, matchRe }
+
+    /// Decodes routes stored by earlier versions (no time intervals; `match`/`matchRe` maps).
     public init(from decoder: any Decoder) throws {
         let container = try decoder.container(keyedBy: CodingKeys.self)
         receiver = try container.decodeIfPresent(String.self, forKey: .receiver)
@@ -178,9 +218,19 @@ public struct AlertRoute: Codable, Sendable, Equatable, Hashable {
         groupWaitSeconds = try container.decodeIfPresent(Int.self, forKey: .groupWaitSeconds)
         groupIntervalSeconds = try container.decodeIfPresent(Int.self, forKey: .groupIntervalSeconds)
         repeatIntervalSeconds = try container.decodeIfPresent(Int.self, forKey: .repeatIntervalSeconds)
-        matchers = try container.decode([LabelMatcher].self, forKey: .matchers)
-        continueMatching = try container.decode(Bool.self, forKey: .continueMatching)
-        routes = try container.decode([AlertRoute].self, forKey: .routes)
+        if let stored = try container.decodeIfPresent([LabelMatcher].self, forKey: .matchers) {
+            matchers = stored
+        } else {
+            // Stored by an earlier version as `match` / `matchRe` maps.
+            let legacy = try decoder.container(keyedBy: LegacyKeys.self)
+            let equal = try legacy.decodeIfPresent([String: String].self, forKey: .match) ?? [:]
+            let regex = try legacy.decodeIfPresent([String: String].self, forKey: .matchRe) ?? [:]
+            matchers = try equal.map { try LabelMatcher(name: $0.key, op: .equal, value: $0.value) }
+                + regex.map { try LabelMatcher(name: $0.key, op: .regex, value: $0.value) }
+            matchers.sort(by: InventoryLoader.matcherOrder)
+        }
+        continueMatching = try container.decodeIfPresent(Bool.self, forKey: .continueMatching) ?? false
+        routes = try container.decodeIfPresent([AlertRoute].self, forKey: .routes) ?? []
         muteTimeIntervals = try container.decodeIfPresent([String].self, forKey: .muteTimeIntervals) ?? []
         activeTimeIntervals = try container.decodeIfPresent([String].self, forKey: .activeTimeIntervals) ?? []
     }
