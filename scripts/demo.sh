@@ -133,14 +133,14 @@ if [ "${DEMO_ALERTS:-1}" != 0 ]; then
   echo "demo: pausing ROST2's camera (SIGSTOP pid $CAMERA2_PID); alert mail goes to smtp://127.0.0.1:$SMTP_PORT"
   kill -STOP "$CAMERA2_PID"
   if wait_for 120 "a RecorderStalled or SegmentStale alert of ROST2" stale_alert; then
-    before=$(rost2_bytes); sleep 3
-    echo "demo: ROST2's recordings: $before bytes at the alert, $(rost2_bytes) bytes 3 s later (no data while paused)"
-    echo
-    echo "\$ fleetctl get stations"
-    "$BIN/fleetctl" get stations || true
     echo
     echo "\$ fleetctl get alerts"
     "$BIN/fleetctl" get alerts || true
+    echo
+    echo "\$ fleetctl get stations"
+    "$BIN/fleetctl" get stations || true
+    before=$(rost2_bytes); sleep 3
+    echo "demo: ROST2's recordings: $before bytes at the alert, $(rost2_bytes) bytes 3 s later (no data while paused)"
     if wait_for 60 "the alert mail" show_mail --subject '^\[FIRING.*(SegmentStale|RecorderStalled)'; then
       echo
       echo "demo: the mail in $DEMO_DIR/mail:"
@@ -150,9 +150,14 @@ if [ "${DEMO_ALERTS:-1}" != 0 ]; then
   echo
   echo "demo: resuming ROST2's camera (SIGCONT)"
   kill -CONT "$CAMERA2_PID"
-  if wait_for 120 "the resolved mail" show_mail --subject '^\[RESOLVED\].*(SegmentStale|RecorderStalled)'; then
+  # Recovered once nothing of ROST2's fires and its newest alert mail is a resolution (the
+  # recorder's restarts against a paused camera can make RecorderStalled flap meanwhile).
+  recovered() {
+    ! stale_alert && show_mail --last --subject '(SegmentStale|RecorderStalled)' --subject-only | grep -q RESOLVED
+  }
+  if wait_for 120 "the resolved mail" recovered; then
     echo "demo: resolved mail received:"
-    show_mail --subject '^\[RESOLVED\].*(SegmentStale|RecorderStalled)' --subject-only || true
+    show_mail --last --subject '^\[RESOLVED\].*(SegmentStale|RecorderStalled)' --subject-only || true
   fi
   echo
   echo "\$ fleetctl get notifications"

@@ -22,14 +22,18 @@ def main():
     parser.add_argument("--lines", type=int, default=12, help="body lines to print (default 12)")
     parser.add_argument("--subject-only", action="store_true", help="print the Subject line only")
     parser.add_argument("--path", action="store_true", help="print the matching file's path only")
+    parser.add_argument("--skip", type=int, default=0, help="ignore the first N mails (those that arrived earlier)")
+    parser.add_argument("--last", action="store_true", help="show the newest matching mail instead of the oldest")
     args = parser.parse_args()
 
     pattern = re.compile(args.subject)
     try:
-        names = sorted(n for n in os.listdir(args.maildir) if n.endswith(".eml"))
+        names = sorted(n for n in os.listdir(args.maildir) if n.endswith(".eml"))[args.skip:]
     except FileNotFoundError:
         return 1
-    for name in names:  # oldest first: files are numbered in arrival order
+    if args.last:
+        names.reverse()
+    for name in names:  # oldest first (unless --last): files are numbered in arrival order
         path = os.path.join(args.maildir, name)
         with open(path, "rb") as handle:
             message = email.message_from_binary_file(handle, policy=email.policy.default)
