@@ -134,6 +134,7 @@ let package = Package(
                 "FleetCoordinator", "FleetProtocol",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
             ],
             path: "Benchmarks/fleet-bench"
         ),

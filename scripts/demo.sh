@@ -1,7 +1,11 @@
 #!/usr/bin/env bash
-# The main job on embedded defaults, all on 127.0.0.1: a simulated RTSP camera, the
-# coordinator (SQLite), three agents, and inventory/demo.yaml applied with fleetctl.
-# Runs until Ctrl-C, or for DEMO_SECONDS seconds when that is set.
+# The main job on embedded defaults, all on 127.0.0.1: two simulated RTSP cameras, an SMTP
+# sink as the alert mail receiver, the coordinator (SQLite), three agents, and
+# inventory/demo.yaml applied with fleetctl. Then central alerting: ROST2's camera is paused
+# (SIGSTOP) until the coordinator raises RecorderStalled/SegmentStale and the mail arrives,
+# then resumed (SIGCONT) until the resolved mail arrives.
+# Runs until Ctrl-C, or for DEMO_SECONDS seconds when that is set (DEMO_ALERTS=0 skips the
+# alerting part).
 # First runs scripts/setup.sh, which prints the missing Debian packages on one line and then
 # installs them with apt-get (directly as root, through sudo only otherwise).
 set -euo pipefail
@@ -15,9 +19,10 @@ BIN=$(swift build --show-bin-path)
 
 DEMO_DIR="$ROOT/demo-run"
 PORT=${DEMO_PORT:-8420}
-CAMERA_PORT=8554
+CAMERA_PORT=8554     # ROST1's camera
+CAMERA2_PORT=8555    # ROST2's camera, its own process so the demo can pause it alone
 rm -rf "$DEMO_DIR"
-mkdir -p "$DEMO_DIR"/{logs,inventory,atmosbird/ruwe_foto,birdnet,sd}
+mkdir -p "$DEMO_DIR"/{logs,inventory,mail,atmosbird/ruwe_foto,birdnet,sd}
 mkdir -p "$DEMO_DIR"/nas/{video_archive,atmosbird/ruwe_foto,atmosbird/thumbnails,db-backups,sd-backups}
 echo "demo-camera-password" > "$DEMO_DIR/camera-password"
 chmod 600 "$DEMO_DIR/camera-password"
@@ -33,7 +38,10 @@ PIDS=()
 cleanup() {
   echo
   echo "demo: stopping"
-  for ((i=${#PIDS[@]}-1; i>=0; i--)); do kill -TERM "${PIDS[$i]}" 2>/dev/null || true; done
+  for ((i=${#PIDS[@]}-1; i>=0; i--)); do
+    kill -TERM "${PIDS[$i]}" 2>/dev/null || true
+    kill -CONT "${PIDS[$i]}" 2>/dev/null || true   # a paused camera must see its SIGTERM
+  done
   for pid in "${PIDS[@]}"; do
     for _ in $(seq 1 100); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
     kill -KILL "$pid" 2>/dev/null || true
@@ -51,11 +59,24 @@ wait_for() {  # wait_for SECONDS DESCRIPTION COMMAND...
   return 1
 }
 
-/usr/bin/python3 tools/camera-sim.py --port "$CAMERA_PORT" --mount /ROST1 --mount /ROST2 \
+/usr/bin/python3 tools/camera-sim.py --port "$CAMERA_PORT" --mount /ROST1 \
   --user viewer --password-file "$DEMO_DIR/camera-password" \
   > "$DEMO_DIR/logs/camera.log" 2>&1 &
 PIDS+=($!)
+/usr/bin/python3 tools/camera-sim.py --port "$CAMERA2_PORT" --mount /ROST2 \
+  --user viewer --password-file "$DEMO_DIR/camera-password" \
+  > "$DEMO_DIR/logs/camera2.log" 2>&1 &
+CAMERA2_PID=$!
+PIDS+=($CAMERA2_PID)
 wait_for 15 "the camera simulator" grep -q ready "$DEMO_DIR/logs/camera.log"
+wait_for 15 "the second camera simulator" grep -q ready "$DEMO_DIR/logs/camera2.log"
+
+# The alert mail receiver: a real SMTP server (python3-aiosmtpd) writing each mail to a maildir.
+/usr/bin/python3 scripts/peers/smtp-sink.py --port 0 --port-file "$DEMO_DIR/smtp.port" \
+  --maildir "$DEMO_DIR/mail" > "$DEMO_DIR/logs/smtp-sink.log" 2>&1 &
+PIDS+=($!)
+wait_for 15 "the SMTP sink" test -s "$DEMO_DIR/smtp.port"
+SMTP_PORT=$(cat "$DEMO_DIR/smtp.port")
 
 "$BIN/fleet-coordinator" serve --listen "127.0.0.1:$PORT" --data-dir "$DEMO_DIR/coordinator" \
   > "$DEMO_DIR/logs/coordinator.out" 2> "$DEMO_DIR/logs/coordinator.log" &
@@ -73,8 +94,8 @@ for node in recordingpi emsn-zolder emsn-berging; do
 done
 
 echo
-echo "\$ DEMO_DIR=$DEMO_DIR fleetctl apply -f inventory/demo.yaml"
-DEMO_DIR="$DEMO_DIR" "$BIN/fleetctl" apply -f inventory/demo.yaml
+echo "\$ DEMO_DIR=$DEMO_DIR SMTP_PORT=$SMTP_PORT fleetctl apply -f inventory/demo.yaml"
+DEMO_DIR="$DEMO_DIR" SMTP_PORT="$SMTP_PORT" "$BIN/fleetctl" apply -f inventory/demo.yaml
 
 all_applied() { [ "$("$BIN/fleetctl" get nodes -o json | grep -o '"appliedRevision" *: *1' | wc -l)" = 3 ]; }
 wait_for 30 "all agents to apply revision 1" all_applied
@@ -100,12 +121,56 @@ echo
 echo "\$ fleetctl recordings ROST1"
 "$BIN/fleetctl" recordings ROST1 || true
 
+if [ "${DEMO_ALERTS:-1}" != 0 ]; then
+  # Central alerting: pause ROST2's camera, watch the coordinator raise an alert and mail it.
+  show_mail() { /usr/bin/python3 scripts/peers/show-mail.py "$DEMO_DIR/mail" "$@"; }
+  stale_alert() {
+    "$BIN/fleetctl" get alerts --station ROST2 --state firing -o json \
+      | grep -Eq '"alertname" *: *"(SegmentStale|RecorderStalled)"'
+  }
+  rost2_bytes() { find "$DEMO_DIR/recordings/ROST2" -name '*.mkv' -printf '%s\n' 2>/dev/null | awk '{s+=$1} END {print s+0}'; }
+  echo
+  echo "demo: pausing ROST2's camera (SIGSTOP pid $CAMERA2_PID); alert mail goes to smtp://127.0.0.1:$SMTP_PORT"
+  kill -STOP "$CAMERA2_PID"
+  if wait_for 120 "a RecorderStalled or SegmentStale alert of ROST2" stale_alert; then
+    echo
+    echo "\$ fleetctl get alerts"
+    "$BIN/fleetctl" get alerts || true
+    echo
+    echo "\$ fleetctl get stations"
+    "$BIN/fleetctl" get stations || true
+    before=$(rost2_bytes); sleep 3
+    echo "demo: ROST2's recordings: $before bytes at the alert, $(rost2_bytes) bytes 3 s later (no data while paused)"
+    if wait_for 60 "the alert mail" show_mail --subject '^\[FIRING.*(SegmentStale|RecorderStalled)'; then
+      echo
+      echo "demo: the mail in $DEMO_DIR/mail:"
+      show_mail --subject '^\[FIRING.*(SegmentStale|RecorderStalled)' --lines 10 || true
+    fi
+  fi
+  echo
+  echo "demo: resuming ROST2's camera (SIGCONT)"
+  kill -CONT "$CAMERA2_PID"
+  # Recovered once nothing of ROST2's fires and its newest alert mail is a resolution (the
+  # recorder's restarts against a paused camera can make RecorderStalled flap meanwhile).
+  recovered() {
+    ! stale_alert && show_mail --last --subject '(SegmentStale|RecorderStalled)' --subject-only | grep -q RESOLVED
+  }
+  if wait_for 120 "the resolved mail" recovered; then
+    echo "demo: resolved mail received:"
+    show_mail --last --subject '^\[RESOLVED\].*(SegmentStale|RecorderStalled)' --subject-only || true
+  fi
+  echo
+  echo "\$ fleetctl get notifications"
+  "$BIN/fleetctl" get notifications || true
+fi
+
 echo
 echo "demo: running. In another shell:"
 echo "  export FLEET_COORDINATOR=$FLEET_COORDINATOR FLEET_TOKEN_FILE=$FLEET_TOKEN_FILE"
 echo "  $BIN/fleetctl get stations"
 echo "  $BIN/fleetctl run archive video-to-nas --wait"
 echo "  $BIN/fleetctl recordings ROST1"
+echo "  $BIN/fleetctl get alerts; $BIN/fleetctl get notifications   # alert mail lands in $DEMO_DIR/mail"
 if [ -n "${DEMO_SECONDS:-}" ]; then
   sleep "$DEMO_SECONDS"
 else

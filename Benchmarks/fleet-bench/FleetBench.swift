@@ -13,8 +13,9 @@ struct FleetBench: AsyncParsableCommand {
             Examples:
               fleet-bench heartbeats --agents 10000 --seconds 10
               fleet-bench converge --agents 1000
+              fleet-bench alerts --nodes 10000          # in process: alert evaluation cost, flapping site
             """,
-        subcommands: [HeartbeatBench.self, ConvergeBench.self]
+        subcommands: [HeartbeatBench.self, ConvergeBench.self, AlertBench.self]
     )
 }
 

@@ -90,12 +90,15 @@ import FleetProtocol
 
     @Test func demoLoadsWithEnvironmentAndStaysOnLoopback() throws {
         let demoDir = FileManager.default.temporaryDirectory.appendingPathComponent("demo-\(UUID().uuidString)").path
-        let inventory = try Inventory.load(files: [packageFile("inventory/demo.yaml")], environment: ["DEMO_DIR": demoDir])
+        let inventory = try Inventory.load(files: [packageFile("inventory/demo.yaml")],
+                                           environment: ["DEMO_DIR": demoDir, "SMTP_PORT": "2525"])
         let state = inventory.compile()
         #expect(state.assignments.keys.sorted() == ["emsn-berging", "emsn-zolder", "recordingpi"])
         let recorders = try #require(state.assignments["recordingpi"]).recorders
         #expect(recorders.map(\.rtspPath) == ["/ROST1", "/ROST2"])
-        #expect(recorders.allSatisfy { $0.cameraHost == "127.0.0.1" && $0.rtspPort == 8554 && $0.segmentSeconds == 10 })
+        #expect(recorders.allSatisfy { $0.cameraHost == "127.0.0.1" && $0.segmentSeconds == 10 })
+        // One simulator process per camera, so the demo can pause ROST2's alone.
+        #expect(recorders.map(\.rtspPort) == [8554, 8555])
         #expect(recorders.allSatisfy { $0.outputDir == "\(demoDir)/recordings" && $0.passwordFile == "\(demoDir)/camera-password" })
         let video = try #require(state.assignments["recordingpi"]?.archives.first)
         #expect(video.target == "\(demoDir)/nas/video_archive/{station}/{yyyy}/{mm}/{dd}")
@@ -111,14 +114,14 @@ import FleetProtocol
         let receivers = try #require(inventory.alerts?.receivers)
         #expect(receivers["ops-email"]?.channel == .email(EmailReceiverConfig(
             to: ["ops@example.org"], smtp: "smtp://127.0.0.1:2525", from: "stationfleet@example.org")))
-        #expect(receivers["auklab-hook"]?.channel == .webhook(WebhookReceiverConfig(url: "http://127.0.0.1:9094/hook")))
+        #expect(receivers.count == 1)
     }
 
     @Test func demoWithoutEnvironmentNamesTheVariable() throws {
         let file = try packageFile("inventory/demo.yaml")
         let found = diagnostics([(file.path, file.content)])
         #expect(!found.isEmpty)
-        #expect(found.allSatisfy { $0.message.contains("unknown variable '${DEMO_DIR}'") })
+        #expect(found.allSatisfy { $0.message.contains("unknown variable '${DEMO_DIR}'") || $0.message.contains("unknown variable '${SMTP_PORT}'") })
         // defaults.recorder.passwordFile is on line 18, its value at column 19.
         #expect(at(18, 19, in: found) != nil)
     }

@@ -39,7 +39,19 @@ public struct Alert: Codable, Sendable, Equatable, Hashable {
         for (name, value) in labels.sorted(by: { $0.key < $1.key }) {
             text += name + "\u{FF}" + value + "\u{FF}"
         }
-        return SHA256.hash(data: Data(text.utf8)).prefix(8).map { String(format: "%02x", $0) }.joined()
+        return hex(SHA256.hash(data: Data(text.utf8)).prefix(8))
+    }
+
+    /// Lower-case hex without `String(format:)`, which cost more than the hash itself.
+    private static func hex<Bytes: Sequence>(_ bytes: Bytes) -> String where Bytes.Element == UInt8 {
+        let digits = Array("0123456789abcdef".utf8)
+        var out: [UInt8] = []
+        out.reserveCapacity(16)
+        for byte in bytes {
+            out.append(digits[Int(byte >> 4)])
+            out.append(digits[Int(byte & 0x0F)])
+        }
+        return String(decoding: out, as: UTF8.self)
     }
 }
 

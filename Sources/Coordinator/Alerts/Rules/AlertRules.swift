@@ -63,9 +63,16 @@ struct AlertRules {
     // MARK: Stations
 
     private func stationRules(_ node: FleetFacts.Node, report: StatusReport, now: Date, into alerts: inout [Alert]) {
-        let statuses = Dictionary(report.stations.map { ($0.station, $0) }, uniquingKeysWith: { first, _ in first })
+        // A node has a handful of stations: a linear search beats building a dictionary of
+        // copied statuses per node per evaluation (the evaluation's largest cost at 40,000 stations).
+        let statuses = report.stations
+        let index: [String: Int]? = statuses.count > 16
+            ? Dictionary(statuses.indices.map { (statuses[$0].station, $0) }, uniquingKeysWith: { first, _ in first })
+            : nil
         for station in node.stations {
-            guard let status = statuses[station] else { continue }
+            let position = index.map { $0[station] } ?? statuses.firstIndex { $0.station == station }
+            guard let position else { continue }
+            let status = statuses[position]
             let extra = ["station": station]
             let place = "\(station) on \(node.name)"
             if status.state == .stalled || status.state == .backingOff {
