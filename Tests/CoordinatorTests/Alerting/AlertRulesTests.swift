@@ -87,3 +87,35 @@ import Testing
         #expect(restarted.unjudged == ["recordingpi"])
     }
 }
+
+/// RecorderStalled holds through an outage in which ffmpeg keeps being restarted (reports
+/// alternate `recording` and `stalled`), and clears once the recorder is seen writing.
+@Suite struct RecorderStalledHoldTests {
+    let t0 = Date(timeIntervalSince1970: 4_000_000)
+
+    @Test func staysFiringUntilTheRecorderWritesAgain() {
+        let rules = AlertRules(thresholds: AlertThresholds())
+        var facts = FleetFacts()
+        facts.setDesired(AlertRulesTests().desired(stations: ["ROST1"]), now: t0)
+        func report(_ state: RecorderState, restarts: Int, segment: String?, bytes: UInt64?, at second: Double) -> [Alert] {
+            let status = StationStatus(station: "ROST1", state: state, restarts: restarts, currentSegment: segment,
+                                       currentSegmentBytes: bytes, newestSegmentAt: t0.addingTimeInterval(second - 5))
+            let time = t0.addingTimeInterval(second)
+            facts.apply(.nodeReported(node: "recordingpi", report: StatusReport(agentVersion: "1", uptimeSeconds: 1,
+                                                                               appliedRevision: 1, stations: [status]), at: time))
+            return rules.evaluate(facts, now: time).alerts.filter { $0.name == "RecorderStalled" }
+        }
+        #expect(report(.recording, restarts: 0, segment: "a.mkv", bytes: 100, at: 0).isEmpty)
+        #expect(report(.recording, restarts: 0, segment: "a.mkv", bytes: 200, at: 2).isEmpty)
+        #expect(report(.stalled, restarts: 0, segment: "a.mkv", bytes: 200, at: 4).count == 1)
+        // A new ffmpeg says "recording" but writes nothing: still stalled, same alert.
+        let held = report(.recording, restarts: 1, segment: "b.mkv", bytes: 0, at: 6)
+        #expect(held.count == 1)
+        #expect(held.first?.summary == "ROST1 on recordingpi: recorder restarted 1 times and has not written since")
+        #expect(report(.recording, restarts: 1, segment: "b.mkv", bytes: 0, at: 8).count == 1)
+        #expect(report(.backingOff, restarts: 2, segment: nil, bytes: nil, at: 10).count == 1)
+        #expect(report(.recording, restarts: 3, segment: "c.mkv", bytes: 10, at: 12).count == 1)
+        // Writing again: the segment grows.
+        #expect(report(.recording, restarts: 3, segment: "c.mkv", bytes: 5_000, at: 14).isEmpty)
+    }
+}

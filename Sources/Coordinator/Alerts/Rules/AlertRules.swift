@@ -79,6 +79,11 @@ struct AlertRules {
                 let detail = status.lastError.map { ": \(Format.line($0))" } ?? ""
                 alerts.append(alert("RecorderStalled", .critical, node,
                                     "\(place): recorder \(status.state.rawValue) after \(status.restarts) restarts\(detail)", extra: extra))
+            } else if status.state == .recording && node.unproven.contains(station) {
+                // Restarted but not seen writing yet: one alert through the whole outage, not
+                // one per restart attempt.
+                alerts.append(alert("RecorderStalled", .critical, node,
+                                    "\(place): recorder restarted \(status.restarts) times and has not written since", extra: extra))
             }
             let restarts = restartsInWindow(node.restartSamples[station] ?? [], now: now)
             if restarts > thresholds.recorderRestartsAbove {

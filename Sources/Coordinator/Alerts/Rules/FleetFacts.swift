@@ -35,6 +35,12 @@ struct FleetFacts {
         var stationSeen: [String: Date] = [:]
         /// (time, cumulative restarts) samples per station, newest last, for RecorderRestartLoop.
         var restartSamples: [String: [(Date, Int)]] = [:]
+        /// Stations whose recorder stalled, failed or restarted and has not been seen writing
+        /// since (its current segment growing, or a new segment): still stalled for alerting,
+        /// even while a fresh ffmpeg says `recording` against a camera that sends nothing.
+        var unproven: Set<String> = []
+        /// The last reported current segment and its size, per station.
+        var lastWrite: [String: (segment: String?, bytes: UInt64?, newest: String?, restarts: Int)] = [:]
     }
 
     private(set) var nodes: [String: Node] = [:]
@@ -105,8 +111,34 @@ struct FleetFacts {
             while samples.count > 1, samples[1].0 <= cutoff { samples.removeFirst() }
             if samples.count > 64 { samples.removeFirst(samples.count - 64) }
             node.restartSamples[station.station] = samples
+            track(&node, station)
         }
         nodes[name] = node
+    }
+
+    /// A recorder is unproven from a stall, back-off or restart until a report shows it writing.
+    private func track(_ node: inout Node, _ station: StationStatus) {
+        let name = station.station
+        let previous = node.lastWrite[name]
+        let restarted = previous.map { station.restarts > $0.restarts } ?? false
+        switch station.state {
+        case .stalled, .backingOff:
+            node.unproven.insert(name)
+        case .recording:
+            let wrote = previous.map { before in
+                (station.currentSegment != nil && station.currentSegment == before.segment
+                    && (station.currentSegmentBytes ?? 0) > (before.bytes ?? 0))
+                    || (station.newestSegment != nil && station.newestSegment != before.newest)
+            } ?? false
+            if wrote && !restarted {
+                node.unproven.remove(name)
+            } else if restarted {
+                node.unproven.insert(name)
+            }
+        case .stopped, .unknown:
+            node.unproven.remove(name)
+        }
+        node.lastWrite[name] = (station.currentSegment, station.currentSegmentBytes, station.newestSegment, station.restarts)
     }
 
     static func interval(of schedule: JobSchedule) -> Int {
