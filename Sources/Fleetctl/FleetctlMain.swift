@@ -32,7 +32,7 @@ public struct FleetctlRoot: ParsableCommand {
             ApplyCommand.self, DiffCommand.self, GetCommand.self, DescribeCommand.self,
             NodeCommand.self, TokenCommand.self, RestartCommand.self, RunJobCommand.self, RecordingsCommand.self,
             SilenceCommand.self,
-            AlertsCommand.self,
+            AlertsCommand.self, RolloutCommand.self,
         ])
 
     public init() {}
