@@ -60,7 +60,7 @@ import Testing
     @Test func aRevisionRecordsItsAuthorFilesAndVariableNamesOnly() async throws {
         let (fleet, store, dir) = try await makeFleet()
         defer { try? FileManager.default.removeItem(atPath: dir) }
-        let content = Self.inventory(dir: "${REC_DIR}/rec")
+        let content = Self.inventory(dir: "\"${REC_DIR}/rec\"")
         try await _ = fleet.apply(Self.request(content, by: "anna@laptop", variables: ["REC_DIR": "/srv/secret-value"]))
         let listed = try #require(try await fleet.history().first)
         #expect(listed.author == "admin" && listed.by == "anna@laptop")
@@ -103,12 +103,16 @@ import Testing
     }
 
     @Test func aRevisionStoredWithoutItsInventoryIsShownButNotReapplied() async throws {
-        let (fleet, store, dir) = try await makeFleet()
+        let (_, store, dir) = try await makeFleet()
         defer { try? FileManager.default.removeItem(atPath: dir) }
+        // Revision 1 as the previous version stored it; a coordinator started afterwards.
         try await store.commitRevision(RevisionRecord(revision: 1, appliedAt: Date(), created: ["site/s1"], changed: [], deleted: []),
                                        desired: try WireCoding.encode(DesiredState()), changedAssignments: [], deletedNodes: [])
-        try await _ = fleet.apply(Self.request(Self.inventory()))
+        let fleet = Fleet(store: store, logger: Logger(label: "test"), metrics: CoordinatorMetrics(), defaultHeartbeatSeconds: 1)
+        try await fleet.load()
+        #expect(try await fleet.apply(Self.request(Self.inventory())).revision == 2)
         #expect(try await fleet.revision(1).files == nil)
+        #expect(try await fleet.history().map { $0.hash == nil } == [false, true])
         let expected = FleetError.conflict("revision 1 was stored before revisions kept their inventory; it cannot be re-applied")
         await #expect(throws: expected) { try await fleet.reapply(revision: 1, ReapplyRequest()) }
         await #expect(throws: FleetError.self) { try await fleet.diffRevisions(from: 1, RevisionDiffRequest()) }
