@@ -21,6 +21,7 @@ public struct FleetctlRoot: ParsableCommand {
         Examples:
           fleetctl apply -f inventory/
           fleetctl get nodes
+          fleetctl rollout history
           fleetctl describe station ROST1
           fleetctl restart recorder ROST2 --wait
           fleetctl recordings ROST1 --from -24h
@@ -32,7 +33,7 @@ public struct FleetctlRoot: ParsableCommand {
             ApplyCommand.self, DiffCommand.self, GetCommand.self, DescribeCommand.self,
             NodeCommand.self, TokenCommand.self, RestartCommand.self, RunJobCommand.self, RecordingsCommand.self,
             SilenceCommand.self,
-            AlertsCommand.self,
+            AlertsCommand.self, RolloutCommand.self,
         ])
 
     public init() {}

@@ -25,15 +25,20 @@ public struct ApplyRequest: Codable, Sendable, Equatable {
     /// Values of the `${NAME}` references in the files, taken from fleetctl's environment.
     /// Only referenced names are sent. `nil` or missing: no variables.
     public var variables: [String: String]?
+    /// Who applies, as `USER@host` (fleetctl fills it in); recorded with the revision next to
+    /// the credential (`admin`). Optional: older clients do not send it.
+    public var by: String?
 
-    public init(files: [File], dryRun: Bool = false, allowDeletions: Bool = false, variables: [String: String]? = nil) {
+    public init(files: [File], dryRun: Bool = false, allowDeletions: Bool = false, variables: [String: String]? = nil,
+                by: String? = nil) {
         self.files = files
         self.dryRun = dryRun
         self.allowDeletions = allowDeletions
         self.variables = variables
+        self.by = by
     }
 
-    private enum CodingKeys: String, CodingKey { case files, dryRun, allowDeletions, variables }
+    private enum CodingKeys: String, CodingKey { case files, dryRun, allowDeletions, variables, by }
 
     /// Tolerant: unknown fields are ignored, `dryRun` and `allowDeletions` default to `false`.
     public init(from decoder: any Decoder) throws {
@@ -42,6 +47,7 @@ public struct ApplyRequest: Codable, Sendable, Equatable {
         dryRun = try container.decodeIfPresent(Bool.self, forKey: .dryRun) ?? false
         allowDeletions = try container.decodeIfPresent(Bool.self, forKey: .allowDeletions) ?? false
         variables = try container.decodeIfPresent([String: String].self, forKey: .variables)
+        by = try container.decodeIfPresent(String.self, forKey: .by)
     }
 }
 

@@ -69,6 +69,15 @@ public enum Endpoints {
     public static let command = Endpoint<EmptyBody, CommandView>(.get, "/v1/commands/{id}", access: .admin)
     public static let revisions = Endpoint<EmptyBody, [RevisionView]>(
         .get, "/v1/revisions", access: .admin, summary: "recently applied revisions, newest first")
+    public static let revision = Endpoint<EmptyBody, RevisionView>(
+        .get, "/v1/revisions/{rev}", access: .admin, summary: "one revision with its inventory files")
+    /// Body: the other revision (`to`, default the current one) and the `${NAME}` values.
+    public static let revisionDiff = Endpoint<RevisionDiffRequest, RevisionDiffView>(
+        .post, "/v1/revisions/{rev}/diff", access: .admin,
+        summary: "what changed, field by field, from this stored revision to another")
+    public static let revisionReapply = Endpoint<ReapplyRequest, ApplyResult>(
+        .post, "/v1/revisions/{rev}/reapply", access: .admin,
+        summary: "apply a stored revision's inventory again, as a new revision (rollout undo)")
 
     public static let alertRoutes = Endpoint<EmptyBody, AlertRouteTreeView>(
         .get, "/v1/alerts/routes", access: .admin, summary: "the applied alert route tree, settings inherited")
@@ -84,28 +93,12 @@ public enum Endpoints {
         apply.info, nodes.info, node.info, nodeReset.info,
         stations.info, station.info, stationRestart.info, recordings.info,
         sites.info, site.info, assignments.info, assignment.info,
-        jobRun.info, command.info, revisions.info, nodeDelete.info,
+        jobRun.info, command.info, revisions.info, revision.info, revisionDiff.info, revisionReapply.info,
+        nodeDelete.info,
         alertRoutes.info, alertRoutesTest.info,
     ] + alerting + [
         joinTokenRotate.info,  // last: calling it invalidates the join token
     ]
-}
-
-/// `GET /v1/revisions`: one applied revision.
-public struct RevisionView: Codable, Sendable, Equatable {
-    public var revision: Int
-    public var appliedAt: Date
-    public var created: [String]
-    public var changed: [String]
-    public var deleted: [String]
-
-    public init(revision: Int, appliedAt: Date, created: [String], changed: [String], deleted: [String]) {
-        self.revision = revision
-        self.appliedAt = appliedAt
-        self.created = created
-        self.changed = changed
-        self.deleted = deleted
-    }
 }
 
 /// `POST /v1/tokens/join/rotate`: how long the new join token is valid (nil: until rotated).

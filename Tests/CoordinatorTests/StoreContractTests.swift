@@ -28,6 +28,7 @@ enum StoreContract {
         #expect(loaded.desired == Data("{\"v\":2}".utf8))
         #expect(loaded.assignments == ["pi1": a1v2])
         #expect(try await store.revisions(limit: 10).map(\.revision) == [2, 1])
+        try await runRevisionInventory(store)
 
         // Credentials: one per name.
         let credential = NodeCredential(name: "pi1", tokenHash: "abc", registeredAt: Date(timeIntervalSince1970: 1000))

@@ -65,5 +65,23 @@ struct AdminController {
         group.on(Endpoints.revisions) { _, _, _ in
             try await fleet.history()
         }
+        group.on(Endpoints.revision) { _, _, context in
+            try await fleet.revision(try Self.revisionNumber(context))
+        }
+        group.on(Endpoints.revisionDiff) { body, _, context in
+            try await fleet.diffRevisions(from: try Self.revisionNumber(context), body)
+        }
+        group.on(Endpoints.revisionReapply) { body, _, context in
+            try await fleet.reapply(revision: try Self.revisionNumber(context), body)
+        }
+    }
+
+    /// The `{rev}` path parameter as a revision number; anything else is a 400.
+    static func revisionNumber(_ context: CoordinatorRequestContext) throws -> Int {
+        let text = try context.parameters.require("rev")
+        guard let number = Int(text), number >= 0 else {
+            throw APIError(.badRequest, code: ErrorCode.badRequest, message: "bad revision '\(text)': use a number like 3")
+        }
+        return number
     }
 }

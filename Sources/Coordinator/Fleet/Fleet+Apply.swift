@@ -10,28 +10,29 @@ extension Fleet {
 
     /// `POST /v1/apply`. Refuses (``FleetError/deletionsNotAllowed(message:deleted:)``) an apply
     /// whose deletions trip ``DeletionGuard`` unless `request.allowDeletions`; a dry run reports
-    /// it in ``ApplyResult/deletionsNeedAllow`` instead.
+    /// it in ``ApplyResult/deletionsNeedAllow`` instead. A revision that changes something keeps
+    /// the files, the names of the variables, the content hash and `admin` plus `request.by`.
     public func apply(_ request: ApplyRequest) async throws -> ApplyResult {
-        let compiled: DesiredState
-        do {
-            compiled = try Inventory.load(files: request.files, environment: request.variables ?? [:],
-                                          secretFiles: secretFiles).compile()
-        } catch {
-            throw FleetError.invalidInventory(diagnostics: error.diagnostics.map(\.description))
-        }
+        try await applyInventory(files: request.files, variables: request.variables ?? [:], by: request.by,
+                                 dryRun: request.dryRun, allowDeletions: request.allowDeletions, undoOf: nil)
+    }
+
+    /// The one apply path (`apply` and `reapply`): load, plan, guard deletions, store, wake.
+    func applyInventory(files: [ApplyRequest.File], variables: [String: String], by: String?, dryRun: Bool,
+                        allowDeletions: Bool, undoOf: Int?) async throws -> ApplyResult {
+        let compiled = try compile(files: files, variables: variables)
         if !applyGate.tryEnter() {
             await withCheckedContinuation { applyGate.enqueue($0) }
         }
         defer { applyGate.leave() }
 
-        let dryRun = request.dryRun
         let plan = book.plan(compiled, appliedAt: Date())
         guard plan.changesAnything else {
             return ApplyResult(revision: book.revision, created: [], changed: [], deleted: [],
                                unchanged: plan.diff.unchanged, dryRun: dryRun, fieldChanges: [:], deletionsNeedAllow: false)
         }
         let tripped = DeletionGuard.violations(current: book.desired?.objectNames ?? [], deleted: plan.diff.deleted)
-        let needsAllow = !tripped.isEmpty && !request.allowDeletions
+        let needsAllow = !tripped.isEmpty && !allowDeletions
         let result = ApplyResult(revision: plan.revision, created: plan.diff.created, changed: plan.diff.changed,
                                  deleted: plan.diff.deleted, unchanged: plan.diff.unchanged, dryRun: dryRun,
                                  fieldChanges: DesiredState.fieldChanges(old: book.desired, new: compiled),
@@ -46,7 +47,14 @@ extension Fleet {
             throw FleetError.deletionsNotAllowed(message: message, deleted: plan.diff.deleted)
         }
 
-        try await store.commitRevision(plan.record, desired: try WireCoding.encode(compiled),
+        var record = plan.record
+        record.author = "admin"
+        record.by = by.flatMap { $0.isEmpty ? nil : String($0.prefix(200)) }
+        record.hash = ContentHash.of(compiled)
+        record.undoOf = undoOf
+        record.variables = variables.keys.sorted()
+        let inventory = RevisionInventory(files: files, variables: variables.keys.sorted())
+        try await store.commitRevision(record, inventory: inventory, desired: try WireCoding.encode(compiled),
                                        changedAssignments: plan.changedAssignments, deletedNodes: plan.deletedNodes)
         book.commit(plan)
         metrics.applies.increment()
@@ -54,11 +62,23 @@ extension Fleet {
         logger.info("inventory applied", metadata: [
             "revision": "\(book.revision)", "created": "\(result.created.count)", "changed": "\(result.changed.count)",
             "deleted": "\(result.deleted.count)", "nodesChanged": "\(plan.touchedNodes.count)",
+            "by": "\(record.authorText)", "undoOf": "\(undoOf.map(String.init) ?? "-")",
         ])
         for node in plan.touchedNodes { watches.wake(node: node) }
         refreshNodeGauges()
         changes.publish(.revision(plan.revision, nodes: plan.touchedNodes))
         return result
+    }
+
+    /// Loads and compiles inventory files; every problem becomes ``FleetError/invalidInventory(diagnostics:)``.
+    /// `checkSecrets: false` (comparing stored revisions) skips the secret-file checks.
+    func compile(files: [ApplyRequest.File], variables: [String: String], checkSecrets: Bool = true) throws -> DesiredState {
+        do {
+            return try Inventory.load(files: files, environment: variables,
+                                      secretFiles: checkSecrets ? secretFiles : .skip).compile()
+        } catch {
+            throw FleetError.invalidInventory(diagnostics: error.diagnostics.map(\.description))
+        }
     }
 
     /// History of applied revisions, newest first.

@@ -49,6 +49,36 @@ public struct StoredDesiredState: Sendable {
 /// One applied revision, for history: the wire type `RevisionView` (`GET /v1/revisions`).
 public typealias RevisionRecord = RevisionView
 
+/// The inventory a revision was applied from: the files as sent and the names of the
+/// `${NAME}` variables they reference. Variable values are not stored: they may hold
+/// secrets (a webhook URL's credentials), so re-applying a revision needs them again.
+///
+/// ```swift
+/// let inventory = RevisionInventory(files: [ApplyRequest.File(path: "fleet.yaml", content: "sites: …")],
+///                                   variables: ["DEMO_DIR"])
+/// ```
+public struct RevisionInventory: Codable, Sendable, Equatable {
+    public var files: [ApplyRequest.File]
+    public var variables: [String]
+
+    public init(files: [ApplyRequest.File], variables: [String]) {
+        self.files = files
+        self.variables = variables
+    }
+}
+
+/// One stored revision: its history record and, unless it was stored before revisions kept
+/// their inventory, the inventory it was applied from.
+public struct StoredRevision: Sendable, Equatable {
+    public var record: RevisionRecord
+    public var inventory: RevisionInventory?
+
+    public init(record: RevisionRecord, inventory: RevisionInventory?) {
+        self.record = record
+        self.inventory = inventory
+    }
+}
+
 /// Errors of a store backend, with context for the log.
 public enum StoreError: Error, CustomStringConvertible, Equatable {
     case unavailable(String)
@@ -99,10 +129,15 @@ public protocol FleetStore: AlertStore {
     // MARK: Desired state
     func loadDesiredState() async throws -> StoredDesiredState?
     /// Commit a new revision atomically: the desired state, the assignments of the nodes
-    /// that changed, the removal of assignments of deleted nodes, and a history record.
-    func commitRevision(_ record: RevisionRecord, desired: Data, changedAssignments: [Assignment],
-                        deletedNodes: [String]) async throws
+    /// that changed, the removal of assignments of deleted nodes, and a history record with
+    /// the inventory it was applied from (`record.files` is not stored; `inventory` is).
+    func commitRevision(_ record: RevisionRecord, inventory: RevisionInventory?, desired: Data,
+                        changedAssignments: [Assignment], deletedNodes: [String]) async throws
+    /// History records, newest first, without their inventories.
     func revisions(limit: Int) async throws -> [RevisionRecord]
+    /// One revision with its inventory (`nil` inventory: stored before revisions kept it);
+    /// `nil` when there is no such revision.
+    func revision(_ number: Int) async throws -> StoredRevision?
 
     // MARK: Credentials
     func credentials() async throws -> [NodeCredential]
@@ -137,4 +172,13 @@ public protocol FleetStore: AlertStore {
     /// Deletes events, job runs and commands not in `keepingCommandStates` older than
     /// `cutoff`; returns how many rows went. The recordings catalog is not touched.
     func pruneHistory(before cutoff: Date, keepingCommandStates: [CommandView.State]) async throws -> Int
+}
+
+extension FleetStore {
+    /// ``commitRevision(_:inventory:desired:changedAssignments:deletedNodes:)`` without an inventory.
+    public func commitRevision(_ record: RevisionRecord, desired: Data, changedAssignments: [Assignment],
+                               deletedNodes: [String]) async throws {
+        try await commitRevision(record, inventory: nil, desired: desired, changedAssignments: changedAssignments,
+                                 deletedNodes: deletedNodes)
+    }
 }

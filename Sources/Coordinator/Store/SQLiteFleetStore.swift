@@ -50,6 +50,7 @@ public final class SQLiteFleetStore: FleetStore {
                 """)
         }
         Self.registerAlertingMigration(&migrator)
+        Self.registerRevisionInventoryMigration(&migrator)
         do {
             try migrator.migrate(pool)
         } catch {
@@ -103,33 +104,6 @@ public final class SQLiteFleetStore: FleetStore {
                 assignments[assignment.node] = assignment
             }
             return StoredDesiredState(revision: revision, desired: desired, assignments: assignments)
-        }
-    }
-
-    public func commitRevision(_ record: RevisionRecord, desired: Data, changedAssignments: [Assignment],
-                               deletedNodes: [String]) async throws {
-        let recordBody = try WireCoding.encode(record)
-        let assignmentBodies = try changedAssignments.map { ($0.node, $0.revision, try WireCoding.encode($0)) }
-        try await write { db in
-            try db.execute(sql: "INSERT OR REPLACE INTO meta (key, value) VALUES ('revision', ?)",
-                           arguments: [Data(String(record.revision).utf8)])
-            try db.execute(sql: "INSERT OR REPLACE INTO meta (key, value) VALUES ('desired', ?)", arguments: [desired])
-            for (node, revision, body) in assignmentBodies {
-                try db.execute(sql: "INSERT OR REPLACE INTO assignments (node, revision, body) VALUES (?, ?, ?)",
-                               arguments: [node, revision, body])
-            }
-            for node in deletedNodes {
-                try db.execute(sql: "DELETE FROM assignments WHERE node = ?", arguments: [node])
-            }
-            try db.execute(sql: "INSERT OR REPLACE INTO revisions (revision, body) VALUES (?, ?)",
-                           arguments: [record.revision, recordBody])
-        }
-    }
-
-    public func revisions(limit: Int) async throws -> [RevisionRecord] {
-        try await pool.read { db in
-            try Data.fetchAll(db, sql: "SELECT body FROM revisions ORDER BY revision DESC LIMIT ?", arguments: [limit])
-                .map { try Self.decode(RevisionRecord.self, $0, what: "revision") }
         }
     }
 
@@ -297,7 +271,7 @@ public final class SQLiteFleetStore: FleetStore {
         }
     }
 
-    private static func decode<T: Decodable>(_ type: T.Type, _ data: Data, what: String) throws -> T {
+    static func decode<T: Decodable>(_ type: T.Type, _ data: Data, what: String) throws -> T {
         do {
             return try WireCoding.decode(type, from: data)
         } catch {

@@ -62,7 +62,7 @@ public struct ApplyCommand: FleetctlRunnable {
     }
 }
 
-/// `fleetctl diff -f PATH`.
+/// `fleetctl diff -f PATH`, or `fleetctl diff --from REV [--to REV]` between stored revisions.
 public struct DiffCommand: FleetctlRunnable {
     public static let configuration = CommandConfiguration(
         commandName: "diff",
@@ -73,6 +73,11 @@ public struct DiffCommand: FleetctlRunnable {
         OLD → NEW), - deleted, then a summary line, and a note when the deletions \
         would need apply --prune.
 
+        With --from REV (and --to REV, default the current revision) it compares two \
+        stored revisions instead, in the same format; the coordinator loads both from \
+        the inventories it stored. ${NAME} values are not stored (they may hold \
+        secrets): fleetctl sends them from its environment, as for apply.
+
         Exit status (like diff(1)): 0 when there are no changes, 1 when there are \
         changes (or on a user error such as an invalid inventory), 3 when the \
         coordinator cannot be reached.
@@ -80,16 +85,40 @@ public struct DiffCommand: FleetctlRunnable {
         Examples:
           fleetctl diff -f inventory/
           fleetctl diff -f inventory/ -o json
+          fleetctl diff --from 3 --to 5
+          fleetctl diff --from 3
         """)
 
     @OptionGroup public var global: GlobalOptions
 
     @Option(name: .short, help: ArgumentHelp("Inventory file or folder of YAML files.", valueName: "path"))
-    public var file: String
+    public var file: String?
+
+    @Option(name: .customLong("from"), help: ArgumentHelp("Compare from this stored revision.", valueName: "rev"))
+    public var from: Int?
+
+    @Option(name: .customLong("to"), help: ArgumentHelp("Compare to this stored revision (default: the current one).",
+                                                        valueName: "rev"))
+    public var to: Int?
 
     public init() {}
 
+    public func validate() throws {
+        if from == nil, to != nil { throw ValidationError("--to needs --from REV") }
+        if from != nil, file != nil { throw ValidationError("use either -f PATH or --from REV, not both") }
+        if from == nil, file == nil { throw ValidationError("give -f PATH (local files) or --from REV (stored revisions)") }
+    }
+
     public func execute(_ console: Console) async throws -> Int32 {
+        guard let file else {
+            let diff = try await RevisionRequests.diff(from: from ?? 0, to: to, command: self, console: console)
+            if global.output == .table {
+                console.stdout.write(ApplyReport.revisionDiff(diff))
+            } else {
+                try printMachine(diff, console)
+            }
+            return diff.hasChanges ? FleetctlExitCode.userError : FleetctlExitCode.ok
+        }
         let result = try await InventorySubmission.send(path: file, dryRun: true, allowDeletions: false,
                                                         command: self, console: console)
         if global.output == .table {
@@ -114,11 +143,20 @@ enum InventorySubmission {
                 "invalid inventory: \(problems.count) unknown variable\(problems.count == 1 ? "" : "s"), nothing applied")
         }
         let request = ApplyRequest(files: files, dryRun: dryRun, allowDeletions: allowDeletions,
-                                   variables: variables.isEmpty ? nil : variables)
-        do {
-            return try await command.withClient(console) { client in
+                                   variables: variables.isEmpty ? nil : variables,
+                                   by: OperatorIdentity.current(environment: console.environment))
+        return try await explainingRejections(console) {
+            try await command.withClient(console) { client in
                 try await client.post(APIPath.apply, json: request, as: ApplyResult.self)
             }
+        }
+    }
+
+    /// Runs an apply-like request (apply, rollout undo); an invalid inventory prints its
+    /// positioned errors, a refused mass deletion what would be deleted and how to proceed.
+    static func explainingRejections<R>(_ console: Console, _ body: () async throws -> R) async throws -> R {
+        do {
+            return try await body()
         } catch let FleetctlError.rejected(status, code, message, details) where code == ErrorCode.invalidInventory {
             // Each detail is already `FILE:LINE:COLUMN: message`; the summary line follows from main.
             for detail in details { console.stderr.line(detail) }
