@@ -88,7 +88,7 @@ final class InventoryLoader {
             switch entry.key {
             case "defaults":
                 let fields = reader.fields(entry.value, what: "defaults", anchor: entry.keyNode,
-                                           allowed: ["heartbeatSeconds", "recorder"])
+                                           allowed: ["heartbeatSeconds", "recorder", "rollout"])
                 add(fields?.entries, to: .defaults, reader: reader)
             case "alerts":
                 guard let fields = reader.fields(entry.value, what: "alerts", anchor: entry.keyNode,

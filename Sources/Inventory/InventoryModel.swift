@@ -39,10 +39,13 @@ public struct Inventory: Codable, Sendable, Equatable {
 public struct SiteConfig: Codable, Sendable, Equatable, Hashable {
     public var name: String
     public var labels: [String: String]
+    /// The site's own `rollout:` block; nil = `defaults.rollout`.
+    public var rollout: RolloutStrategy?
 
-    public init(name: String, labels: [String: String] = [:]) {
+    public init(name: String, labels: [String: String] = [:], rollout: RolloutStrategy? = nil) {
         self.name = name
         self.labels = labels
+        self.rollout = rollout
     }
 }
 
@@ -63,10 +66,14 @@ public struct NodeConfig: Codable, Sendable, Equatable, Hashable {
 public struct InventoryDefaults: Codable, Sendable, Equatable, Hashable {
     public var heartbeatSeconds: Int
     public var recorder: RecorderDefaults
+    /// `defaults.rollout`; nil (and no site's own) = every changed node at once.
+    public var rollout: RolloutStrategy?
 
-    public init(heartbeatSeconds: Int = 10, recorder: RecorderDefaults = RecorderDefaults()) {
+    public init(heartbeatSeconds: Int = 10, recorder: RecorderDefaults = RecorderDefaults(),
+                rollout: RolloutStrategy? = nil) {
         self.heartbeatSeconds = heartbeatSeconds
         self.recorder = recorder
+        self.rollout = rollout
     }
 }
 

@@ -12,9 +12,10 @@ extension InventoryLoader {
         let (entry, reader) = (item.entry, item.reader)
         guard reader.name(entry.key, at: entry.keyNode, kind: "site") else { return nil }
         let what = "site '\(entry.key)'"
-        guard let fields = reader.fields(entry.value, what: what, anchor: entry.keyNode, allowed: ["labels"]) else { return nil }
+        guard let fields = reader.fields(entry.value, what: what, anchor: entry.keyNode, allowed: ["labels", "rollout"]) else { return nil }
         let labels = fields["labels"].flatMap { reader.stringMap($0.value, "labels") } ?? [:]
-        return SiteConfig(name: entry.key, labels: labels)
+        let rollout = fields["rollout"].flatMap { parseRollout($0, reader: reader, what: "rollout of \(what)") }
+        return SiteConfig(name: entry.key, labels: labels, rollout: rollout)
     }
 
     func parseNode(_ item: Pending) -> NodeConfig? {
@@ -53,6 +54,8 @@ extension InventoryLoader {
                 if let value = values.stallSeconds { recorder.stallSeconds = value }
                 if let value = values.rtspTransport { recorder.rtspTransport = value }
                 defaults.recorder = recorder
+            case "rollout":
+                defaults.rollout = parseRollout(entry, reader: reader, what: "defaults.rollout")
             default:
                 break
             }

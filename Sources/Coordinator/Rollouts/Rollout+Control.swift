@@ -1,0 +1,130 @@
+import Foundation
+
+/// Moving through batches and the operator's controls.
+extension Rollout {
+    /// Releases the next batch when the current one is done (every node healthy or
+    /// `waiting-offline`); stops at the canary batch for promotion unless `autoPromote`.
+    /// A node offline when its turn comes is `waiting-offline`. Returns released nodes.
+    mutating func advance(now: Date, isOnline: (String) -> Bool) -> [String] {
+        var released: [String] = []
+        while state == .running {
+            let members = nodes.indices.filter { nodes[$0].batch == currentBatch }
+            if members.contains(where: { nodes[$0].state == .pending }) {
+                for index in members where nodes[index].state == .pending {
+                    if isOnline(nodes[index].name) {
+                        nodes[index].state = .updating
+                        nodes[index].reason = .released
+                        nodes[index].releasedAt = now
+                        released.append(nodes[index].name)
+                    } else {
+                        nodes[index].state = .waitingOffline
+                        nodes[index].reason = .offlineAtRelease
+                    }
+                }
+                if currentBatch == 0 || !released.isEmpty { lastProgressAt = max(lastProgressAt, now) }
+                if !released.isEmpty { return released }
+                continue
+            }
+            let done = members.allSatisfy { nodes[$0].state == .healthy || nodes[$0].state == .waitingOffline }
+            guard done else { return released }
+            if currentBatch + 1 >= batchCount {
+                finish(.succeeded, reason: .completed, detail: nil, now: now)
+                return released
+            }
+            if hasCanary && currentBatch == 0 && !autoPromote {
+                state = .waitingPromotion
+                reason = nil
+                detail = nil
+                return released
+            }
+            currentBatch += 1
+            lastProgressAt = now
+        }
+        return released
+    }
+
+    /// `fleetctl rollout promote`: go on after the canaries.
+    mutating func promote(now: Date) throws(RolloutControlError) {
+        guard state == .waitingPromotion else { throw .notAllowed("promote", state) }
+        state = .running
+        currentBatch += 1
+        lastProgressAt = now
+    }
+
+    mutating func pause() throws(RolloutControlError) {
+        guard state == .running || state == .waitingPromotion else { throw .notAllowed("pause", state) }
+        state = .paused
+        reason = .operatorPause
+        detail = "paused by an operator"
+    }
+
+    /// Resumes a paused rollout: failed nodes of the current batch are tried again (released
+    /// anew, their health judged from scratch), the progress deadline restarts.
+    mutating func resume(now: Date) throws(RolloutControlError) {
+        guard state == .paused else { throw .notAllowed("resume", state) }
+        for index in nodes.indices where nodes[index].batch == currentBatch && nodes[index].state == .failed {
+            nodes[index].state = .updating
+            nodes[index].reason = .released
+            nodes[index].detail = "retried on resume"
+            nodes[index].releasedAt = now
+            nodes[index].healthySince = nil
+            nodes[index].baselineRestarts = nil
+            nodes[index].lastSegments = nil
+        }
+        state = .running
+        reason = nil
+        detail = nil
+        lastProgressAt = now
+    }
+
+    /// Stops the rollout where it is: released nodes keep the new revision, the others keep
+    /// what they had (a node waiting offline gets its last good assignment).
+    mutating func abort(now: Date, reason: RolloutReason = .operatorAbort, detail: String = "aborted by an operator")
+        throws(RolloutControlError) {
+        guard state.isActive else { throw .notAllowed("abort", state) }
+        finish(.aborted, reason: reason, detail: detail, now: now)
+    }
+
+    // MARK: Status
+
+    var canaryNames: [String] { hasCanary ? nodes.filter { $0.batch == 0 }.map(\.name) : [] }
+
+    /// One line saying plainly what the rollout waits for.
+    func statusLine(now: Date) -> String {
+        switch state {
+        case .running:
+            let members = self.members(of: currentBatch)
+            let waiting = members.filter { $0.state == .updating }
+            let phase = hasCanary && currentBatch == 0
+                ? "canary" : "batch \(currentBatch + (hasCanary ? 0 : 1))/\(batchCount - (hasCanary ? 1 : 0))"
+            let minHealthy = members.map(\.minHealthySeconds).max() ?? 0
+            let count = waiting.count
+            return "\(phase): waiting for \(count) node\(count == 1 ? "" : "s") to be healthy for \(Format.duration(minHealthy))"
+        case .waitingPromotion:
+            return "waiting for promotion (canaries healthy: \(canaryNames.joined(separator: ", ")); fleetctl rollout promote)"
+        case .paused:
+            return "paused: \(detail ?? "by an operator")"
+        case .reverting:
+            let open = nodes.filter { $0.state == .reverted && !$0.revertConfirmed }.map(\.name)
+            return "reverting: \(detail ?? ""); waiting for \(open.joined(separator: ", ")) to report their last good revision"
+        case .succeeded:
+            let offline = nodes.filter { $0.state == .waitingOffline }.map(\.name)
+            return offline.isEmpty ? "succeeded" : "succeeded; \(offline.joined(separator: ", ")) get it when back online"
+        case .failed, .reverted, .revertFailed, .aborted:
+            return "\(state.rawValue): \(detail ?? reason?.rawValue ?? "")"
+        }
+    }
+}
+
+/// An operator action the rollout's state does not allow.
+enum RolloutControlError: Error, Equatable, CustomStringConvertible {
+    case notAllowed(String, Rollout.State)
+    case noRollout
+
+    var description: String {
+        switch self {
+        case .notAllowed(let action, let state): return "cannot \(action) a rollout that is \(state.rawValue)"
+        case .noRollout: return "no rollout"
+        }
+    }
+}

@@ -1,0 +1,130 @@
+import FleetInventory
+import FleetProtocol
+import Foundation
+
+/// One staged rollout of a revision: which nodes take part, in which batch, what each node
+/// is served and why. A value type with synchronous methods (`Rollout+Health.swift`,
+/// `Rollout+Control.swift`); `Fleet` stores it after every change and serves each node
+/// `served(for:)`. Time always arrives as an argument, so tests move the clock.
+///
+/// ```swift
+/// var rollout = RolloutPlanner.start(revision: 7, input: input, now: now)
+/// _ = rollout.advance(now: now, isOnline: { _ in true })   // releases the canaries
+/// _ = rollout.observe(node: "pi1", report: report, at: now)
+/// rollout.statusLine(now: now)   // "canary: waiting for 1 node to be healthy for 2m"
+/// ```
+struct Rollout: Codable, Sendable, Equatable {
+    /// The rollout's state (swift-nio style: every transition is a method below).
+    enum State: String, Codable, Sendable {
+        case running
+        case waitingPromotion = "waiting-promotion"
+        case paused
+        case succeeded
+        case failed
+        case reverting
+        case reverted
+        case revertFailed = "revert-failed"
+        case aborted
+
+        /// Whether the rollout may still release nodes or change what they get.
+        var isActive: Bool { [.running, .waitingPromotion, .paused, .reverting].contains(self) }
+        /// Whether the rollout's decision for nodes it has not released is the new revision.
+        var goesForward: Bool { [.running, .waitingPromotion, .succeeded].contains(self) }
+    }
+
+    /// One participating node.
+    struct Node: Codable, Sendable, Equatable {
+        enum State: String, Codable, Sendable {
+            case pending, updating, healthy, failed, reverted
+            case waitingOffline = "waiting-offline"
+        }
+
+        var name: String
+        var site: String
+        /// 0 is the canary batch when the rollout has canaries.
+        var batch: Int
+        var state: State = .pending
+        var reason: RolloutReason = .waitingTurn
+        var detail: String?
+        /// What the node was served when the rollout started (kept while not released).
+        var before: Assignment
+        /// The last assignment the node rolled out healthy with: where a revert goes.
+        var lastGood: Assignment
+        /// The revision's assignment for the node.
+        var target: Assignment
+        var minHealthySeconds: Int
+        var healthyDeadlineSeconds: Int
+        var releasedAt: Date?
+        var healthySince: Date?
+        /// Restarts per station when the node first reported the new revision.
+        var baselineRestarts: [String: Int]?
+        /// The last seen (segment, bytes) per station, to see segments grow.
+        var lastSegments: [String: String]?
+        var revertedAt: Date?
+        var revertConfirmed = false
+    }
+
+    var revision: Int
+    var state: State
+    var reason: RolloutReason?
+    var detail: String?
+    var nodes: [Node]
+    var batchCount: Int
+    var hasCanary: Bool
+    var currentBatch = 0
+    var autoPromote: Bool
+    var autoRevert: Bool
+    var progressDeadlineSeconds: Int
+    var startedAt: Date
+    var lastProgressAt: Date
+    var finishedAt: Date?
+
+    /// The assignment the node must get now; nil when the rollout does not decide for it.
+    func served(for name: String) -> Assignment? {
+        guard let node = nodes.first(where: { $0.name == name }) else { return nil }
+        switch node.state {
+        case .pending: return node.before
+        case .updating, .healthy, .failed: return node.target
+        case .reverted: return node.lastGood
+        case .waitingOffline: return state.goesForward ? node.target : node.lastGood
+        }
+    }
+
+    /// Nodes served something other than the revision's assignment, with what they get.
+    var held: [String: Assignment] {
+        var held: [String: Assignment] = [:]
+        for node in nodes {
+            if let served = served(for: node.name), served != node.target { held[node.name] = served }
+        }
+        return held
+    }
+
+    func index(of name: String) -> Int? { nodes.firstIndex { $0.name == name } }
+
+    /// Nodes of `batch`, in rollout order.
+    func members(of batch: Int) -> [Node] { nodes.filter { $0.batch == batch } }
+}
+
+/// Why a node or a rollout is where it is: a stable code for scripts plus a detail for people.
+enum RolloutReason: String, Codable, Sendable {
+    case waitingTurn = "waiting-turn"
+    case released
+    case notApplied = "not-applied"
+    case recorderNotRecording = "recorder-not-recording"
+    case segmentNotGrowing = "segment-not-growing"
+    case healthyPending = "healthy-for-min-time-pending"
+    case healthy
+    case recorderRestarted = "recorder-restarted"
+    case recorderFailed = "recorder-failed"
+    case jobFailed = "job-failed"
+    case healthyDeadline = "healthy-deadline"
+    case offlineAtRelease = "offline-at-release"
+    case autoRevert = "auto-revert"
+    case revertNotApplied = "revert-not-applied"
+    case progressDeadline = "progress-deadline"
+    case nodeFailed = "node-failed"
+    case operatorPause = "operator-pause"
+    case operatorAbort = "operator-abort"
+    case superseded
+    case completed
+}
