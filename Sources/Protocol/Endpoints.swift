@@ -78,6 +78,11 @@ public enum Endpoints {
     public static let revisionReapply = Endpoint<ReapplyRequest, ApplyResult>(
         .post, "/v1/revisions/{rev}/reapply", access: .admin,
         summary: "apply a stored revision's inventory again, as a new revision (rollout undo)")
+    public static let rollout = Endpoint<EmptyBody, RolloutStatusResponse>(
+        .get, "/v1/rollout", access: .admin, summary: "the current staged rollout: per node state and reason, what it waits for")
+    /// `{action}` is pause, resume, promote or abort; 409 when the rollout's state does not allow it.
+    public static let rolloutControl = Endpoint<EmptyBody, RolloutStatusView>(
+        .post, "/v1/rollout/{action}", access: .admin, summary: "pause, resume, promote or abort the current rollout")
 
     public static let alertRoutes = Endpoint<EmptyBody, AlertRouteTreeView>(
         .get, "/v1/alerts/routes", access: .admin, summary: "the applied alert route tree, settings inherited")
@@ -94,6 +99,7 @@ public enum Endpoints {
         stations.info, station.info, stationRestart.info, recordings.info,
         sites.info, site.info, assignments.info, assignment.info,
         jobRun.info, command.info, revisions.info, revision.info, revisionDiff.info, revisionReapply.info,
+        rollout.info, rolloutControl.info,
         nodeDelete.info,
         alertRoutes.info, alertRoutesTest.info,
     ] + alerting + [

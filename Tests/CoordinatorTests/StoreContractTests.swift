@@ -112,6 +112,27 @@ enum StoreContract {
         #expect(try await store.segments(station: "ROST1", from: nil, to: nil).count == 2)
 
         try await runAlerting(store)
+        try await runRollouts(store)
+    }
+
+    /// Rollouts: saved by revision (a save replaces), the newest revision is the latest.
+    static func runRollouts(_ store: any FleetStore) async throws {
+        #expect(try await store.loadLatestRollout(upTo: 100) == nil)
+        let at = Date(timeIntervalSince1970: 5_000)
+        let first = StoredRollout(revision: 3, state: "running", updatedAt: at, body: Data("{\"a\":1}".utf8))
+        try await store.saveRollout(first)
+        #expect(try await store.loadLatestRollout(upTo: 100) == first)
+        let newer = StoredRollout(revision: 4, state: "paused", updatedAt: at + 1, body: Data("{\"b\":2}".utf8))
+        try await store.saveRollout(newer)
+        var replaced = first
+        replaced.state = "aborted"
+        try await store.saveRollout(replaced)
+        #expect(try await store.loadLatestRollout(upTo: 100) == newer)
+        #expect(try await store.loadLatestRollout(upTo: 3) == replaced)
+        var done = newer
+        done.state = "succeeded"
+        try await store.saveRollout(done)
+        #expect(try await store.loadLatestRollout(upTo: 4) == done)
     }
 
     /// Alert state, groups, the outbox and silences: one transaction per commit, outbox

@@ -74,6 +74,17 @@ struct AdminController {
         group.on(Endpoints.revisionReapply) { body, _, context in
             try await fleet.reapply(revision: try Self.revisionNumber(context), body)
         }
+        group.on(Endpoints.rollout) { _, _, _ in
+            RolloutStatusResponse(rollout: await fleet.rolloutStatus())
+        }
+        group.on(Endpoints.rolloutControl) { _, _, context in
+            let text = try context.parameters.require("action")
+            guard let action = RolloutAction(rawValue: text) else {
+                throw APIError(.badRequest, code: ErrorCode.badRequest,
+                               message: "unknown rollout action '\(text)': use pause, resume, promote or abort")
+            }
+            return try await fleet.controlRollout(action)
+        }
     }
 
     /// The `{rev}` path parameter as a revision number; anything else is a 400.

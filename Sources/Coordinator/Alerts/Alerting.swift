@@ -90,6 +90,7 @@ public actor Alerting {
         let seed = await fleet.alertingSeed()
         configure(seed.desired)
         for node in seed.nodes { facts.restore(node: node.name, lastHeartbeat: node.lastHeartbeat, report: node.report) }
+        facts.rolloutFailure = seed.rolloutFailure
         logger.info("alerting started", metadata: ["alerts": "\(book.firing.count)", "pending": "\(pending.count)"])
 
         tasks.append(Task { [weak self] in
@@ -154,6 +155,8 @@ public struct AlertingSeed: Sendable {
 
     public var desired: DesiredState?
     public var nodes: [Node]
+    /// The current rollout's failure (RolloutFailed), if a failure stops it.
+    public var rolloutFailure: RolloutFailure? = nil
 }
 
 extension Fleet {
@@ -163,6 +166,9 @@ extension Fleet {
             guard let last = tracker.lastHeartbeat(of: name) else { return nil }
             return AlertingSeed.Node(name: name, lastHeartbeat: last, report: node.report)
         }
-        return AlertingSeed(desired: book.desired, nodes: nodes)
+        let failure = rollout.flatMap { rollout in
+            rollout.failureSummary.map { RolloutFailure(revision: rollout.revision, summary: $0) }
+        }
+        return AlertingSeed(desired: book.desired, nodes: nodes, rolloutFailure: failure)
     }
 }

@@ -17,6 +17,9 @@ struct DesiredStateBook {
     /// Each node's assignment before its last change, so that what it reports about work
     /// it just handed over (a moved station's last segments) is still its own.
     private(set) var previousAssignments: [String: Assignment] = [:]
+    /// Nodes a staged rollout has not (or no longer) given this revision's assignment, with
+    /// the assignment they are served instead (`Rollout.held`). Empty without a rollout.
+    private(set) var held: [String: Assignment] = [:]
     /// `scope(of:)` per node, built when its assignment changes, not on every heartbeat.
     private var scopes: [String: ReportScope] = [:]
     private var siteByNode: [String: String] = [:]
@@ -57,16 +60,35 @@ struct DesiredStateBook {
         }
     }
 
-    /// The node's assignment; an empty one (revision 0) for a node the inventory does not name.
+    /// What the node is served: its held assignment during a rollout, else the revision's;
+    /// an empty one (revision 0) for a node the inventory does not name.
     func assignment(for node: String, defaultHeartbeatSeconds: Int) -> Assignment {
-        assignments[node] ?? Assignment(node: node, site: "", revision: 0, heartbeatSeconds: defaultHeartbeatSeconds)
+        served(node) ?? Assignment(node: node, site: "", revision: 0, heartbeatSeconds: defaultHeartbeatSeconds)
+    }
+
+    /// The node's served assignment (held or the revision's), nil when it has none.
+    func served(_ node: String) -> Assignment? {
+        guard let target = assignments[node] else { return nil }
+        return held[node] ?? target
+    }
+
+    /// Every node's served assignment.
+    var servedAssignments: [String: Assignment] { assignments.merging(held) { target, held in held } }
+
+    /// Replaces the held assignments; returns the nodes whose served assignment changed.
+    mutating func setHeld(_ next: [String: Assignment]) -> [String] {
+        let next = next.filter { assignments[$0.key] != nil }
+        let changed = Set(held.keys).union(next.keys).filter { held[$0] != next[$0] }.sorted()
+        held = next
+        for node in changed { scopes[node] = nil }
+        return changed
     }
 
     /// What a node may report about: its current and just-previous assignment (cached until
     /// the node's assignment changes).
     mutating func scope(of node: String) -> ReportScope {
         if let cached = scopes[node] { return cached }
-        let scope = ReportScope(node: node, assignments: [assignments[node], previousAssignments[node]].compactMap { $0 })
+        let scope = ReportScope(node: node, assignments: [assignments[node], previousAssignments[node], held[node]].compactMap { $0 })
         scopes[node] = scope
         return scope
     }

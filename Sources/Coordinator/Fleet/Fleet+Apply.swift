@@ -54,9 +54,17 @@ extension Fleet {
         record.undoOf = undoOf
         record.variables = variables.keys.sorted()
         let inventory = RevisionInventory(files: files, variables: variables.keys.sorted())
+        let servedBefore = book.servedAssignments
+        let (nextRollout, superseded) = planRollout(plan, now: plan.appliedAt)
+        // The new rollout is stored first: a revision is never current without its rollout.
+        if let nextRollout {
+            try await store.saveRollout(StoredRollout(revision: nextRollout.revision, state: nextRollout.state.rawValue,
+                                                      updatedAt: plan.appliedAt, body: try WireCoding.encode(nextRollout)))
+        }
         try await store.commitRevision(record, inventory: inventory, desired: try WireCoding.encode(compiled),
                                        changedAssignments: plan.changedAssignments, deletedNodes: plan.deletedNodes)
         book.commit(plan)
+        _ = await commitRollout(nextRollout, superseded: superseded)
         metrics.applies.increment()
         metrics.revision.record(book.revision)
         logger.info("inventory applied", metadata: [
@@ -64,7 +72,9 @@ extension Fleet {
             "deleted": "\(result.deleted.count)", "nodesChanged": "\(plan.touchedNodes.count)",
             "by": "\(record.authorText)", "undoOf": "\(undoOf.map(String.init) ?? "-")",
         ])
-        for node in plan.touchedNodes { watches.wake(node: node) }
+        let servedAfter = book.servedAssignments
+        let woken = Set(plan.deletedNodes).union(servedAfter.keys.filter { servedBefore[$0] != servedAfter[$0] })
+        for node in woken.sorted() { watches.wake(node: node) }
         refreshNodeGauges()
         changes.publish(.revision(plan.revision, nodes: plan.touchedNodes))
         return result

@@ -58,7 +58,8 @@ extension Fleet {
         published += stationChanges.map(FleetChange.stationState)
         if let standing = observed[node]?.report { published.append(.nodeReported(node: node, report: standing, at: now)) }
         changes.publish(published)
-        return StatusAck(heartbeatSeconds: heartbeatSeconds(of: node), desiredRevision: book.assignments[node]?.revision ?? 0)
+        if let standing = observed[node]?.report { await rolloutObserve(node: node, report: standing, now: now) }
+        return StatusAck(heartbeatSeconds: heartbeatSeconds(of: node), desiredRevision: book.served(node)?.revision ?? 0)
     }
 
     /// A report's cost in rate-limit tokens: one, plus one per 32 KiB of items it asks to store.

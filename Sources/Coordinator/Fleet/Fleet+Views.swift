@@ -22,7 +22,7 @@ extension Fleet {
         let reported = observed[name]
         return NodeView(
             name: name, site: book.site(of: name), state: nodeState(name), appliedRevision: reported?.appliedRevision ?? 0,
-            desiredRevision: book.assignments[name]?.revision ?? 0,
+            desiredRevision: book.served(name)?.revision ?? 0,
             lastHeartbeatAgeSeconds: tracker.lastHeartbeat(of: name).map { max(0, now.timeIntervalSince($0)) },
             agentVersion: reported?.agentVersion, diskUsedPercent: reported?.report.storage.map(\.usedPercent).max(),
             registered: registry.isRegistered(name))
@@ -78,11 +78,11 @@ extension Fleet {
     }
 
     public func assignmentViews() -> [Assignment] {
-        book.assignments.values.sorted { $0.node < $1.node }
+        book.servedAssignments.values.sorted { $0.node < $1.node }
     }
 
     public func assignment(node: String) throws -> Assignment {
-        guard let assignment = book.assignments[node] else { throw FleetError.notFound(kind: "assignment", name: node) }
+        guard let assignment = book.served(node) else { throw FleetError.notFound(kind: "assignment", name: node) }
         return assignment
     }
 

@@ -41,6 +41,8 @@ public actor Fleet {
     var observed = ObservedFleet()
     var watches = WatchRegistry()
     var commands = CommandQueue()
+    /// The current (or last) staged rollout; nil when none was ever started.
+    var rollout: Rollout?
     var reportLimiter = Fleet.makeReportLimiter()
     /// Registrations across the whole fleet: a burst of 20, then one every 2 s.
     var registrationLimiter = TokenBucket(capacity: 20, refillPerSecond: 0.5)
@@ -81,6 +83,7 @@ public actor Fleet {
                              appliedRevision: snapshot.appliedRevision, report: snapshot.report)
         }
         commands = CommandQueue(try await store.commands(inStates: CommandView.State.open))
+        try await loadRollout()
         metrics.revision.record(book.revision)
         refreshNodeGauges()
         logger.info("fleet loaded", metadata: ["revision": "\(book.revision)", "nodes": "\(book.assignments.count)",
@@ -98,6 +101,7 @@ public actor Fleet {
         let transitions = tracker.tick(now: now)
         watches.expire(now: now)
         await expireCommands(now: now)
+        await rolloutTick(now: now)
         guard !transitions.isEmpty else { return }
         for transition in transitions {
             let level: Logger.Level = transition.kind == .offline ? .warning : .notice

@@ -1,3 +1,4 @@
+import FleetProtocol
 import Foundation
 
 /// Moving through batches and the operator's controls.
@@ -126,5 +127,20 @@ enum RolloutControlError: Error, Equatable, CustomStringConvertible {
         case .notAllowed(let action, let state): return "cannot \(action) a rollout that is \(state.rawValue)"
         case .noRollout: return "no rollout"
         }
+    }
+}
+
+extension Rollout {
+    /// The wire view of this rollout.
+    func view(now: Date) -> RolloutStatusView {
+        RolloutStatusView(
+            state: state.rawValue, revision: revision, reason: reason?.rawValue, detail: detail, status: statusLine(now: now),
+            currentBatch: min(currentBatch + 1, batchCount), batchCount: batchCount, hasCanary: hasCanary,
+            autoPromote: autoPromote, autoRevert: autoRevert, startedAt: startedAt, finishedAt: finishedAt,
+            nodes: nodes.map { node in
+                RolloutNodeView(name: node.name, site: node.site, batch: node.batch, canary: hasCanary && node.batch == 0,
+                                state: node.state.rawValue, reason: node.reason.rawValue, detail: node.detail,
+                                servedRevision: served(for: node.name)?.revision ?? 0)
+            })
     }
 }

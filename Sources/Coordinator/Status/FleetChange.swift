@@ -21,4 +21,7 @@ public enum FleetChange: Sendable, Equatable {
     case command(CommandView)
     /// A new inventory revision was committed; `nodes` are those whose assignment changed.
     case revision(Int, nodes: [String])
+    /// The current rollout changed state; `failure` is set while a failure stops it
+    /// (RolloutFailed), nil when it runs, waits, succeeded, was resumed or aborted.
+    case rollout(revision: Int, failure: String?)
 }

@@ -135,6 +135,12 @@ public protocol FleetStore: AlertStore {
                         changedAssignments: [Assignment], deletedNodes: [String]) async throws
     /// History records, newest first, without their inventories.
     func revisions(limit: Int) async throws -> [RevisionRecord]
+
+    // MARK: Rollouts
+    /// Insert or replace the rollout of `rollout.revision`.
+    func saveRollout(_ rollout: StoredRollout) async throws
+    /// The rollout with the highest revision not above `revision`, if any.
+    func loadLatestRollout(upTo revision: Int) async throws -> StoredRollout?
     /// One revision with its inventory (`nil` inventory: stored before revisions kept it);
     /// `nil` when there is no such revision.
     func revision(_ number: Int) async throws -> StoredRevision?

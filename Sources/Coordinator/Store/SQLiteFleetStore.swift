@@ -51,6 +51,7 @@ public final class SQLiteFleetStore: FleetStore {
         }
         Self.registerAlertingMigration(&migrator)
         Self.registerRevisionInventoryMigration(&migrator)
+        Self.registerRolloutMigration(&migrator)
         do {
             try migrator.migrate(pool)
         } catch {

@@ -124,7 +124,7 @@ import Testing
             case .stationState(let s): seen.append("\(s.station) \(s.to)")
             case .nodeReported(let node, let standing, _): seen.append("\(node) reported \(standing.segments.count)")
             case .command(let view): seen.append("command \(view.id == command.id)")
-            case .events, .jobRuns, .revision: seen.append("other")
+            case .events, .jobRuns, .revision, .rollout: seen.append("other")
             }
         }
         #expect(seen == ["pi1 registered", "pi1 segments 1", "ROST1 recording", "pi1 reported 0",

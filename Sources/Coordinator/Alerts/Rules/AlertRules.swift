@@ -40,6 +40,11 @@ struct AlertRules {
             stationRules(node, report: report, now: now, into: &alerts)
             jobRules(node, report: report, now: now, into: &alerts)
         }
+        if let failure = facts.rolloutFailure {
+            alerts.append(Alert(labels: ["alertname": "RolloutFailed", "severity": Severity.critical.rawValue,
+                                         "revision": String(failure.revision)],
+                                annotations: ["summary": failure.summary], startsAt: .distantPast))
+        }
         return (alerts, unjudged)
     }
 

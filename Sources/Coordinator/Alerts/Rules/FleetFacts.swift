@@ -44,6 +44,8 @@ struct FleetFacts {
     }
 
     private(set) var nodes: [String: Node] = [:]
+    /// Set while the current rollout is stopped by a failure; RolloutFailed fires meanwhile.
+    var rolloutFailure: RolloutFailure?
     /// How far back restart samples are kept.
     var restartWindowSeconds: Int = 900
 
@@ -83,6 +85,9 @@ struct FleetFacts {
             guard nodes[transition.node] != nil else { return false }
             nodes[transition.node]?.report = nil
             nodes[transition.node]?.lastHeartbeat = nil
+            return true
+        case .rollout(let revision, let failure):
+            rolloutFailure = failure.map { RolloutFailure(revision: revision, summary: $0) }
             return true
         default:
             return false
@@ -147,5 +152,21 @@ struct FleetFacts {
         case .daily: return 86_400
         case .weekly: return 604_800
         }
+    }
+}
+
+/// A staged rollout stopped by a failure (from `FleetChange.rollout`): RolloutFailed fires.
+///
+/// ```swift
+/// facts.apply(.rollout(revision: 8, failure: "rollout of revision 8 paused: canary pi1 failed: …"))
+/// facts.rolloutFailure   // RolloutFailure(revision: 8, summary: "rollout of revision 8 paused: …")
+/// ```
+public struct RolloutFailure: Sendable, Equatable {
+    public var revision: Int
+    public var summary: String
+
+    public init(revision: Int, summary: String) {
+        self.revision = revision
+        self.summary = summary
     }
 }

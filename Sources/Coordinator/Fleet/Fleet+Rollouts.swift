@@ -1,0 +1,138 @@
+import FleetInventory
+import FleetProtocol
+import Foundation
+
+/// Staged rollouts inside the fleet: an apply whose inventory has a `rollout:` block starts
+/// one (superseding a running one), reports and the housekeeping tick move it, operators
+/// pause, resume, promote or abort it. The rollout decides what each participating node
+/// is served (`DesiredStateBook.held`); it is stored before memory changes.
+///
+/// Health is fed from the status pipeline itself, right where `nodeReported` is published
+/// (the same data the change feed carries, without a feed consumer's lossy buffer).
+extension Fleet {
+    /// Plans the rollout of `plan` (nil when the inventory asks for none), superseding the
+    /// current one. Called before the revision is committed; `commitRollout` makes it current.
+    func planRollout(_ plan: ApplyPlan, now: Date) -> (next: Rollout?, superseded: Rollout?) {
+        var target = book.assignments
+        for assignment in plan.changedAssignments { target[assignment.node] = assignment }
+        for node in plan.deletedNodes { target[node] = nil }
+        var superseded: Rollout?
+        if var current = rollout, current.state.isActive {
+            try? current.abort(now: now, reason: .superseded, detail: "superseded by revision \(plan.revision)")
+            superseded = current
+        }
+        let lastGood = rollout.map(RolloutPlanner.lastGood(after:)) ?? [:]
+        let input = RolloutPlanner.Input(desired: plan.compiled, served: book.servedAssignments, target: target,
+                                         lastGood: lastGood)
+        guard var next = RolloutPlanner.start(revision: plan.revision, input: input, now: now) else {
+            return (nil, superseded)
+        }
+        _ = next.advance(now: now, isOnline: { self.nodeState($0) == .online })
+        return (next, superseded)
+    }
+
+    /// Makes `next` current after its revision was committed; returns the nodes to wake.
+    func commitRollout(_ next: Rollout?, superseded: Rollout?) async -> [String] {
+        if let superseded { await saveRollout(superseded) }
+        rollout = next
+        let changed = book.setHeld(next?.held ?? [:])
+        publishRollout()
+        return changed
+    }
+
+    /// Takes in one report of `node` (from the status pipeline).
+    func rolloutObserve(node: String, report: StatusReport, now: Date) async {
+        guard var next = rollout, next.index(of: node) != nil else { return }
+        _ = next.observe(node: node, report: report, at: now)
+        _ = next.advance(now: now, isOnline: { self.nodeState($0) == .online })
+        await replaceRollout(with: next)
+    }
+
+    /// Deadlines and the next batch (from `tick`).
+    func rolloutTick(now: Date) async {
+        guard var next = rollout, next.state.isActive else { return }
+        _ = next.tick(now: now, isOnline: { self.nodeState($0) == .online })
+        await replaceRollout(with: next)
+    }
+
+    /// An operator's action on the current rollout.
+    public func controlRollout(_ action: RolloutAction, now: Date = Date()) async throws -> RolloutStatusView {
+        guard var next = rollout else { throw FleetError.notFound(kind: "rollout", name: "current") }
+        do {
+            switch action {
+            case .pause: try next.pause()
+            case .resume: try next.resume(now: now)
+            case .promote: try next.promote(now: now)
+            case .abort: try next.abort(now: now)
+            }
+        } catch {
+            throw FleetError.conflict(error.description)
+        }
+        _ = next.advance(now: now, isOnline: { self.nodeState($0) == .online })
+        logger.notice("rollout \(action.rawValue)", metadata: ["revision": "\(next.revision)", "state": "\(next.state.rawValue)"])
+        await replaceRollout(with: next)
+        return next.view(now: now)
+    }
+
+    /// The current rollout's status; nil when no rollout was ever started.
+    public func rolloutStatus(now: Date = Date()) -> RolloutStatusView? { rollout?.view(now: now) }
+
+    /// Restores the rollout of the committed revision at start.
+    func loadRollout() async throws {
+        guard let stored = try await store.loadLatestRollout(upTo: book.revision) else { return }
+        do {
+            let restored = try WireCoding.decode(Rollout.self, from: stored.body)
+            rollout = restored
+            _ = book.setHeld(restored.held)
+        } catch {
+            throw StoreError.corrupt("rollout of revision \(stored.revision): \(error)")
+        }
+    }
+
+    private func replaceRollout(with next: Rollout) async {
+        guard next != rollout else { return }
+        let stateChanged = next.state != rollout?.state || next.reason != rollout?.reason
+        guard await saveRollout(next) else { return }
+        rollout = next
+        for node in book.setHeld(next.held) { watches.wake(node: node) }
+        if stateChanged {
+            logger.notice("rollout \(next.state.rawValue)", metadata: ["revision": "\(next.revision)",
+                                                                     "status": "\(next.statusLine(now: Date()))"])
+            publishRollout()
+        }
+    }
+
+    @discardableResult
+    private func saveRollout(_ value: Rollout) async -> Bool {
+        do {
+            let body = try WireCoding.encode(value)
+            try await store.saveRollout(StoredRollout(revision: value.revision, state: value.state.rawValue,
+                                                      updatedAt: Date(), body: body))
+            return true
+        } catch {
+            noteStore(error)
+            logger.error("cannot store rollout", metadata: ["revision": "\(value.revision)", "error": "\(error)"])
+            return false
+        }
+    }
+
+    /// Publishes the rollout's state for alerting (RolloutFailed).
+    private func publishRollout() {
+        guard let rollout else { return }
+        changes.publish(.rollout(revision: rollout.revision, failure: rollout.failureSummary))
+    }
+}
+
+extension Rollout {
+    /// What RolloutFailed says while a failure stops this rollout; nil otherwise.
+    var failureSummary: String? {
+        switch state {
+        case .failed, .reverting, .reverted, .revertFailed:
+            return "rollout of revision \(revision) \(statusLine(now: Date()))"
+        case .paused where reason == .nodeFailed:
+            return "rollout of revision \(revision) \(statusLine(now: Date()))"
+        default:
+            return nil
+        }
+    }
+}
