@@ -2,21 +2,27 @@ import ArgumentParser
 import FleetProtocol
 import Foundation
 
-/// `fleetctl rollout history|undo`.
+/// `fleetctl rollout history|undo|status|pause|resume|promote|abort`.
 public struct RolloutCommand: ParsableCommand {
     public static let configuration = CommandConfiguration(
         commandName: "rollout",
-        abstract: "Inventory revisions: list them, go back to an earlier one.",
+        abstract: "Inventory revisions and staged rollouts: list, undo, watch and steer them.",
         discussion: """
         Every apply that changes something is a revision: the coordinator keeps its \
-        inventory files, a content hash, who applied it and when.
+        inventory files, a content hash, who applied it and when. With a rollout: block \
+        in the inventory a revision reaches its nodes in stages (canaries, then batches), \
+        each judged by the node's health; status shows where it is.
 
         Examples:
           fleetctl rollout history
           fleetctl rollout undo
           fleetctl rollout undo --to 3
+          fleetctl rollout status --watch
+          fleetctl rollout promote
         """,
-        subcommands: [RolloutHistoryCommand.self, RolloutUndoCommand.self])
+        subcommands: [RolloutHistoryCommand.self, RolloutUndoCommand.self, RolloutStatusCommand.self,
+                      RolloutPauseCommand.self, RolloutResumeCommand.self, RolloutPromoteCommand.self,
+                      RolloutAbortCommand.self])
 
     public init() {}
 }
