@@ -33,8 +33,11 @@ extension Fleet {
 
     /// Makes `next` current after its revision was committed; returns the nodes to wake.
     func commitRollout(_ next: Rollout?, superseded: Rollout?) async -> [String] {
-        if let superseded { await saveRollout(superseded) }
-        rollout = next
+        if let superseded {
+            await saveRollout(superseded)
+            changes.publish(.rollout(revision: superseded.revision, failure: nil))
+        }
+        if next != nil || superseded != nil { rollout = next ?? superseded }
         let changed = book.setHeld(next?.held ?? [:])
         publishRollout()
         return changed
@@ -42,7 +45,7 @@ extension Fleet {
 
     /// Takes in one report of `node` (from the status pipeline).
     func rolloutObserve(node: String, report: StatusReport, now: Date) async {
-        guard var next = rollout, next.index(of: node) != nil else { return }
+        guard var next = currentRollout, next.index(of: node) != nil else { return }
         _ = next.observe(node: node, report: report, at: now)
         _ = next.advance(now: now, isOnline: { self.nodeState($0) == .online })
         await replaceRollout(with: next)
@@ -50,14 +53,17 @@ extension Fleet {
 
     /// Deadlines and the next batch (from `tick`).
     func rolloutTick(now: Date) async {
-        guard var next = rollout, next.state.isActive else { return }
+        guard var next = currentRollout, next.state.isActive else { return }
         _ = next.tick(now: now, isOnline: { self.nodeState($0) == .online })
         await replaceRollout(with: next)
     }
 
     /// An operator's action on the current rollout.
     public func controlRollout(_ action: RolloutAction, now: Date = Date()) async throws -> RolloutStatusView {
-        guard var next = rollout else { throw FleetError.notFound(kind: "rollout", name: "current") }
+        guard let last = rollout else { throw FleetError.notFound(kind: "rollout", name: "current") }
+        guard var next = currentRollout else {
+            throw FleetError.conflict("the rollout of revision \(last.revision) is no longer current: revision \(book.revision) changed its nodes at once")
+        }
         do {
             switch action {
             case .pause: try next.pause()
@@ -77,13 +83,20 @@ extension Fleet {
     /// The current rollout's status; nil when no rollout was ever started.
     public func rolloutStatus(now: Date = Date()) -> RolloutStatusView? { rollout?.view(now: now) }
 
+    /// The rollout of the current revision; nil when the last revision had none (a later
+    /// revision without a `rollout:` block leaves the last rollout listed but inert).
+    var currentRollout: Rollout? {
+        guard let rollout, rollout.revision == book.revision else { return nil }
+        return rollout
+    }
+
     /// Restores the rollout of the committed revision at start.
     func loadRollout() async throws {
         guard let stored = try await store.loadLatestRollout(upTo: book.revision) else { return }
         do {
             let restored = try WireCoding.decode(Rollout.self, from: stored.body)
             rollout = restored
-            _ = book.setHeld(restored.held)
+            if restored.revision == book.revision { _ = book.setHeld(restored.held) }
         } catch {
             throw StoreError.corrupt("rollout of revision \(stored.revision): \(error)")
         }

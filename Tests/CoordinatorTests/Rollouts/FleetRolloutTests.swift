@@ -132,4 +132,32 @@ import Testing
         let alerts = AlertRules(thresholds: .init()).evaluate(facts, now: Date()).alerts
         #expect(alerts.map(\.name) == ["RolloutFailed"])
     }
+
+    @Test func aNewApplySupersedesTheRunningRolloutFromTheServedState() async throws {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("rollout-\(UUID().uuidString)").path
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let fleet = try await makeFleet(dir + "/c.sqlite")
+        _ = try await apply(fleet, Self.inventory(dir: "/srv/a"))
+        for index in 1...5 { _ = try await fleet.register(RegistrationRequest(name: "pi\(index)", agentVersion: "t")) }
+        for index in 1...5 { try await report(fleet, "pi\(index)", bytes: 1) }
+        _ = try await apply(fleet, Self.inventory(dir: "/srv/b"))
+        #expect(try await served(fleet) == [2, 1, 1, 1, 1])
+
+        _ = try await apply(fleet, Self.inventory(dir: "/srv/c"))
+        let status = try #require(await fleet.rolloutStatus())
+        #expect(status.revision == 3 && status.state == "running")
+        #expect(status.nodes.map(\.name) == ["pi1", "pi2", "pi3", "pi4", "pi5"])
+        #expect(try await served(fleet) == [3, 1, 1, 1, 1])
+        let assignment = try await fleet.assignment(node: "pi2")
+        #expect(assignment.recorders.first?.outputDir == "/srv/a")
+
+        // A revision without a rollout: block reaches every node at once; the last rollout stays listed, inert.
+        _ = try await apply(fleet, Self.inventory(dir: "/srv/d", rollout: nil))
+        #expect(try await served(fleet) == [4, 4, 4, 4, 4])
+        #expect(await fleet.rolloutStatus()?.state == "aborted")
+        await #expect(throws: FleetError.self) { _ = try await fleet.controlRollout(.promote) }
+        try await report(fleet, "pi1", bytes: 5)
+        #expect(try await served(fleet) == [4, 4, 4, 4, 4])
+    }
 }
