@@ -1,6 +1,10 @@
 import Foundation
 
 /// An operator's action on the current rollout (`POST /v1/rollout/{action}`).
+///
+/// ```swift
+/// let view = try await client.call(Endpoints.rolloutControl, RolloutAction.promote.rawValue)
+/// ```
 public enum RolloutAction: String, Codable, Sendable, CaseIterable {
     case pause, resume, promote, abort
 }
@@ -20,6 +24,11 @@ public struct RolloutStatusResponse: Codable, Sendable, Equatable {
 }
 
 /// One rollout: its state, what it waits for, and each participating node.
+///
+/// ```swift
+/// let rollout = try await client.call(Endpoints.rollout).rollout
+/// print(rollout?.status ?? "no rollout")   // "batch 2/5: waiting for 3 nodes to be healthy for 2m"
+/// ```
 public struct RolloutStatusView: Codable, Sendable, Equatable {
     /// running, waiting-promotion, paused, succeeded, failed, reverting, reverted, revert-failed, aborted.
     public var state: String
@@ -59,6 +68,11 @@ public struct RolloutStatusView: Codable, Sendable, Equatable {
 }
 
 /// One node of a rollout: pending, updating, healthy, failed, reverted or waiting-offline, and why.
+///
+/// ```swift
+/// let failed = rollout.nodes.filter { $0.state == "failed" }.map { "\($0.name): \($0.reason)" }
+/// // ["pi1: recorder-restarted"]
+/// ```
 public struct RolloutNodeView: Codable, Sendable, Equatable {
     public var name: String
     public var site: String

@@ -81,7 +81,11 @@ struct Rollout: Codable, Sendable, Equatable {
 
     /// The assignment the node must get now; nil when the rollout does not decide for it.
     func served(for name: String) -> Assignment? {
-        guard let node = nodes.first(where: { $0.name == name }) else { return nil }
+        nodes.first(where: { $0.name == name }).map(served)
+    }
+
+    /// What `node` must get now, by its state and the rollout's.
+    func served(_ node: Node) -> Assignment {
         switch node.state {
         case .pending: return node.before
         case .updating, .healthy, .failed: return node.target
@@ -94,7 +98,8 @@ struct Rollout: Codable, Sendable, Equatable {
     var held: [String: Assignment] {
         var held: [String: Assignment] = [:]
         for node in nodes {
-            if let served = served(for: node.name), served != node.target { held[node.name] = served }
+            let served = served(node)
+            if served != node.target { held[node.name] = served }
         }
         return held
     }

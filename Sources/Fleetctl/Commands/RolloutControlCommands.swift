@@ -68,8 +68,8 @@ public struct RolloutStatusCommand: FleetctlRunnable {
     }
 }
 
-/// `fleetctl rollout pause|resume|promote|abort`.
-public struct RolloutActionCommand {
+/// `fleetctl rollout pause|resume|promote|abort`: the shared request and output.
+enum RolloutActionCommand {
     static func run(_ action: RolloutAction, global: GlobalOptions, command: some FleetctlRunnable,
                     console: Console) async throws -> Int32 {
         let view = try await command.withClient(console) { client in
