@@ -39,6 +39,10 @@ extension Rollout {
     private mutating func judge(_ index: Int, report: StatusReport, now: Date) {
         var node = nodes[index]
         defer { nodes[index] = node }
+        if let last = node.lastReportAt, now.timeIntervalSince(last) > Double(3 * max(1, node.target.heartbeatSeconds)) {
+            node.healthySince = nil
+        }
+        node.lastReportAt = now
         guard report.appliedRevision >= node.target.revision else {
             node.reason = .notApplied
             node.detail = "reports revision \(report.appliedRevision)"

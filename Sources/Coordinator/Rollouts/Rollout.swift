@@ -60,6 +60,9 @@ struct Rollout: Codable, Sendable, Equatable {
         var baselineRestarts: [String: Int]?
         /// The last seen (segment, bytes) per station, to see segments grow.
         var lastSegments: [String: String]?
+        /// When the node last reported while updating (a silence longer than three
+        /// heartbeats restarts its healthy time).
+        var lastReportAt: Date?
         var revertedAt: Date?
         var revertConfirmed = false
     }

@@ -83,6 +83,17 @@ import Testing
         #expect(rollout.held.isEmpty)
     }
 
+    @Test func aSilentNodeStartsItsHealthyTimeAgain() throws {
+        var rollout = try Self.start(strategy, now: t0)
+        _ = rollout.advance(now: t0, isOnline: { _ in true })
+        _ = rollout.observe(node: "pi1", report: Self.report("pi1", revision: 2, bytes: 1), at: t0)
+        // Silent for longer than three heartbeats (10 s each): the healthy time starts again.
+        _ = rollout.observe(node: "pi1", report: Self.report("pi1", revision: 2, bytes: 2), at: t0 + 40)
+        #expect(rollout.nodes[0].state == .updating && rollout.nodes[0].healthySince == t0 + 40)
+        _ = rollout.observe(node: "pi1", report: Self.report("pi1", revision: 2, bytes: 3), at: t0 + 70)
+        #expect(rollout.nodes[0].state == .healthy)
+    }
+
     @Test func autoPromoteFalseWaitsForPromotion() throws {
         var rollout = try Self.start(strategy.replacingOccurrences(of: "autoPromote: true", with: "autoPromote: false"), now: t0)
         _ = rollout.advance(now: t0, isOnline: { _ in true })
