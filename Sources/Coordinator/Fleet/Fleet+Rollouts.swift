@@ -21,7 +21,9 @@ extension Fleet {
             try? current.abort(now: now, reason: .superseded, detail: "superseded by revision \(plan.revision)")
             superseded = current
         }
-        let lastGood = rollout.map(RolloutPlanner.lastGood(after:)) ?? [:]
+        // Only the current revision's rollout knows what is good now; after a revision that
+        // reached every node at once, each node's served assignment is its last good one.
+        let lastGood = currentRollout.map(RolloutPlanner.lastGood(after:)) ?? [:]
         let input = RolloutPlanner.Input(desired: plan.compiled, served: book.servedAssignments, target: target,
                                          lastGood: lastGood)
         guard var next = RolloutPlanner.start(revision: plan.revision, input: input, now: now) else {
