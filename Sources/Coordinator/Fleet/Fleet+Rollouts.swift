@@ -33,16 +33,17 @@ extension Fleet {
         return (next, superseded)
     }
 
-    /// Makes `next` current after its revision was committed; returns the nodes to wake.
-    func commitRollout(_ next: Rollout?, superseded: Rollout?) async -> [String] {
+    /// Makes `next` current right after its revision was committed to the book, with no
+    /// suspension in between (no report or watch may see the new revision's assignments on
+    /// nodes the rollout holds back); then stores the superseded rollout and publishes.
+    func commitRollout(_ next: Rollout?, superseded: Rollout?) async {
+        if next != nil || superseded != nil { rollout = next ?? superseded }
+        _ = book.setHeld(next?.held ?? [:])
         if let superseded {
             await saveRollout(superseded)
             changes.publish(.rollout(revision: superseded.revision, failure: nil))
         }
-        if next != nil || superseded != nil { rollout = next ?? superseded }
-        let changed = book.setHeld(next?.held ?? [:])
         publishRollout()
-        return changed
     }
 
     /// Takes in one report of `node` (from the status pipeline).
