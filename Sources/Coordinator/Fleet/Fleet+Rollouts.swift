@@ -105,10 +105,13 @@ extension Fleet {
         }
     }
 
+    /// Takes `next` as the rollout at once (before the save's suspension, so that concurrent
+    /// heartbeats each build on the latest state instead of overwriting each other), then
+    /// stores it. Saves reach the store in call order, so the store ends with the latest; a
+    /// failed save is logged and the next change saves the whole rollout again.
     private func replaceRollout(with next: Rollout) async {
         guard next != rollout else { return }
         let stateChanged = next.state != rollout?.state || next.reason != rollout?.reason
-        guard await saveRollout(next) else { return }
         rollout = next
         for node in book.setHeld(next.held) { watches.wake(node: node) }
         if stateChanged {
@@ -116,6 +119,7 @@ extension Fleet {
                                                                      "status": "\(next.statusLine(now: Date()))"])
             publishRollout()
         }
+        await saveRollout(next)
     }
 
     @discardableResult
