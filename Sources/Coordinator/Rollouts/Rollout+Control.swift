@@ -88,7 +88,6 @@ extension Rollout {
 
     // MARK: Status
 
-    var canaryNames: [String] { hasCanary ? nodes.filter { $0.batch == 0 }.map(\.name) : [] }
 
     /// One line saying plainly what the rollout waits for.
     func statusLine(now: Date) -> String {
@@ -102,7 +101,12 @@ extension Rollout {
             let count = waiting.count
             return "\(phase): waiting for \(count) node\(count == 1 ? "" : "s") to be healthy for \(Format.duration(minHealthy))"
         case .waitingPromotion:
-            return "waiting for promotion (canaries healthy: \(canaryNames.joined(separator: ", ")); fleetctl rollout promote)"
+            let canaries = nodes.filter { $0.batch == 0 && hasCanary }
+            let healthy = canaries.filter { $0.state == .healthy }.map(\.name)
+            let unjudged = canaries.filter { $0.state != .healthy }.map { "\($0.name) \($0.state.rawValue)" }
+            var parts = [healthy.isEmpty ? "no canary healthy yet" : "canaries healthy: \(healthy.joined(separator: ", "))"]
+            if !unjudged.isEmpty { parts.append("not judged: \(unjudged.joined(separator: ", "))") }
+            return "waiting for promotion (\(parts.joined(separator: "; ")); fleetctl rollout promote)"
         case .paused:
             return "paused: \(detail ?? "by an operator")"
         case .reverting:
