@@ -14,8 +14,9 @@ struct FleetBench: AsyncParsableCommand {
               fleet-bench heartbeats --agents 10000 --seconds 10
               fleet-bench converge --agents 1000
               fleet-bench alerts --nodes 10000          # in process: alert evaluation cost, flapping site
+              fleet-bench rollout --nodes 1000          # in process: a staged rollout, canary 1, maxParallel 100
             """,
-        subcommands: [HeartbeatBench.self, ConvergeBench.self, AlertBench.self]
+        subcommands: [HeartbeatBench.self, ConvergeBench.self, AlertBench.self, RolloutBench.self]
     )
 }
 
