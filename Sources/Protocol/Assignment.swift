@@ -13,9 +13,12 @@ public struct Assignment: Codable, Sendable, Equatable {
     public var recorders: [RecorderSpec]
     public var archives: [ArchiveJobSpec]
     public var backups: [BackupJobSpec]
+    /// The agent version this node must run (inventory `agentVersion:`); nil keeps the running agent.
+    public var agent: AgentTarget?
 
     public init(node: String, site: String, revision: Int, heartbeatSeconds: Int,
-                recorders: [RecorderSpec] = [], archives: [ArchiveJobSpec] = [], backups: [BackupJobSpec] = []) {
+                recorders: [RecorderSpec] = [], archives: [ArchiveJobSpec] = [], backups: [BackupJobSpec] = [],
+                agent: AgentTarget? = nil) {
         self.node = node
         self.site = site
         self.revision = revision
@@ -23,6 +26,7 @@ public struct Assignment: Codable, Sendable, Equatable {
         self.recorders = recorders
         self.archives = archives
         self.backups = backups
+        self.agent = agent
     }
 
     /// Every local path this assignment reads or writes; the agent reports storage for each.

@@ -90,6 +90,20 @@ public enum Endpoints {
         .post, "/v1/alerts/routes/test", access: .admin,
         summary: "the routes (receivers, grouping, intervals) an alert with these labels reaches, in order")
 
+    /// `fleetctl agent publish`: the body is the binary itself (at most `AgentBuild.maxSize`);
+    /// the coordinator checks `sha256` and `size` against the bytes and refuses a different build
+    /// under an existing version and arch (409).
+    public static let agentBuildPublish = Endpoint<BinaryBody, AgentBuildView>(
+        .post, "/v1/agent/builds/{version}/{arch}", access: .admin, query: ["sha256", "signature"],
+        summary: "store an agent build (raw bytes) under a version and architecture")
+    public static let agentBuilds = Endpoint<EmptyBody, [AgentBuildView]>(
+        .get, "/v1/agent/builds", access: .admin, summary: "the published agent builds and how many nodes want each")
+    /// A node fetches only a build its own assignment wants. Honours `Range: bytes=N-` (206) so
+    /// that a download over a flaky link resumes.
+    public static let agentBuildDownload = Endpoint<EmptyBody, BinaryBody>(
+        .get, "/v1/nodes/{name}/agent-build/{version}/{arch}", access: .node,
+        summary: "the agent build this node's assignment wants (resumable with Range)")
+
     /// Every endpoint, for docs and tests.
     public static let all: [EndpointDescription] = [
         healthz.info, readyz.info, metrics.info,
@@ -102,6 +116,7 @@ public enum Endpoints {
         rollout.info, rolloutControl.info,
         nodeDelete.info,
         alertRoutes.info, alertRoutesTest.info,
+        agentBuildPublish.info, agentBuilds.info, agentBuildDownload.info,
     ] + alerting + [
         joinTokenRotate.info,  // last: calling it invalidates the join token
     ]

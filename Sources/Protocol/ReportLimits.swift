@@ -37,6 +37,16 @@ extension StatusReport {
         var check = LimitCheck()
         check.name(agentVersion, "agentVersion")
         check.seconds(uptimeSeconds, "uptimeSeconds")
+        if let arch { check.name(arch, "arch") }
+        if let upgrade = agentUpgrade {
+            check.name(upgrade.version, "agentUpgrade.version")
+            check.name(upgrade.sha256, "agentUpgrade.sha256")
+            if let detail = upgrade.detail, detail.utf8.count > ReportLimits.maxMessageLength {
+                check.fail("agentUpgrade.detail: \(detail.utf8.count) bytes, at most \(ReportLimits.maxMessageLength)")
+            }
+            if let done = upgrade.bytesDone { check.count(Double(done), "agentUpgrade.bytesDone") }
+            if let total = upgrade.bytesTotal { check.count(Double(total), "agentUpgrade.bytesTotal") }
+        }
         check.count(Double(appliedRevision), "appliedRevision")
         check.items(storage.count, ReportLimits.maxStorage, "storage")
         check.items(stations.count, ReportLimits.maxStations, "stations")

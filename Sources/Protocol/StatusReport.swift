@@ -24,11 +24,15 @@ public struct StatusReport: Codable, Sendable, Equatable {
     public var commandResults: [CommandResult]
     /// The node's failed systemd units (`systemctl --failed`); nil where systemd does not run.
     public var failedUnits: [String]?
+    /// The agent's CPU architecture (`arm64`, `x86_64`); nil from agents before agent upgrades.
+    public var arch: String?
+    /// Progress or failure of the upgrade to the assignment's wanted agent; nil when none is under way.
+    public var agentUpgrade: AgentUpgradeStatus?
 
     public init(agentVersion: String, uptimeSeconds: Double, appliedRevision: Int, storage: [StorageMetric] = [],
                 stations: [StationStatus] = [], events: [AgentEvent] = [], segments: [SegmentRecord] = [],
                 jobRuns: [JobRun] = [], jobs: [JobStatus] = [], commandResults: [CommandResult] = [],
-                failedUnits: [String]? = nil) {
+                failedUnits: [String]? = nil, arch: String? = nil, agentUpgrade: AgentUpgradeStatus? = nil) {
         self.agentVersion = agentVersion
         self.uptimeSeconds = uptimeSeconds
         self.appliedRevision = appliedRevision
@@ -40,11 +44,13 @@ public struct StatusReport: Codable, Sendable, Equatable {
         self.jobs = jobs
         self.commandResults = commandResults
         self.failedUnits = failedUnits
+        self.arch = arch
+        self.agentUpgrade = agentUpgrade
     }
 
     enum CodingKeys: String, CodingKey {
         case agentVersion, uptimeSeconds, appliedRevision, storage, stations, events, segments, jobRuns, jobs, commandResults
-        case failedUnits
+        case failedUnits, arch, agentUpgrade
     }
 
     public init(from decoder: any Decoder) throws {
@@ -60,6 +66,8 @@ public struct StatusReport: Codable, Sendable, Equatable {
         jobs = try c.decodeIfPresent([JobStatus].self, forKey: .jobs) ?? []
         commandResults = try c.decodeIfPresent([CommandResult].self, forKey: .commandResults) ?? []
         failedUnits = try c.decodeIfPresent([String].self, forKey: .failedUnits)
+        arch = try c.decodeIfPresent(String.self, forKey: .arch)
+        agentUpgrade = try c.decodeIfPresent(AgentUpgradeStatus.self, forKey: .agentUpgrade)
     }
 }
 
