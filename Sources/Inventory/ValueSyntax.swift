@@ -30,6 +30,19 @@ public enum ValueSyntax {
         return total
     }
 
+    /// The inverse of ``duration(_:)``: `90` → `1m30s`, `14400` → `4h`, `0` → `0s`.
+    public static func format(duration seconds: Int) -> String {
+        guard seconds > 0 else { return "0s" }
+        let units: [(Int, String)] = [(86_400, "d"), (3600, "h"), (60, "m"), (1, "s")]
+        var rest = seconds
+        var text = ""
+        for (size, unit) in units where rest >= size {
+            text += "\(rest / size)\(unit)"
+            rest %= size
+        }
+        return text
+    }
+
     /// The number in `90%` or `92.5%` when it is between 0 and 100.
     public static func percentage(_ text: String) -> Double? {
         guard text.hasSuffix("%") else { return nil }

@@ -53,7 +53,7 @@ public actor Alerting {
     var dispatcher: Dispatcher
     /// Why each firing alert is muted right now (from the last evaluation).
     var mutes: [String: (silencedBy: [String], inhibitedBy: [String])] = [:]
-    var gate = ApplyGate()
+    var gate = SerialGate()
     var knownAlertNames: Set<String> = []
     var lastPrune = Date.distantPast
     /// When this coordinator began watching: nodes are judged on reports received since.

@@ -151,23 +151,3 @@ struct ApplyPlan {
                        deleted: diff.deleted)
     }
 }
-
-/// Lets one apply run at a time; others wait their turn in order.
-struct ApplyGate {
-    private var running = false
-    private var waiters: [CheckedContinuation<Void, Never>] = []
-
-    /// True when the caller may run now; otherwise it must wait with `enqueue`.
-    mutating func tryEnter() -> Bool {
-        guard !running else { return false }
-        running = true
-        return true
-    }
-
-    mutating func enqueue(_ continuation: CheckedContinuation<Void, Never>) { waiters.append(continuation) }
-
-    /// Hands the gate to the next waiter, or opens it.
-    mutating func leave() {
-        if waiters.isEmpty { running = false } else { waiters.removeFirst().resume() }
-    }
-}

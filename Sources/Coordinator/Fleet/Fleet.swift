@@ -35,7 +35,7 @@ public actor Fleet {
     public nonisolated let changes = ChangeFeed()
 
     var book = DesiredStateBook()
-    var applyGate = ApplyGate()
+    var applyGate = SerialGate()
     var registry = NodeRegistry()
     var tracker = HeartbeatTracker()
     var observed = ObservedFleet()

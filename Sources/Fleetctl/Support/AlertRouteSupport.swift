@@ -76,16 +76,5 @@ enum AlertRouteTreeText {
         return parts.joined(separator: " ")
     }
 
-    /// `90` → `1m30s`, `14400` → `4h`, `0` → `0s`.
-    static func duration(_ seconds: Int) -> String {
-        guard seconds > 0 else { return "0s" }
-        let units: [(Int, String)] = [(86_400, "d"), (3600, "h"), (60, "m"), (1, "s")]
-        var rest = seconds
-        var text = ""
-        for (size, unit) in units where rest >= size {
-            text += "\(rest / size)\(unit)"
-            rest %= size
-        }
-        return text
-    }
+    static func duration(_ seconds: Int) -> String { ValueSyntax.format(duration: seconds) }
 }

@@ -79,7 +79,7 @@ actor WatchBox {
     }
 
     @Test func theGateLetsOneApplyInAtATime() {
-        var gate = ApplyGate()
+        var gate = SerialGate()
         let first = gate.tryEnter(), second = gate.tryEnter()
         #expect(first && !second)
         gate.leave()
