@@ -1,0 +1,233 @@
+import AsyncHTTPClient
+import FleetProtocol
+import Foundation
+import Testing
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Agent upgrades with real processes: the built `fleet-agent`, its guardian, real ffmpeg and the
+/// camera simulator. The coordinator's publish/download endpoints are not needed: the state dir is
+/// seeded with an assignment whose `agent` target names the build, and with the build's complete
+/// download (`agent/downloads/SHA.part`), which the agent verifies and installs without a request.
+/// No coordinator answers (`--coordinator` points at a closed loopback port), so a trial never
+/// commits here; the deadline is long enough not to fire during a test.
+@Suite(.serialized) struct AgentUpgradeTests {
+    /// A build that dies at once: the guardian must roll back and run the previous binary again,
+    /// which then reports the rolled-back build instead of trying it again.
+    @Test func badBuildIsRolledBackAndThePreviousBinaryRunsAgain() async throws {
+        let dir = try makeScratchDir("upgrade-bad")
+        let state = dir + "/state"
+        let script = dir + "/bad-build"
+        try "#!/bin/sh\necho 'bad build: exiting with 3' >&2\nexit 3\n".write(toFile: script, atomically: true, encoding: .utf8)
+        let build = try await seed(state: state, binary: script, version: "9.9.9-bad", recorders: [])
+        let agentBinary = realPath(try binary("fleet-agent"))
+        let agent = try ManagedProcess(label: "agent", executable: agentBinary, arguments: agentArguments(state: state),
+                                       logDir: dir)
+        var successor: Int32?
+        defer {
+            if let successor { terminate(successor) }
+            kill(agent.pid, SIGKILL)
+            killProcesses(mentioning: dir)  // a guardian or agent left by a failed expectation
+            try? FileManager.default.removeItem(atPath: dir)
+        }
+
+        // The agent exec's the build in its own pid: the process ends with the build's exit code.
+        let exited = await waitUntil(timeout: .seconds(60)) { !agent.isRunning }
+        #expect(exited, "\(agent.output)")
+        #expect(agent.process.terminationStatus == 3, "\(agent.output)")
+        #expect(agent.stderr.contains("bad build: exiting with 3"))
+
+        // The guardian marks the rollback and becomes the agent with the previous binary.
+        let rolledBack = await waitUntil(timeout: .seconds(20)) { record(state)?["phase"] as? String == "rolled-back" }
+        #expect(rolledBack, "\(agent.output)")
+        let found = record(state) ?? [:]
+        #expect(found["reason"] as? String == "exited-at-start")
+        #expect(found["previousPath"] as? String == agentBinary)
+        #expect((found["build"] as? [String: Any])?["sha256"] as? String == build.sha256)
+        successor = (found["guardianPid"] as? NSNumber)?.int32Value
+        let pid = try #require(successor)
+        let listening = await waitUntil(timeout: .seconds(20)) { statusPorts(agent.stdout).count == 2 }
+        #expect(listening, "\(agent.output)")
+        #expect(executable(of: pid) == agentBinary)
+        #expect(ProcessTableView.commandLine(of: pid).contains(state))
+        let started = ProcessTableView.startTime(of: pid)
+        #expect(started != nil)
+
+        // The previous binary reconciles (its /healthz turns ok only after a completed pass) and
+        // does not try the rolled-back build again: same process, record unchanged.
+        let port = try #require(statusPorts(agent.stdout).last)
+        let healthy = await waitUntil(timeout: .seconds(20)) { await healthz(port: port) == 200 }
+        #expect(healthy, "\(agent.output)")
+        let passes = await waitUntil(timeout: .seconds(10)) { await reconcilePasses(port: port) >= 3 }
+        #expect(passes)
+        #expect(ProcessTableView.startTime(of: pid) == started)
+        #expect(record(state)?["phase"] as? String == "rolled-back")
+        #expect(record(state)?["guardianPid"] as? NSNumber == NSNumber(value: pid))
+    }
+
+    /// An exec into a copy of the same binary keeps the running ffmpeg: same pid, adopted (no
+    /// restart), and it keeps recording.
+    @Test func execKeepsTheRecorderRunning() async throws {
+        let dir = try makeScratchDir("upgrade-adopt")
+        let state = dir + "/state"
+        try "camera-secret-\(UUID().uuidString)\n".write(toFile: dir + "/camera-password", atomically: true, encoding: .utf8)
+        let camera = try await CameraSimulator(dir: dir, mounts: ["/ROST1"], passwordFile: dir + "/camera-password")
+        let agentBinary = realPath(try binary("fleet-agent"))
+        let copy = dir + "/fleet-agent-copy"
+        try FileManager.default.copyItem(atPath: agentBinary, toPath: copy)
+        let spec = RecorderSpec(station: "ROST1", cameraHost: "127.0.0.1", rtspPort: camera.port, rtspPath: "/ROST1",
+                                username: "viewer", passwordFile: dir + "/camera-password", segmentSeconds: 2,
+                                outputDir: dir + "/recordings", stallSeconds: 3)
+        let build = try await seed(state: state, binary: copy, version: "9.9.9-same", recorders: [spec])
+        let agent = try ManagedProcess(label: "agent", executable: agentBinary, arguments: agentArguments(state: state),
+                                       logDir: dir)
+        var guardian: Int32?
+        defer {
+            kill(agent.pid, SIGKILL)
+            if let guardian { terminate(guardian) }
+            killProcesses(mentioning: dir)  // ffmpeg, and a guardian left by a failed expectation
+            kill(camera.process.pid, SIGKILL)
+            try? FileManager.default.removeItem(atPath: dir)
+        }
+        let log = state + "/logs/recorder-ROST1.log"
+        let adopted = await waitUntil(timeout: .seconds(60)) { text(log).contains("recorder.adopted") }
+        #expect(adopted, "\(agent.output)\n\(text(log))")
+        guardian = (record(state)?["guardianPid"] as? NSNumber)?.int32Value
+
+        // The same process (pid) now runs the installed copy, on trial.
+        #expect(agent.isRunning)
+        let installed = state + "/agent/builds/9.9.9-same-\(build.sha256.prefix(12))/fleet-agent"
+        #expect(executable(of: agent.pid) == installed)
+        #expect(record(state)?["phase"] as? String == "trial")
+        #expect(record(state)?["path"] as? String == installed)
+
+        // One ffmpeg was ever started, and the adopted one is it, still alive with its start time.
+        let starts = text(log).components(separatedBy: "started ffmpeg pid ").dropFirst()
+            .compactMap { $0.split(separator: ":").first.flatMap { Int32($0) } }
+        #expect(starts.count == 1, "\(text(log))")
+        let ffmpeg = try #require(starts.first)
+        #expect(text(log).contains("recorder adopted (pid \(ffmpeg))"))
+        let pidFile = try #require(FileManager.default.contents(atPath: state + "/recorders/recorder-ROST1.pid"))
+        let pidJSON = try #require(try JSONSerialization.jsonObject(with: pidFile) as? [String: Any])
+        #expect((pidJSON["pid"] as? NSNumber)?.int32Value == ffmpeg)
+        #expect((pidJSON["startTime"] as? NSNumber)?.uint64Value == ProcessTableView.startTime(of: ffmpeg))
+        #expect(ffmpegProcesses(writingUnder: dir) == [ffmpeg])
+
+        // It keeps recording under the new process: a segment closes after the adoption and the
+        // adopting agent lists it (its segment-list tail and stderr pump work on the handed fds).
+        let closedAfter = await waitUntil(timeout: .seconds(20)) {
+            let lines = text(log).components(separatedBy: "\n")
+            guard let at = lines.lastIndex(where: { $0.contains("recorder.adopted") }) else { return false }
+            return lines[at...].contains { $0.contains("[ffmpeg \(ffmpeg)]") } && segmentCount(dir + "/recordings/ROST1") >= 2
+        }
+        #expect(closedAfter, "\(text(log))")
+        #expect(ProcessTableView.startTime(of: ffmpeg) == (pidJSON["startTime"] as? NSNumber)?.uint64Value)
+        #expect(!text(log).contains("recorder.restarted"))
+
+        // A clean stop of the upgraded agent stops the adopted ffmpeg (reaped: it is still our child).
+        await agent.stop()
+        let gone = await waitUntil(timeout: .seconds(10)) { ffmpegProcesses(writingUnder: dir).isEmpty }
+        #expect(gone)
+        await camera.stop()
+    }
+
+    // MARK: Helpers
+
+    func agentArguments(state: String) -> [String] {
+        ["run", "--coordinator", "http://127.0.0.1:9", "--join-token", "sfj_unused", "--state-dir", state,
+         "--name", "upgradepi", "--status-listen", "127.0.0.1:0", "--log-level", "debug", "--upgrade-deadline", "300"]
+    }
+
+    /// Writes the assignment (recorders + agent target) and the build's complete download.
+    func seed(state: String, binary: String, version: String, recorders: [RecorderSpec]) async throws -> AgentBuild {
+        let digest = try await runCommand("/usr/bin/sha256sum", [binary])
+        let sha = try #require(digest.stdout.split(separator: " ").first.map(String.init))
+        let size = try #require((try FileManager.default.attributesOfItem(atPath: binary)[.size] as? NSNumber)?.int64Value)
+        let build = AgentBuild(version: version, arch: AgentArch.current.rawValue, sha256: sha, size: size)
+        try FileManager.default.createDirectory(atPath: state + "/agent/downloads", withIntermediateDirectories: true)
+        try FileManager.default.copyItem(atPath: binary, toPath: state + "/agent/downloads/\(sha).part")
+        let assignment = Assignment(node: "upgradepi", site: "test", revision: 1, heartbeatSeconds: 1,
+                                    recorders: recorders, agent: AgentTarget(version: version, builds: [build]))
+        try WireCoding.encoder().encode(assignment).write(to: URL(fileURLWithPath: state + "/assignment.json"))
+        return build
+    }
+
+    func record(_ state: String) -> [String: Any]? {
+        guard let data = FileManager.default.contents(atPath: state + "/agent/upgrade.json") else { return nil }
+        return (try? JSONSerialization.jsonObject(with: data)) as? [String: Any]
+    }
+}
+
+/// Ports from the agents' "status on http://127.0.0.1:PORT" lines, in order.
+func statusPorts(_ stdout: String) -> [Int] {
+    stdout.split(separator: "\n").filter { $0.contains("status on http://") }
+        .compactMap { $0.split(separator: ":").last.flatMap { Int($0) } }
+}
+
+func healthz(port: Int) async -> Int {
+    var request = HTTPClientRequest(url: "http://127.0.0.1:\(port)/healthz")
+    request.method = .GET
+    guard let response = try? await HTTPClient.shared.execute(request, timeout: .seconds(5)) else { return 0 }
+    _ = try? await response.body.collect(upTo: 1 << 16)
+    return Int(response.status.code)
+}
+
+/// `stationfleet_agent_reconciles_total` from the agent's /metrics (0 when unreadable).
+func reconcilePasses(port: Int) async -> Int {
+    let request = HTTPClientRequest(url: "http://127.0.0.1:\(port)/metrics")
+    guard let response = try? await HTTPClient.shared.execute(request, timeout: .seconds(5)),
+          let body = try? await response.body.collect(upTo: 1 << 20) else { return 0 }
+    let text = String(buffer: body)
+    let line = text.split(separator: "\n").first { $0.hasPrefix("stationfleet_agent_reconciles_total") }
+    return line.flatMap { $0.split(separator: " ").last }.flatMap { Double($0) }.map { Int($0) } ?? 0
+}
+
+func text(_ path: String) -> String { (try? String(contentsOfFile: path, encoding: .utf8)) ?? "" }
+
+func realPath(_ path: String) -> String {
+    guard let resolved = realpath(path, nil) else { return path }
+    defer { free(resolved) }
+    return String(cString: resolved)
+}
+
+func executable(of pid: Int32) -> String? {
+    try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/\(pid)/exe")
+}
+
+func segmentCount(_ dir: String) -> Int {
+    ((try? FileManager.default.contentsOfDirectory(atPath: dir)) ?? []).filter { $0.hasSuffix(".mkv") }.count
+}
+
+/// SIGKILL to every process whose command line mentions `dir` (never this test process).
+func killProcesses(mentioning dir: String) {
+    for entry in (try? FileManager.default.contentsOfDirectory(atPath: "/proc")) ?? [] {
+        guard let pid = Int32(entry), pid != getpid(), ProcessTableView.commandLine(of: pid).contains(dir) else { continue }
+        kill(pid, SIGKILL)
+    }
+}
+
+/// SIGTERM to a process that is not our child, SIGKILL when it is still there after 10 s.
+func terminate(_ pid: Int32) {
+    guard let started = ProcessTableView.startTime(of: pid) else { return }
+    kill(pid, SIGTERM)
+    let deadline = ContinuousClock.now + .seconds(10)
+    while ProcessTableView.startTime(of: pid) == started, ContinuousClock.now < deadline { usleep(50_000) }
+    if ProcessTableView.startTime(of: pid) == started { kill(pid, SIGKILL) }
+}
+
+/// /proc readers (the agent's own ProcessTable is internal to FleetAgent).
+enum ProcessTableView {
+    static func startTime(of pid: Int32) -> UInt64? {
+        guard let text = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8),
+              let close = text.lastIndex(of: ")") else { return nil }
+        let rest = text[text.index(after: close)...].split(separator: " ")
+        guard rest.count > 19, rest[0] != "Z", rest[0] != "X" else { return nil }
+        return UInt64(rest[19])
+    }
+
+    static func commandLine(of pid: Int32) -> String {
+        guard let data = FileManager.default.contents(atPath: "/proc/\(pid)/cmdline") else { return "" }
+        return String(decoding: data.map { $0 == 0 ? 32 : $0 }, as: UTF8.self)
+    }
+}
