@@ -132,6 +132,71 @@ import Glibc
         await camera.stop()
     }
 
+    /// A build that hangs: at the deadline the guardian stops it (SIGTERM reaches it although the
+    /// agent's runtime ignored SIGTERM before the exec) and runs the previous binary again.
+    @Test func hungBuildIsStoppedAtTheDeadline() async throws {
+        let dir = try makeScratchDir("upgrade-hung")
+        let state = dir + "/state"
+        let script = dir + "/hung-build"
+        try "#!/bin/sh\necho 'hung build: waiting forever' >&2\nwhile :; do sleep 1; done\n"
+            .write(toFile: script, atomically: true, encoding: .utf8)
+        _ = try await seed(state: state, binary: script, version: "9.9.9-hung", recorders: [])
+        let agentBinary = realPath(try binary("fleet-agent"))
+        var arguments = agentArguments(state: state)
+        arguments[arguments.count - 1] = "5"  // --upgrade-deadline 5
+        let agent = try ManagedProcess(label: "agent", executable: agentBinary, arguments: arguments, logDir: dir)
+        defer {
+            if let pid = (record(state)?["guardianPid"] as? NSNumber)?.int32Value { terminate(pid) }
+            kill(agent.pid, SIGKILL)
+            killProcesses(mentioning: dir)
+            try? FileManager.default.removeItem(atPath: dir)
+        }
+        let trial = await waitUntil(timeout: .seconds(60)) { agent.stderr.contains("hung build: waiting forever") }
+        #expect(trial, "\(agent.output)")
+        #expect(record(state)?["phase"] as? String == "trial")
+        let stopped = await waitUntil(timeout: .seconds(30)) { !agent.isRunning }
+        #expect(stopped, "\(agent.output)")
+        #expect(agent.process.terminationReason == .uncaughtSignal && agent.process.terminationStatus == SIGTERM)
+        #expect(record(state)?["phase"] as? String == "rolled-back")
+        #expect(record(state)?["reason"] as? String == "not-healthy-in-time")
+        let back = await waitUntil(timeout: .seconds(20)) { statusPorts(agent.stdout).count == 2 }
+        #expect(back, "\(agent.output)")
+    }
+
+    /// The launcher: a committed build is exec'd by the installed binary (as after a reboot), and a
+    /// trial found at start (it died, or the host restarted) is marked rolled back.
+    @Test func launcherRunsTheCommittedBuildAndRollsBackADeadTrial() async throws {
+        let dir = try makeScratchDir("upgrade-launcher")
+        defer {
+            killProcesses(mentioning: dir)
+            try? FileManager.default.removeItem(atPath: dir)
+        }
+        let state = dir + "/state"
+        let committed = dir + "/committed-build"
+        try "#!/bin/sh\necho \"committed build ran: $STATIONFLEET_AGENT_EXEC $*\"\n"
+            .write(toFile: committed, atomically: true, encoding: .utf8)
+        chmod(committed, 0o755)
+        let agentBinary = realPath(try binary("fleet-agent"))
+        let build = AgentBuild(version: "9.9.9", arch: AgentArch.current.rawValue, sha256: String(repeating: "ab", count: 32), size: 1)
+        try writeRecord(state: state, phase: "committed", build: build, path: committed, previous: agentBinary)
+        let ran = try await runCommand(agentBinary, agentArguments(state: state), timeout: .seconds(30))
+        #expect(ran.status == 0, "\(ran.stdout)\(ran.stderr)")
+        #expect(ran.stdout.contains("committed build ran: launcher run --coordinator"), "\(ran.stdout)\(ran.stderr)")
+
+        // A trial record at start: rolled back, and this (the previous) binary goes on as the agent.
+        try writeRecord(state: state, phase: "trial", build: build, path: committed, previous: agentBinary)
+        let agent = try ManagedProcess(label: "agent", executable: agentBinary, arguments: agentArguments(state: state),
+                                       logDir: dir)
+        defer { kill(agent.pid, SIGKILL) }
+        let marked = await waitUntil(timeout: .seconds(20)) { record(state)?["phase"] as? String == "rolled-back" }
+        #expect(marked, "\(agent.output)")
+        #expect(record(state)?["reason"] as? String == "exited-at-start")
+        let running = await waitUntil(timeout: .seconds(20)) { statusPorts(agent.stdout).count == 1 }
+        #expect(running, "\(agent.output)")
+        #expect(executable(of: agent.pid) == agentBinary)
+        await agent.stop()
+    }
+
     // MARK: Helpers
 
     func agentArguments(state: String) -> [String] {
@@ -151,6 +216,16 @@ import Glibc
                                     recorders: recorders, agent: AgentTarget(version: version, builds: [build]))
         try WireCoding.encoder().encode(assignment).write(to: URL(fileURLWithPath: state + "/assignment.json"))
         return build
+    }
+
+    func writeRecord(state: String, phase: String, build: AgentBuild, path: String, previous: String) throws {
+        try FileManager.default.createDirectory(atPath: state + "/agent", withIntermediateDirectories: true)
+        let record: [String: Any] = [
+            "phase": phase, "path": path, "previousPath": previous, "previousVersion": "0.1.0",
+            "startedAt": ISO8601DateFormatter().string(from: Date()), "deadlineSeconds": 120,
+            "build": ["version": build.version, "arch": build.arch, "sha256": build.sha256, "size": build.size],
+        ]
+        try JSONSerialization.data(withJSONObject: record).write(to: URL(fileURLWithPath: state + "/agent/upgrade.json"))
     }
 
     func record(_ state: String) -> [String: Any]? {

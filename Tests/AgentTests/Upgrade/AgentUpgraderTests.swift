@@ -102,3 +102,34 @@ final class Counter: Sendable {
         #expect(calls.value.withLock { $0 } == 1)
     }
 }
+
+@Suite struct TrialCommitTests {
+    @Test func firstAcknowledgedHeartbeatCommitsOnlyTheBuildOnTrial() async throws {
+        let dir = try RecorderScratch("commit")
+        defer { dir.remove() }
+        let paths = UpgradePaths(stateDir: dir.path)
+        let build = AgentUpgraderTests.build()
+        let running = paths.buildDir(for: build) + "/fleet-agent"
+        try FileManager.default.createDirectory(atPath: paths.root, withIntermediateDirectories: true)
+        let trial = UpgradeRecord(phase: .trial, build: build, path: running, previousPath: "/usr/local/bin/fleet-agent",
+                                  previousVersion: "0.1.0", startedAt: Date(), deadlineSeconds: 120)
+        try trial.save(to: paths.recordPath)
+
+        // Another binary (the old one, whose exec failed) must not commit the trial.
+        let other = AgentUpgrader(paths: paths, publicKey: nil, deadlineSeconds: 120, executable: "/usr/local/bin/fleet-agent",
+                                  runningVersion: "0.1.0", logger: Logger(label: "test"))
+        await other.heartbeatAcknowledged()
+        #expect(UpgradeRecord.load(from: paths.recordPath)?.phase == .trial)
+
+        // An old build beyond the previous one is removed on commit; running and previous stay.
+        let stale = paths.buildsDir + "/0.0.9-000000000000"
+        try FileManager.default.createDirectory(atPath: stale, withIntermediateDirectories: true)
+        try FileManager.default.createDirectory(atPath: paths.buildDir(for: build), withIntermediateDirectories: true)
+        let upgraded = AgentUpgrader(paths: paths, publicKey: nil, deadlineSeconds: 120, executable: running,
+                                     runningVersion: "0.2.0", logger: Logger(label: "test"))
+        await upgraded.heartbeatAcknowledged()
+        #expect(UpgradeRecord.load(from: paths.recordPath)?.phase == .committed)
+        #expect(!FileManager.default.fileExists(atPath: stale))
+        #expect(FileManager.default.fileExists(atPath: paths.buildDir(for: build)))
+    }
+}
