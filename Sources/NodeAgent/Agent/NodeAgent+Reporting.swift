@@ -76,7 +76,14 @@ extension NodeAgent {
             jobs: await jobs?.jobStatuses() ?? [],
             commandResults: outbox.commandResults,
             failedUnits: await failedUnits.current(),
-            arch: AgentArch.current.rawValue, agentUpgrade: await upgrader?.status)
+            arch: AgentArch.current.rawValue, agentUpgrade: (await upgrader?.status).map(Self.clamped))
+    }
+
+    /// An upgrade status whose detail (an HTTP or file error, say) fits ``ReportLimits``.
+    static func clamped(_ status: AgentUpgradeStatus) -> AgentUpgradeStatus {
+        var status = status
+        status.detail = status.detail.map { String($0.prefix(500)) }
+        return status
     }
 
     /// Removes what a coordinator acknowledged; items added meanwhile stay.
