@@ -125,10 +125,18 @@ import Glibc
         #expect(ProcessTableView.startTime(of: ffmpeg) == (pidJSON["startTime"] as? NSNumber)?.uint64Value)
         #expect(!text(log).contains("recorder.restarted"))
 
-        // A clean stop of the upgraded agent stops the adopted ffmpeg (reaped: it is still our child).
+        // A clean stop of the upgraded agent stops the adopted ffmpeg (reaped: it is still our child),
+        // and its guardian, so no previous binary comes back behind the operator's back.
         await agent.stop()
         let gone = await waitUntil(timeout: .seconds(10)) { ffmpegProcesses(writingUnder: dir).isEmpty }
         #expect(gone)
+        if let guardian {
+            let guardianGone = await waitUntil(timeout: .seconds(10)) { ProcessTableView.startTime(of: guardian) == nil }
+            #expect(guardianGone)
+        }
+        #expect(guardian != nil)
+        let none = await waitUntil(timeout: .seconds(5)) { processes(mentioning: state).isEmpty }
+        #expect(none, "still running: \(processes(mentioning: state).map(ProcessTableView.commandLine))")
         await camera.stop()
     }
 
@@ -276,9 +284,15 @@ func segmentCount(_ dir: String) -> Int {
 
 /// SIGKILL to every process whose command line mentions `dir` (never this test process).
 func killProcesses(mentioning dir: String) {
-    for entry in (try? FileManager.default.contentsOfDirectory(atPath: "/proc")) ?? [] {
-        guard let pid = Int32(entry), pid != getpid(), ProcessTableView.commandLine(of: pid).contains(dir) else { continue }
-        kill(pid, SIGKILL)
+    for pid in processes(mentioning: dir) { kill(pid, SIGKILL) }
+}
+
+/// Live processes (not this one) whose command line mentions `dir`.
+func processes(mentioning dir: String) -> [Int32] {
+    ((try? FileManager.default.contentsOfDirectory(atPath: "/proc")) ?? []).compactMap { entry in
+        guard let pid = Int32(entry), pid != getpid(), ProcessTableView.startTime(of: pid) != nil,
+              ProcessTableView.commandLine(of: pid).contains(dir) else { return nil }
+        return pid
     }
 }
 

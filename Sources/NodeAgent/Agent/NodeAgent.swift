@@ -120,6 +120,7 @@ public actor NodeAgent {
             await group.waitForAll()
         }
         watchdog.notify("STOPPING=1")
+        await upgrader?.stopping()
         await recorders?.stopAll()
         await jobs?.shutdown()
         await flushOutbox()

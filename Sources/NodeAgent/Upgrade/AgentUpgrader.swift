@@ -2,6 +2,9 @@ import Crypto
 import FleetProtocol
 import Foundation
 import Logging
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// The level-triggered half of an agent upgrade: from the assignment's ``AgentTarget`` to a
 /// verified, installed build ready to be exec'd, and the status to report meanwhile.
@@ -52,7 +55,7 @@ public actor AgentUpgrader {
     public func evaluate(target: AgentTarget?, fetch: @escaping Fetch) -> Step {
         guard let target, target.version != runningVersion else {
             cancelDownload()
-            status = nil
+            status = trialRecord().map { AgentUpgradeStatus(version: $0.build.version, sha256: $0.build.sha256, state: .trial) }
             return .idle
         }
         guard let build = target.build(for: AgentArch.current) else {
@@ -198,6 +201,23 @@ extension AgentUpgrader {
         logger.notice("agent upgrade committed", metadata: ["version": "\(record.build.version)"])
         BuildInstaller(paths: paths).prune(keeping: [executable, record.previousPath])
         if let guardian = record.guardianPid { Self.reapLater(guardian) }
+    }
+
+    /// The record of this process's own trial, nil when it is not on trial.
+    func trialRecord() -> UpgradeRecord? {
+        guard let record = UpgradeRecord.load(from: paths.recordPath), record.phase == .trial,
+              record.path == executable else { return nil }
+        return record
+    }
+
+    /// The agent stops while on trial (an operator's stop): the guardian must not bring the
+    /// previous binary up behind the operator's back. The next start's launcher rolls back.
+    public func stopping() {
+        guard let guardian = trialRecord()?.guardianPid, guardian > 0 else { return }
+        kill(guardian, SIGKILL)
+        var status: Int32 = 0
+        _ = waitpid(guardian, &status, 0)  // our child since the exec; ECHILD otherwise
+        logger.notice("stopped during the trial of this build; the next start rolls it back")
     }
 
     /// Reaps an exited guardian (our child since the exec) within a few seconds.
