@@ -21,8 +21,8 @@ actor BusyJobs: JobRuntime {
 
 /// What the agent reports about an upgrade, through the reconciler and a heartbeat (fakes, no exec).
 @Suite struct UpgradeReportTests {
-    func makeAgent(_ dir: RecorderScratch, target: AgentTarget, jobs: (any JobRuntime)?) async throws
-        -> (NodeAgent, FakeCoordinator) {
+    func makeAgent(_ dir: RecorderScratch, target: AgentTarget, jobs: (any JobRuntime)?,
+                   executable: String? = nil) async throws -> (NodeAgent, FakeCoordinator) {
         let url = try #require(URL(string: "http://127.0.0.1:9"))
         let configuration = AgentConfiguration(coordinators: [url], joinToken: "sfj_test", name: "pi-1",
                                                stateDir: dir.path, statusListen: nil)
@@ -34,7 +34,7 @@ actor BusyJobs: JobRuntime {
         // An executable that does not exist: should anything try to start the guardian, it fails
         // and nothing is exec'd in the test process.
         let upgrader = AgentUpgrader(paths: UpgradePaths(stateDir: dir.path), publicKey: nil, deadlineSeconds: 120,
-                                     executable: dir.sub("missing/fleet-agent"), runningVersion: "0.1.0", logger: logger)
+                                     executable: executable ?? dir.sub("missing/fleet-agent"), runningVersion: "0.1.0", logger: logger)
         let coordinator = FakeCoordinator()
         let agent = NodeAgent(configuration: configuration, client: coordinator, state: state, logger: logger,
                               metrics: AgentMetrics(), recorders: nil, jobs: jobs, upgrader: upgrader)
@@ -76,5 +76,34 @@ actor BusyJobs: JobRuntime {
         #expect(upgrade.detail?.contains("waiting for job archive nightly") == true)
         #expect(upgrade.bytesDone == build.size)
         #expect(UpgradeRecord.load(from: paths.recordPath) == nil)  // nothing swapped, no trial
+    }
+
+    /// execve refuses the build (not an executable format): everything is taken back in-process
+    /// and the build counts as rolled back with the errno, never tried again.
+    @Test func failedExecRollsBackInProcess() async throws {
+        let dir = try RecorderScratch("upgrade-execfail")
+        defer { dir.remove() }
+        let payload = Data("neither ELF nor a script\n".utf8)
+        let build = AgentUpgraderTests.build(payload: payload)
+        let paths = UpgradePaths(stateDir: dir.path)
+        try FileManager.default.createDirectory(atPath: paths.downloadsDir, withIntermediateDirectories: true)
+        try payload.write(to: URL(fileURLWithPath: paths.partPath(sha256: build.sha256)))
+        // The "guardian" is /bin/true: it exits at once, whatever it is told.
+        let (agent, coordinator) = try await makeAgent(dir, target: AgentTarget(version: "0.2.0", builds: [build]),
+                                                       jobs: nil, executable: "/bin/true")
+        await waitUntil("exec attempted", timeout: .seconds(10)) {
+            await agent.reconcileOnce()
+            return UpgradeRecord.load(from: paths.recordPath)?.phase == .rolledBack
+        }
+        let record = try #require(UpgradeRecord.load(from: paths.recordPath))
+        #expect(record.phase == .rolledBack)
+        #expect(record.reason == .exitedAtStart)
+        #expect(record.detail?.contains("errno \(ENOEXEC)") == true, "\(record.detail ?? "")")
+        #expect(!FileManager.default.fileExists(atPath: paths.handoffPath))
+        await agent.reconcileOnce()
+        await agent.reportOnce()
+        let upgrade = try #require(await coordinator.reports.last?.agentUpgrade)
+        #expect(upgrade.state == .rolledBack && upgrade.sha256 == build.sha256)
+        #expect(UpgradeRecord.load(from: paths.recordPath)?.phase == .rolledBack)  // not tried again
     }
 }
