@@ -93,6 +93,7 @@ import Glibc
         let log = state + "/logs/recorder-ROST1.log"
         let adopted = await waitUntil(timeout: .seconds(60)) { text(log).contains("recorder.adopted") }
         #expect(adopted, "\(agent.output)\n\(text(log))")
+        let namesAtAdoption = Set(segmentNames(dir + "/recordings/ROST1"))
         guardian = (record(state)?["guardianPid"] as? NSNumber)?.int32Value
 
         // The same process (pid) now runs the installed copy, on trial.
@@ -122,6 +123,13 @@ import Glibc
             return lines[at...].contains { $0.contains("[ffmpeg \(ffmpeg)]") } && segmentCount(dir + "/recordings/ROST1") >= 2
         }
         #expect(closedAfter, "\(text(log))")
+        // The adopting process follows the handed-over segment list: a segment opened after the
+        // adoption closes, is probed and queued for the coordinator (no coordinator acknowledges
+        // it here, so it waits in the persisted outbox).
+        let listed = await waitUntil(timeout: .seconds(20)) {
+            outboxSegments(state).contains { !namesAtAdoption.contains($0) }
+        }
+        #expect(listed, "outbox: \(outboxSegments(state)), at adoption: \(namesAtAdoption.sorted())")
         #expect(ProcessTableView.startTime(of: ffmpeg) == (pidJSON["startTime"] as? NSNumber)?.uint64Value)
         #expect(!text(log).contains("recorder.restarted"))
 
@@ -205,6 +213,47 @@ import Glibc
         await agent.stop()
     }
 
+    /// Under systemd (INVOCATION_ID set) the guardian only marks the rollback and exits; the
+    /// service manager's restart runs the installed binary, whose launcher keeps it.
+    @Test func underSystemdTheGuardianLeavesTheRestartToTheServiceManager() async throws {
+        let dir = try makeScratchDir("upgrade-systemd")
+        let state = dir + "/state"
+        let script = dir + "/bad-build"
+        try "#!/bin/sh\nexit 3\n".write(toFile: script, atomically: true, encoding: .utf8)
+        _ = try await seed(state: state, binary: script, version: "9.9.9-bad", recorders: [])
+        let agentBinary = realPath(try binary("fleet-agent"))
+        let agent = try ManagedProcess(label: "agent", executable: agentBinary, arguments: agentArguments(state: state),
+                                       logDir: dir, environment: ["INVOCATION_ID": "0123456789abcdef"])
+        defer {
+            kill(agent.pid, SIGKILL)
+            killProcesses(mentioning: dir)
+            try? FileManager.default.removeItem(atPath: dir)
+        }
+        let exited = await waitUntil(timeout: .seconds(60)) { !agent.isRunning }
+        #expect(exited && agent.process.terminationStatus == 3, "\(agent.output)")
+        let rolledBack = await waitUntil(timeout: .seconds(20)) { record(state)?["phase"] as? String == "rolled-back" }
+        #expect(rolledBack, "\(agent.output)")
+        let guardian = try #require((record(state)?["guardianPid"] as? NSNumber)?.int32Value)
+        let guardianExited = await waitUntil(timeout: .seconds(10)) { ProcessTableView.startTime(of: guardian) == nil }
+        #expect(guardianExited)
+        #expect(processes(mentioning: state).isEmpty)  // nothing came back by itself
+        #expect(agent.stderr.contains("leaving the restart to the service manager"))
+
+        // "Restart=always": the unit's ExecStart, the installed binary, runs and stays.
+        let restarted = try ManagedProcess(label: "restarted", executable: agentBinary,
+                                           arguments: agentArguments(state: state), logDir: dir,
+                                           environment: ["INVOCATION_ID": "fedcba9876543210"])
+        defer { kill(restarted.pid, SIGKILL) }
+        let port = try await restarted.waitForLine(containing: "status on")
+        let ok = await waitUntil(timeout: .seconds(20)) {
+            await healthz(port: statusPorts(port).first ?? 0) == 200
+        }
+        #expect(ok, "\(restarted.output)")
+        #expect(restarted.isRunning && executable(of: restarted.pid) == agentBinary)
+        #expect(record(state)?["phase"] as? String == "rolled-back")
+        await restarted.stop()
+    }
+
     // MARK: Helpers
 
     func agentArguments(state: String) -> [String] {
@@ -276,6 +325,18 @@ func realPath(_ path: String) -> String {
 
 func executable(of pid: Int32) -> String? {
     try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/\(pid)/exe")
+}
+
+func segmentNames(_ dir: String) -> [String] {
+    ((try? FileManager.default.contentsOfDirectory(atPath: dir)) ?? []).filter { $0.hasSuffix(".mkv") }.sorted()
+}
+
+/// Names of the segments in the agent's persisted outbox.
+func outboxSegments(_ state: String) -> [String] {
+    guard let data = FileManager.default.contents(atPath: state + "/outbox.json"),
+          let outbox = (try? JSONSerialization.jsonObject(with: data)) as? [String: Any],
+          let segments = outbox["segments"] as? [[String: Any]] else { return [] }
+    return segments.compactMap { $0["name"] as? String }
 }
 
 func segmentCount(_ dir: String) -> Int {
