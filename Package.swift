@@ -198,6 +198,8 @@ let package = Package(
                 "FleetProtocol",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
+                // A stand-in coordinator for agent upgrades until the coordinator's build endpoints land.
+                .product(name: "Hummingbird", package: "hummingbird"),
             ],
             exclude: ["Fixtures"]
         ),

@@ -10,8 +10,9 @@ import Glibc
 /// camera simulator. The coordinator's publish/download endpoints are not needed: the state dir is
 /// seeded with an assignment whose `agent` target names the build, and with the build's complete
 /// download (`agent/downloads/SHA.part`), which the agent verifies and installs without a request.
-/// No coordinator answers (`--coordinator` points at a closed loopback port), so a trial never
-/// commits here; the deadline is long enough not to fire during a test.
+/// In those tests no coordinator answers (`--coordinator` points at a closed loopback port), so a
+/// trial never commits; the deadline is long enough not to fire during a test. The HTTP test uses
+/// ``StandInCoordinator`` instead.
 @Suite(.serialized) struct AgentUpgradeTests {
     /// A build that dies at once: the guardian must roll back and run the previous binary again,
     /// which then reports the rolled-back build instead of trying it again.
@@ -252,6 +253,66 @@ import Glibc
         #expect(restarted.isRunning && executable(of: restarted.pid) == agentBinary)
         #expect(record(state)?["phase"] as? String == "rolled-back")
         await restarted.stop()
+    }
+
+    /// The whole way over HTTP: download from a coordinator (a stand-in until the real endpoint
+    /// lands), verify, install, exec in the same pid, first acknowledged heartbeat from the new
+    /// build, commit; the guardian ends and older builds and downloads are removed.
+    @Test func upgradeOverHTTPCommitsAfterTheFirstAcknowledgedHeartbeat() async throws {
+        let dir = try makeScratchDir("upgrade-commit")
+        let state = dir + "/state"
+        let agentBinary = realPath(try binary("fleet-agent"))
+        let copy = dir + "/fleet-agent-copy"
+        try FileManager.default.copyItem(atPath: agentBinary, toPath: copy)
+        let digest = try await runCommand("/usr/bin/sha256sum", [copy])
+        let sha = try #require(digest.stdout.split(separator: " ").first.map(String.init))
+        let size = try #require((try FileManager.default.attributesOfItem(atPath: copy)[.size] as? NSNumber)?.int64Value)
+        let build = AgentBuild(version: "9.9.9-http", arch: AgentArch.current.rawValue, sha256: sha, size: size)
+        let coordinator = try await StandInCoordinator(
+            assignment: Assignment(node: "upgradepi", site: "test", revision: 1, heartbeatSeconds: 1,
+                                   agent: AgentTarget(version: build.version, builds: [build])),
+            buildFile: copy)
+        var arguments = agentArguments(state: state)
+        arguments[2] = coordinator.url  // --coordinator
+        arguments[arguments.count - 1] = "60"  // --upgrade-deadline
+        let agent = try ManagedProcess(label: "agent", executable: agentBinary, arguments: arguments, logDir: dir)
+        defer {
+            kill(agent.pid, SIGKILL)
+            killProcesses(mentioning: dir)
+            coordinator.stop()
+            try? FileManager.default.removeItem(atPath: dir)
+        }
+        let committed = await waitUntil(timeout: .seconds(120)) { record(state)?["phase"] as? String == "committed" }
+        #expect(committed, "\(agent.output)")
+        let installed = state + "/agent/builds/9.9.9-http-\(sha.prefix(12))/fleet-agent"
+        #expect(agent.isRunning)
+        #expect(executable(of: agent.pid) == installed)
+        #expect(coordinator.downloads.withLock { $0 }.count == 1)
+
+        // The new build reported itself on trial under its own version, and once committed reports
+        // no pending upgrade.
+        let reports = coordinator.reports.withLock { $0 }
+        #expect(reports.contains { $0.agentVersion == build.version && $0.agentUpgrade?.state == .trial })
+        #expect(reports.contains { $0.agentVersion != build.version && $0.arch == AgentArch.current.rawValue })
+        let settled = await waitUntil(timeout: .seconds(10)) {
+            guard let last = coordinator.reports.withLock({ $0.last }) else { return false }
+            return last.agentVersion == build.version && last.agentUpgrade == nil
+        }
+        #expect(settled)
+        if let guardian = (record(state)?["guardianPid"] as? NSNumber)?.int32Value {
+            let ended = await waitUntil(timeout: .seconds(10)) { ProcessTableView.startTime(of: guardian) == nil }
+            #expect(ended)
+        }
+        #expect(((try? FileManager.default.contentsOfDirectory(atPath: state + "/agent/downloads")) ?? []).isEmpty)
+        #expect((try? FileManager.default.contentsOfDirectory(atPath: state + "/agent/builds")) == ["9.9.9-http-\(sha.prefix(12))"])
+
+        // A restart of the installed binary (reboot, service restart) runs the committed build.
+        await agent.stop()
+        let again = try ManagedProcess(label: "again", executable: agentBinary, arguments: arguments, logDir: dir)
+        defer { kill(again.pid, SIGKILL) }
+        let execd = await waitUntil(timeout: .seconds(20)) { executable(of: again.pid) == installed }
+        #expect(execd, "\(again.output)")
+        await again.stop()
     }
 
     // MARK: Helpers
