@@ -69,6 +69,7 @@ public actor AgentUpgrader {
             status = record.status
             return .idle
         }
+        if installed?.build != build, let binary = alreadyInstalled(build) { installed = (build, binary) }
         if let installed, installed.build == build { return .ready(build, binary: installed.binary) }
         if let problem = BuildSignature.problem(with: build, publicKey: publicKey) {
             cancelDownload()
@@ -201,6 +202,20 @@ extension AgentUpgrader {
         logger.notice("agent upgrade committed", metadata: ["version": "\(record.build.version)"])
         BuildInstaller(paths: paths).prune(keeping: [executable, record.previousPath])
         if let guardian = record.guardianPid { Self.reapLater(guardian) }
+    }
+
+    /// The binary of `build` when an earlier process installed it already (the agent restarted
+    /// between install and exec), checked against size and digest.
+    func alreadyInstalled(_ build: AgentBuild) -> String? {
+        let binary = (paths.buildDir(for: build) as NSString).appendingPathComponent("fleet-agent")
+        guard FileManager.default.fileExists(atPath: binary) else { return nil }
+        guard BuildDownloader.size(of: binary) == build.size, FileManager.default.isExecutableFile(atPath: binary),
+              BuildDownloader.sha256(file: binary) == build.sha256.lowercased() else {
+            // Damaged: removed, so it is neither hashed on every pass nor ever exec'd.
+            try? FileManager.default.removeItem(atPath: paths.buildDir(for: build))
+            return nil
+        }
+        return binary
     }
 
     /// The record of this process's own trial, nil when it is not on trial.

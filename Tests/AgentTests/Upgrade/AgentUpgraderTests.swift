@@ -133,3 +133,30 @@ final class Counter: Sendable {
         #expect(FileManager.default.fileExists(atPath: paths.buildDir(for: build)))
     }
 }
+
+@Suite struct AlreadyInstalledTests {
+    /// An agent restarted between install and exec uses the installed build, no new download.
+    @Test func anInstalledBuildIsNotDownloadedAgain() async throws {
+        let dir = try RecorderScratch("installed")
+        defer { dir.remove() }
+        let paths = UpgradePaths(stateDir: dir.path)
+        let build = AgentUpgraderTests.build()
+        try FileManager.default.createDirectory(atPath: paths.downloadsDir, withIntermediateDirectories: true)
+        try AgentUpgraderTests.payload.write(to: URL(fileURLWithPath: paths.partPath(sha256: build.sha256)))
+        let binary = try BuildInstaller(paths: paths).install(part: paths.partPath(sha256: build.sha256), build: build)
+        let upgrader = AgentUpgrader(paths: paths, publicKey: nil, deadlineSeconds: 120, executable: "/usr/local/bin/fleet-agent",
+                                     runningVersion: "0.1.0", logger: Logger(label: "test"))
+        let calls = Counter()
+        let step = await upgrader.evaluate(target: AgentTarget(version: "0.2.0", builds: [build])) { _, _, _ in
+            calls.value.withLock { $0 += 1 }
+        }
+        #expect(step == .ready(build, binary: binary))
+        #expect(calls.value.withLock { $0 } == 0)
+        // Bytes changed on disk: not used.
+        try Data("#!/bin/sh\nexit 4\n".utf8).write(to: URL(fileURLWithPath: binary))
+        let fresh = AgentUpgrader(paths: paths, publicKey: nil, deadlineSeconds: 120, executable: "/usr/local/bin/fleet-agent",
+                                  runningVersion: "0.1.0", logger: Logger(label: "test"))
+        #expect(await fresh.alreadyInstalled(build) == nil)
+        #expect(!FileManager.default.fileExists(atPath: binary))
+    }
+}
