@@ -161,6 +161,10 @@ let package = Package(
                 "FleetAgent", "FleetProtocol",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "GRDB", package: "GRDB.swift"),
+                // Agent upgrades: a Range-serving stand-in for the coordinator, and signing keys.
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "Crypto", package: "swift-crypto"),
             ]
         ),
         .testTarget(
@@ -194,6 +198,8 @@ let package = Package(
                 "FleetProtocol",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
+                // A stand-in coordinator for agent upgrades until the coordinator's build endpoints land.
+                .product(name: "Hummingbird", package: "hummingbird"),
             ],
             exclude: ["Fixtures"]
         ),

@@ -11,7 +11,7 @@ struct FleetAgentCommand: AsyncParsableCommand {
         commandName: "fleet-agent",
         abstract: "The StationFleet agent: runs one station's recorders, archives and backups.",
         version: FleetVersion.current,
-        subcommands: [Run.self],
+        subcommands: [Run.self, UpgradeGuard.self],
         defaultSubcommand: Run.self
     )
 }
@@ -63,7 +63,14 @@ struct Run: AsyncParsableCommand {
     @Option(help: ArgumentHelp("Log level: trace, debug, info, notice, warning, error, critical.", valueName: "level"))
     var logLevel: String = "info"
 
+    @Option(help: ArgumentHelp("File with the base64 Ed25519 public key agent builds must be signed with; without it unsigned builds are accepted.", valueName: "file"))
+    var upgradePublicKey: String?
+
+    @Option(help: ArgumentHelp("Seconds a new agent build has to get its first heartbeat acknowledged before it is rolled back.", valueName: "seconds"))
+    var upgradeDeadline: Int = 120
+
     func validate() throws {
+        guard upgradeDeadline >= 5 else { throw ValidationError("--upgrade-deadline must be at least 5 seconds") }
         guard (joinToken == nil) != (joinTokenFile == nil) else {
             throw ValidationError("give exactly one of --join-token and --join-token-file")
         }
@@ -90,6 +97,19 @@ struct Run: AsyncParsableCommand {
             return handler
         }
         let logger = Logger(label: "fleet-agent")
+        // Before anything else: a dead trial is rolled back, a committed build runs (docs/agent-upgrades.md).
+        AgentLauncher.run(stateDir: stateDir) { message in
+            FileHandle.standardError.write(Data("fleet-agent: \(message)\n".utf8))
+        }
+        var publicKey: String?
+        if let upgradePublicKey {
+            do {
+                _ = try BuildSignature.loadPublicKey(file: upgradePublicKey)
+                publicKey = try String(contentsOfFile: upgradePublicKey, encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines)
+            } catch {
+                fail("\(error)")
+            }
+        }
         let token: String
         if let joinToken {
             token = joinToken
@@ -104,9 +124,11 @@ struct Run: AsyncParsableCommand {
         }
         let nodeName = name ?? ProcessInfo.processInfo.hostName.split(separator: ".").first.map(String.init) ?? "node"
         let listen = statusListen == "off" ? nil : parseHostPort(statusListen)
-        let configuration = AgentConfiguration(
+        var configuration = AgentConfiguration(
             coordinators: coordinatorURLs, joinToken: token, name: nodeName, stateDir: stateDir, caFile: caFile,
             statusListen: listen, ffmpegPath: ffmpeg, ffprobePath: ffprobe, maxJobDelaySeconds: max(0, maxJobDelay))
+        configuration.upgradePublicKey = publicKey
+        configuration.upgradeDeadlineSeconds = upgradeDeadline
         let metrics = AgentMetrics()
         let agent: NodeAgent
         do {
@@ -136,6 +158,42 @@ struct Run: AsyncParsableCommand {
     private func fail(_ message: String) -> Never {
         FileHandle.standardError.write(Data("fleet-agent: \(message)\n".utf8))
         Foundation.exit(1)
+    }
+}
+
+struct UpgradeGuard: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "upgrade-guard",
+        abstract: "Watch an agent build on trial and roll it back when it dies or is not healthy in time (started by the agent).",
+        discussion: """
+            The agent starts this from its current binary, in its own process group, just before it exec's \
+            a new build. It exits once the new build commits; when the build exits or misses the deadline it \
+            marks STATE/agent/upgrade.json rolled-back, stops the build, and (outside systemd) runs the previous \
+            binary with ARGV itself.
+            """
+    )
+
+    @Option(help: ArgumentHelp("The agent's state dir.", valueName: "dir"))
+    var stateDir: String
+
+    @Option(help: ArgumentHelp("Pid of the agent process running the build on trial.", valueName: "pid"))
+    var pid: Int32
+
+    @Option(help: ArgumentHelp("Seconds the build has to commit.", valueName: "seconds"))
+    var deadline: Int
+
+    @Argument(parsing: .postTerminator, help: ArgumentHelp("The agent's arguments, for running the previous binary again."))
+    var arguments: [String] = []
+
+    func run() throws {
+        let guardian = UpgradeGuardian(stateDir: stateDir, pid: pid, deadlineSeconds: deadline, arguments: arguments)
+        let log: (String) -> Void = { FileHandle.standardError.write(Data("fleet-agent upgrade-guard: \($0)\n".utf8)) }
+        switch guardian.watch(log: log) {
+        case .settled:
+            return
+        case .rolledBack:
+            throw ExitCode(guardian.resume(log: log))
+        }
     }
 }
 

@@ -17,6 +17,11 @@ public struct AgentConfiguration: Sendable {
     public var maxBackoff: Duration
     /// Upper bound of the random delay that spreads scheduled jobs (0 runs them on time).
     public var maxJobDelaySeconds: Double
+    /// Base64 Ed25519 public key (`--upgrade-public-key`): when set, only builds signed with its
+    /// private key are installed.
+    public var upgradePublicKey: String?
+    /// Seconds a new agent build has to get its first heartbeat acknowledged (`--upgrade-deadline`).
+    public var upgradeDeadlineSeconds: Int = 120
 
     public init(coordinators: [URL], joinToken: String, name: String, stateDir: String, caFile: String? = nil,
                 statusListen: (host: String, port: Int)? = ("127.0.0.1", 8421), ffmpegPath: String = "ffmpeg",

@@ -32,6 +32,7 @@ extension NodeAgent {
             }
             reportBackoff.reset()
             acknowledge(report)
+            await upgrader?.heartbeatAcknowledged()
             await flushOutbox()
             if ack.desiredRevision != (assignment?.revision ?? 0) { await registrationWakeup.signal() }
             return interval
@@ -66,7 +67,7 @@ extension NodeAgent {
         let paths = (assignment?.localPaths ?? []) + ["/"]
         let storage = paths.compactMap { DiskUsage.measure($0) }
         return StatusReport(
-            agentVersion: FleetVersion.current, uptimeSeconds: (ContinuousClock.now - started).seconds,
+            agentVersion: upgrader?.runningVersion ?? FleetVersion.current, uptimeSeconds: (ContinuousClock.now - started).seconds,
             appliedRevision: appliedRevision, storage: storage,
             stations: await recorders?.statuses() ?? [],
             events: Array(outbox.events.prefix(ReportLimits.maxItems)),
@@ -74,7 +75,15 @@ extension NodeAgent {
             jobRuns: Array(outbox.jobRuns.prefix(ReportLimits.maxItems)),
             jobs: await jobs?.jobStatuses() ?? [],
             commandResults: outbox.commandResults,
-            failedUnits: await failedUnits.current())
+            failedUnits: await failedUnits.current(),
+            arch: AgentArch.current.rawValue, agentUpgrade: (await upgrader?.status).map(Self.clamped))
+    }
+
+    /// An upgrade status whose detail (an HTTP or file error, say) fits ``ReportLimits``.
+    static func clamped(_ status: AgentUpgradeStatus) -> AgentUpgradeStatus {
+        var status = status
+        status.detail = status.detail.map { String($0.prefix(500)) }
+        return status
     }
 
     /// Removes what a coordinator acknowledged; items added meanwhile stay.

@@ -54,6 +54,8 @@ public actor NodeAgent {
     let watchdog = SystemdNotifier()
     /// The failed systemd units for each report (cached; refreshed at most every 30 s).
     let failedUnits: FailedUnitsProbe
+    /// Agent upgrades to the assignment's `agent` target (nil in tests that pass none).
+    let upgrader: AgentUpgrader?
 
     /// Wires the real coordinator client (HTTP, failover across `configuration.coordinators`)
     /// and the on-disk state dir at `configuration.stateDir`.
@@ -61,9 +63,12 @@ public actor NodeAgent {
                 recorders: (any RecorderRuntime)?, jobs: (any JobRuntime)?) throws {
         // The state dir first: an HTTP client made before a throwing step would never be shut down.
         let state = try AgentStateDir(path: configuration.stateDir, logger: logger)
+        let publicKey = try configuration.upgradePublicKey.map { try BuildSignature.publicKey(base64: $0) }
+        let upgrader = AgentUpgrader(paths: UpgradePaths(stateDir: configuration.stateDir), publicKey: publicKey,
+                                     deadlineSeconds: configuration.upgradeDeadlineSeconds, logger: logger)
         let client = try CoordinatorClient(urls: configuration.coordinators, caFile: configuration.caFile, logger: logger)
         self.init(configuration: configuration, client: client, state: state, logger: logger, metrics: metrics,
-                  recorders: recorders, jobs: jobs)
+                  recorders: recorders, jobs: jobs, upgrader: upgrader)
     }
 
     /// An agent talking to `client` and keeping its state in `state`.
@@ -77,8 +82,9 @@ public actor NodeAgent {
     /// `failedUnits` reports the node's failed systemd units; a test passes a probe with a stand-in `systemctl`.
     public init(configuration: AgentConfiguration, client: any CoordinatorConnection, state: any AgentStateStore,
                 logger: Logger, metrics: AgentMetrics, recorders: (any RecorderRuntime)?, jobs: (any JobRuntime)?,
-                failedUnits: FailedUnitsProbe? = nil) {
+                failedUnits: FailedUnitsProbe? = nil, upgrader: AgentUpgrader? = nil) {
         self.failedUnits = failedUnits ?? FailedUnitsProbe(logger: logger)
+        self.upgrader = upgrader
         self.configuration = configuration
         self.logger = logger
         self.metrics = metrics
@@ -104,6 +110,7 @@ public actor NodeAgent {
             "node": "\(configuration.name)", "stateDir": "\(configuration.stateDir)",
             "assignmentRevision": "\(assignment?.revision ?? 0)", "registered": "\(identity != nil)",
         ])
+        await takeHandoff()
         watchdog.notify("READY=1")
         await withTaskGroup(of: Void.self) { group in
             group.addTask { await self.reconcileLoop() }
@@ -113,6 +120,7 @@ public actor NodeAgent {
             await group.waitForAll()
         }
         watchdog.notify("STOPPING=1")
+        await upgrader?.stopping()
         await recorders?.stopAll()
         await jobs?.shutdown()
         await flushOutbox()
@@ -150,6 +158,7 @@ public actor NodeAgent {
             await reportWakeup.signal()
         }
         await collectReports()
+        await upgradeStep()
         metrics.reconciles.increment()
         lastReconcile = .now
         watchdog.notify("WATCHDOG=1")

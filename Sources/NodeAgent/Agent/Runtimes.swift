@@ -15,6 +15,18 @@ public protocol RecorderRuntime: Sendable {
     /// Restart one recorder now; returns once its new segment grows.
     func restartRecorder(station: String, reason: String, timeout: Duration) async throws -> String
     func stopAll() async
+    /// Freezes supervision and describes the running recorders for the build about to be exec'd.
+    func handOff() async -> [RecorderHandoff]
+    /// Resumes supervision after an exec that did not happen.
+    func takeBack() async
+    /// Recorders handed over by the process this one replaced (adopted at the next reconcile).
+    func offerHandoff(_ entries: [RecorderHandoff]) async
+}
+
+extension RecorderRuntime {
+    public func handOff() async -> [RecorderHandoff] { [] }
+    public func takeBack() async {}
+    public func offerHandoff(_ entries: [RecorderHandoff]) async {}
 }
 
 /// The archive and backup subsystem as the reconciler sees it.
@@ -29,4 +41,10 @@ public protocol JobRuntime: Sendable {
     func takeArchivedSegments() async -> [SegmentRecord]
     func jobStatuses() async -> [JobStatus]
     func shutdown() async
+    /// Names of the jobs running now (an agent upgrade waits until none runs).
+    func runningJobs() async -> [String]
+}
+
+extension JobRuntime {
+    public func runningJobs() async -> [String] { [] }
 }

@@ -84,6 +84,26 @@ public actor CoordinatorClient {
                        body: Optional<String>.none, timeout: .seconds(Int64(timeoutSeconds) + 10))
     }
 
+    /// Downloads an agent build from the current coordinator, then each other one once (the
+    /// part file carries over, so a failover resumes where the last one stopped).
+    public func downloadAgentBuild(node: String, token: String, build: AgentBuild, part: String,
+                                   progress: @escaping @Sendable (Int64, Int64) async -> Void) async throws {
+        let downloader = BuildDownloader(http: http)
+        var lastError: any Error = BuildDownloader.Failure(reason: .downloadFailed, detail: "no coordinator configured")
+        for attempt in 0..<urls.count {
+            let base = urls[(current + attempt) % urls.count]
+            let url = base.absoluteString.trimmingSuffix("/")
+                + Endpoints.agentBuildDownload.path(node, build.version, build.arch)
+            do {
+                try await downloader.download(url: url, token: token, build: build, part: part, progress: progress)
+                return
+            } catch let failure as BuildDownloader.Failure where failure.reason == .downloadFailed {
+                lastError = failure
+            }
+        }
+        throw lastError
+    }
+
     /// Tries the current coordinator, then each other one once; moves on only when one is
     /// unreachable or busy (503, 507).
     private func call<Body: Encodable, Answer: Decodable>(

@@ -23,12 +23,23 @@ public protocol CoordinatorConnection: Sendable {
     var currentURL: URL { get async }
     /// Releases connections; called once when the agent stops.
     func shutdown() async
+    /// Downloads an agent build this node's assignment wants into `part` (resuming it) and
+    /// verifies size and SHA-256; throws ``BuildDownloader/Failure``.
+    func downloadAgentBuild(node: String, token: String, build: AgentBuild, part: String,
+                            progress: @escaping @Sendable (Int64, Int64) async -> Void) async throws
 }
 
 extension CoordinatorConnection {
     /// The watch with the agent's usual 30 s long-poll.
     public func watch(node: String, token: String, knownRevision: Int) async throws -> WatchResponse {
         try await watch(node: node, token: token, knownRevision: knownRevision, timeoutSeconds: 30)
+    }
+}
+
+extension CoordinatorConnection {
+    public func downloadAgentBuild(node: String, token: String, build: AgentBuild, part: String,
+                                   progress: @escaping @Sendable (Int64, Int64) async -> Void) async throws {
+        throw BuildDownloader.Failure(reason: .downloadFailed, detail: "this connection cannot download agent builds")
     }
 }
 

@@ -7,6 +7,10 @@ extension JobRunner: JobRuntime {
         try await runNow(kind: kind, name: name)
     }
 
+    public func runningJobs() async -> [String] {
+        running.keys.map { "\($0.kind.rawValue) \($0.name)" }.sorted()
+    }
+
     public func jobStatuses() async -> [JobStatus] {
         statuses(now: Date())
     }

@@ -8,6 +8,7 @@ extension RecorderSupervisor {
     /// One supervision pass over every station. Synchronous and non-blocking: it only
     /// reaps, stats, reads the segment lists and sends signals.
     func tick() {
+        guard !handedOff else { return }
         var remaining: [OrphanKill] = []
         for var orphan in orphans where !orphan.poll() { remaining.append(orphan) }
         orphans = remaining
@@ -181,8 +182,7 @@ extension RecorderSupervisor {
         let station = spec.station
         // SIGTERM only takes effect on a silent camera once ffmpeg's blocked read times out,
         // so the socket timeout stays below the kill grace: the last segment is finalised.
-        let timeout = max(0.5, min(Double(max(1, spec.stallSeconds)), configuration.maxRTSPTimeout.seconds,
-                                   configuration.killGrace.seconds * 2 / 3))
+        let timeout = rtspTimeout(for: spec)
         let command: RecorderCommand
         do {
             command = try RecorderCommand(spec: spec, rtspTimeoutSeconds: timeout)
@@ -245,10 +245,11 @@ extension RecorderSupervisor {
                     outputPattern: command.outputPattern).write(stateDir: configuration.stateDir)
         }
         let now = ContinuousClock.now
-        let run = RecorderRun(pid: spawned.pid, command: command, rtspTimeout: timeout, startedAt: now,
+        var run = RecorderRun(pid: spawned.pid, command: command, rtspTimeout: timeout, startedAt: now,
                               firstName: SegmentClock.name(station: station, at: Date()),
                               tail: tail, list: SegmentListTail(path: listPath),
                               lastGrowthAt: now + configuration.startGrace)
+        run.stderrFD = stderrFD
         log(recorder.log, "\(station): started ffmpeg pid \(spawned.pid): \(configuration.ffmpegPath) \(command.redactedCommandLine)")
         if recorder.everStarted {
             recorder.restarts += 1
@@ -261,6 +262,12 @@ extension RecorderSupervisor {
         recorder.everStarted = true
         recorder.pendingReason = nil
         recorder.phase = .running(run)
+    }
+
+    /// ffmpeg's RTSP socket timeout for `spec`, in seconds.
+    func rtspTimeout(for spec: RecorderSpec) -> Double {
+        max(0.5, min(Double(max(1, spec.stallSeconds)), configuration.maxRTSPTimeout.seconds,
+                     configuration.killGrace.seconds * 2 / 3))
     }
 
     /// A start that could not happen counts as a failure and backs off.

@@ -35,6 +35,10 @@ public actor RecorderSupervisor {
     var probing: Set<String> = []
     var probeQueue: [PendingProbe] = []
     var probesRunning = 0
+    /// True between ``handOffRecorders()`` and ``resumeAfterHandoff()``: nothing is started, stopped or restarted.
+    var handedOff = false
+    /// Recorders handed over by the previous agent process, by station, until the first reconcile.
+    var pendingAdoptions: [String: RecorderHandoff] = [:]
 
     static let maxConcurrentProbes = 2
 
@@ -56,6 +60,7 @@ public actor RecorderSupervisor {
     /// Also kills leftover recorders (from pid files) of stations no longer assigned.
     /// Returns at once; processes start and stop on the following ticks.
     public func reconcile(_ specs: [RecorderSpec]) async {
+        guard !handedOff else { return }
         var desired: [String: RecorderSpec] = [:]
         for spec in specs { desired[spec.station] = spec }
         let now = ContinuousClock.now
@@ -76,6 +81,10 @@ public actor RecorderSupervisor {
 
         for (station, spec) in desired {
             guard var recorder = recorders[station] else {
+                if let entry = pendingAdoptions.removeValue(forKey: station), let adopted = adopt(entry, spec: spec) {
+                    recorders[station] = adopted
+                    continue
+                }
                 recorders[station] = StationRecorder(spec: spec, phase: .waiting(until: now), log: makeLog(station: station))
                 continue
             }
@@ -104,6 +113,7 @@ public actor RecorderSupervisor {
             recorders[station] = recorder
         }
 
+        dropUnadopted()
         // Leftovers of stations this node no longer records.
         for station in PidFile.stations(stateDir: configuration.stateDir) where desired[station] == nil && recorders[station] == nil {
             if let file = PidFile.read(stateDir: configuration.stateDir, station: station), file.isAlive,
@@ -183,6 +193,7 @@ public actor RecorderSupervisor {
     /// SIGTERM to every recorder, SIGKILL to those still alive after `killGrace`; all end
     /// `stopped`. Waits (bounded) for the last segments' ffprobe so `takeSegments()` has them.
     public func stopAll() async {
+        if handedOff { resumeAfterHandoff() }
         for (station, var recorder) in recorders {
             switch recorder.phase {
             case .running(let run):

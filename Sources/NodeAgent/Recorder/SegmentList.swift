@@ -14,9 +14,14 @@ struct SegmentListTail: Sendable {
     private var offset: UInt64 = 0
     private var partial: [UInt8] = []
 
-    init(path: String) {
+    init(path: String, offset: UInt64 = 0) {
         self.path = path
+        self.offset = offset
     }
+
+    /// Bytes of the file fully handled so far (a partial last line is not counted), so a
+    /// successor can go on from here (``RecorderHandoff``).
+    var consumedOffset: UInt64 { offset - UInt64(partial.count) }
 
     /// Segment file names of lines completed since the last call.
     mutating func readNewNames() -> [String] {

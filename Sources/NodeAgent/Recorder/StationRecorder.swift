@@ -24,6 +24,8 @@ struct RecorderRun: Sendable {
     var lastScanAt: ContinuousClock.Instant?
     var lastClosedName: String?
     var closedCount = 0
+    /// Read end of ffmpeg's stderr pipe (its pump thread reads and finally closes it).
+    var stderrFD: Int32 = -1
 
     var stationDir: String { command.spec.stationDir }
     var station: String { command.spec.station }
