@@ -73,12 +73,19 @@ extension Fleet {
             rollout = next
         }
         guard transition, let next = rollout else { return }
+        if released.isEmpty && changed.isEmpty && next.milestone == milestone {
+            // Only this node's state changed (healthy, a revert confirmed): nobody's served
+            // assignment did, so no held assignments to recompute; stored by the next tick.
+            rolloutUnsaved = true
+            return
+        }
         await transitioned(from: milestone, to: next)
     }
 
     /// Deadlines and the next batch (from `tick`). Also runs for a finished rollout while a
     /// node is updating (one back online after the rollout ended still has a healthy deadline).
     func rolloutTick(now: Date) async {
+        if rolloutUnsaved, let unsaved = rollout { await saveRollout(unsaved) }
         guard var next = currentRollout,
               next.state.isActive || next.nodes.contains(where: { $0.state == .updating }) else { return }
         _ = next.tick(now: now, isOnline: { self.nodeState($0) == .online })
@@ -154,6 +161,7 @@ extension Fleet {
 
     @discardableResult
     private func saveRollout(_ value: Rollout) async -> Bool {
+        rolloutUnsaved = false
         do {
             let body = try WireCoding.encode(value)
             try await store.saveRollout(StoredRollout(revision: value.revision, state: value.state.rawValue,
@@ -161,6 +169,7 @@ extension Fleet {
             return true
         } catch {
             noteStore(error)
+            if value.revision == rollout?.revision { rolloutUnsaved = true }  // the next tick tries again
             logger.error("cannot store rollout", metadata: ["revision": "\(value.revision)", "error": "\(error)"])
             return false
         }
