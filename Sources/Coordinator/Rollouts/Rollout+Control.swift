@@ -73,6 +73,7 @@ extension Rollout {
             nodes[index].releasedAt = now
             nodes[index].healthySince = nil
             nodes[index].baselineRestarts = nil
+            nodes[index].settledAt = nil
             nodes[index].lastSegments = nil
         }
         state = .running

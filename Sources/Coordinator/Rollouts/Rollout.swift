@@ -56,8 +56,13 @@ struct Rollout: Codable, Sendable, Equatable {
         var healthyDeadlineSeconds: Int
         var releasedAt: Date?
         var healthySince: Date?
-        /// Restarts per station when the node first reported the new revision.
+        /// Restarts per station when the node first reported the new revision, then again
+        /// when it settled.
         var baselineRestarts: [String: Int]?
+        /// When every recorder of the new revision was first seen `recording`. Before, the
+        /// agent may still be restarting recorders for the new configuration: one restart per
+        /// recorder, shown as `backing-off` with no error, is the change itself, not a failure.
+        var settledAt: Date?
         /// The last seen (segment, bytes) per station, to see segments grow.
         var lastSegments: [String: String]?
         /// When the node last reported while updating (a silence longer than three

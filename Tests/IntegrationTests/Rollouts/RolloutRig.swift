@@ -82,7 +82,8 @@ final class RolloutRig: @unchecked Sendable {
     }
 
     /// Waits until the rollout of `revision` satisfies `condition`; calls `each` on every view
-    /// seen on the way (to check what must hold throughout). Returns the last view.
+    /// seen on the way (to check what must hold throughout). Gives up at once when the rollout
+    /// stops (paused, failed, reverted, aborted) without satisfying it. Returns the last view.
     @discardableResult
     func waitRollout(_ revision: Int, timeout: Duration, _ what: String,
                      each: (RolloutStatusView) async throws -> Void = { _ in },
@@ -92,14 +93,16 @@ final class RolloutRig: @unchecked Sendable {
             guard let view = try await rollout(), view.revision == revision else { return false }
             last = view
             try await each(view)
-            return condition(view)
+            return condition(view) || Self.stopped.contains(view.state)
         }
-        guard reached, let last else {
+        guard reached, let last, condition(last) else {
             throw HarnessError.notReady("rollout of revision \(revision): \(what); last: \(last.map(Self.describe) ?? "none")",
                                         output: fleet.logs)
         }
         return last
     }
+
+    static let stopped: Set<String> = ["paused", "failed", "reverted", "revert-failed", "aborted"]
 
     /// `running: canary: … | pia1 healthy (healthy) served 2 | …` for failure messages.
     static func describe(_ view: RolloutStatusView) -> String {
