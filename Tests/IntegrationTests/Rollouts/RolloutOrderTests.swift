@@ -25,11 +25,9 @@ extension RolloutProcessTests {
             #expect(atCanary.nodes.map(\.name) == ["pia1", "pia2", "pib1"])
             #expect(atCanary.nodes.map(\.batch) == [0, 1, 2])
             #expect(try await rig.running(["pia1"], revision: 2, segmentSeconds: 1))
-            let nodes = try await rig.nodes()
-            #expect(nodes["pia2"]?.appliedRevision == 1 && nodes["pib1"]?.appliedRevision == 1)
+            #expect(try await rig.running(["pia2", "pib1"], revision: 1, segmentSeconds: 2))
             let stations = try await rig.stations()
-            #expect(stations["RA2"]?.segmentSeconds == 2 && stations["RA2"]?.pid == pids["RA2"] ?? nil)
-            #expect(stations["RB1"]?.segmentSeconds == 2 && stations["RB1"]?.pid == pids["RB1"] ?? nil)
+            #expect(stations["RA2"]?.pid == pids["RA2"] ?? nil && stations["RB1"]?.pid == pids["RB1"] ?? nil)
 
             // Promote with the real fleetctl: pia2 (site a) then pib1 (site b), one at a time.
             let promote = try await fleet.fleetctl(["rollout", "promote"])
@@ -54,8 +52,6 @@ extension RolloutProcessTests {
                 try await rig.running(RolloutRig.nodes, revision: 3, segmentSeconds: 2)
             }
             #expect(restored, "\(fleet.logs)")
-            let assignments = try await fleet.get([Assignment].self, APIPath.assignments)
-            #expect(assignments.allSatisfy { $0.revision == 3 && $0.recorders.allSatisfy { $0.segmentSeconds == 2 } })
         }
     }
 

@@ -70,13 +70,22 @@ final class RolloutRig: @unchecked Sendable {
         Dictionary(uniqueKeysWithValues: try await fleet.get([StationView].self, APIPath.stations).map { ($0.name, $0) })
     }
 
-    /// True when every node in `names` runs `revision` and its station records `segmentSeconds`.
+    /// What each node is served now (`GET /v1/assignments`: held-back nodes get their old one).
+    func served() async throws -> [String: Assignment] {
+        Dictionary(uniqueKeysWithValues: try await fleet.get([Assignment].self, APIPath.assignments).map { ($0.node, $0) })
+    }
+
+    /// True when every node in `names` is served and runs `revision` with its station's
+    /// segmentSeconds, and that station records.
     func running(_ names: [String], revision: Int, segmentSeconds: Int) async throws -> Bool {
         let nodes = try await nodes()
         let stations = try await stations()
+        let served = try await served()
         return names.allSatisfy { name in
-            guard let node = nodes[name], let station = stations[Self.stations[name]!] else { return false }
-            return node.appliedRevision == revision && station.segmentSeconds == segmentSeconds
+            guard let node = nodes[name], let station = stations[Self.stations[name]!],
+                  let assignment = served[name] else { return false }
+            return node.appliedRevision == revision && assignment.revision == revision
+                && assignment.recorders.map(\.segmentSeconds) == [segmentSeconds]
                 && station.state == .recording && (station.currentSegmentBytes ?? 0) > 0
         }
     }
