@@ -28,6 +28,9 @@ extension RolloutProcessTests {
             #expect(try await rig.running(["pia2", "pib1"], revision: 1, segmentSeconds: 2))
             let stations = try await rig.stations()
             #expect(stations["RA2"]?.pid == pids["RA2"] ?? nil && stations["RB1"]?.pid == pids["RB1"] ?? nil)
+            // `get stations` shows what a held-back station records with, not the revision's value.
+            #expect(stations["RA1"]?.segmentSeconds == 1)
+            #expect(stations["RA2"]?.segmentSeconds == 2 && stations["RB1"]?.segmentSeconds == 2)
 
             // Promote with the real fleetctl: pia2 (site a) then pib1 (site b), one at a time.
             let promote = try await fleet.fleetctl(["rollout", "promote"])
