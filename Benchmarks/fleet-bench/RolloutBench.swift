@@ -18,7 +18,8 @@ struct RolloutBench: AsyncParsableCommand {
             until the rollout leaves running. Each simulated agent reports as applied the revision of its last \
             StatusAck (`desiredRevision`), every recorder `recording`, its current segment growing, no restarts. \
             A round starts at most every --round-ms (the per-node report budget refills 2 tokens a second). \
-            CPU is process CPU (getrusage) around the heartbeat and tick calls only.
+            CPU is process CPU (getrusage) around the heartbeat and tick calls only; each heartbeat call's wall \
+            time is also summed by the node's rollout state at the start of its round (no-rollout in the baseline).
             """)
 
     @Option(help: "Simulated nodes (one station each).")
@@ -45,6 +46,8 @@ struct RolloutBench: AsyncParsableCommand {
     struct Round {
         var cpu: Double
         var wall: Double
+        /// Wall time of each heartbeat call by the node's rollout state before the round.
+        var byState: [String: (seconds: Double, count: Int)] = [:]
     }
 
     func run() async throws {
@@ -92,14 +95,16 @@ struct RolloutBench: AsyncParsableCommand {
         var last = (batch: first.currentBatch, state: first.state)
         var timeline: [(at: Double, batch: Int, state: String, healthy: Int)] = [(seconds(ContinuousClock.now - applyStart), first.currentBatch, first.state, 0)]
         var final = first
+        var states = Dictionary(first.nodes.map { ($0.name, $0.state) }, uniquingKeysWith: { a, _ in a })
         let deadline = applyStart + .seconds(maxSeconds)
         while rounds.count < maxRounds, ContinuousClock.now < deadline {
             let started = ContinuousClock.now
             round += 1
-            rounds.append(try await heartbeats(fleet, names: names, applied: &applied, round: round))
+            rounds.append(try await heartbeats(fleet, names: names, applied: &applied, round: round, states: states))
             // Outside the timed calls: what the rollout decided during the round.
             guard let status = await fleet.rolloutStatus() else { throw BenchError("the rollout disappeared") }
             final = status
+            states = Dictionary(status.nodes.map { ($0.name, $0.state) }, uniquingKeysWith: { a, _ in a })
             if status.currentBatch != last.batch || status.state != last.state {
                 if status.currentBatch != last.batch { decisions += status.currentBatch - last.batch }
                 if status.state == "succeeded" { decisions += 1 }
@@ -133,6 +138,7 @@ struct RolloutBench: AsyncParsableCommand {
               ratio rollout / baseline CPU per round: \(f2(perRoundCPU / baseCPU))x
               coordinator CPU in heartbeats + ticks during the rollout: \(ms(rollCPU)) total, \(ms(perDecision)) per batch decision
               the same rounds without a rollout (baseline × \(rounds.count)): \(ms(baselineSameRounds)); overhead of the rollout: \(ms(rollCPU - baselineSameRounds)) (\(ms((rollCPU - baselineSameRounds) / Double(max(1, decisions)))) per batch decision)
+              heartbeat wall time by the node's rollout state at the start of its round: \(perState(baseline + rounds))
               timeline (s from apply: batch, state, healthy nodes):
             """)
         for entry in timeline {
@@ -140,19 +146,39 @@ struct RolloutBench: AsyncParsableCommand {
         }
     }
 
+    /// `pending 7.1 µs (n=…), updating …` averaged over `rounds`, no-rollout (baseline) first.
+    func perState(_ rounds: [Round]) -> String {
+        var total: [String: (seconds: Double, count: Int)] = [:]
+        for round in rounds {
+            for (state, value) in round.byState {
+                total[state, default: (0, 0)].seconds += value.seconds
+                total[state, default: (0, 0)].count += value.count
+            }
+        }
+        return total.sorted { ($0.key == "no-rollout" ? "" : $0.key) < ($1.key == "no-rollout" ? "" : $1.key) }.map {
+            "\($0.key) \(String(format: "%.1f", $0.value.seconds / Double(max(1, $0.value.count)) * 1e6)) µs (n=\($0.value.count))"
+        }.joined(separator: ", ")
+    }
+
     /// One round: every node heartbeats (as applied: the revision of its last ack), then one
     /// tick. Only the calls are timed.
-    func heartbeats(_ fleet: Fleet, names: [String], applied: inout [Int], round: Int) async throws -> Round {
+    func heartbeats(_ fleet: Fleet, names: [String], applied: inout [Int], round: Int,
+                    states: [String: String] = [:]) async throws -> Round {
         let now = Date()
         let reports = names.indices.map { RolloutFleet.report(node: $0, applied: applied[$0], round: round, at: now) }
         let cpuStart = processCPUSeconds()
         let start = ContinuousClock.now
+        var byState: [String: (seconds: Double, count: Int)] = [:]
         for (index, name) in names.enumerated() {
+            let callStart = ContinuousClock.now
             let ack = try await fleet.heartbeat(node: name, report: reports[index])
+            let state = states[name] ?? "no-rollout"
+            byState[state, default: (0, 0)].seconds += seconds(ContinuousClock.now - callStart)
+            byState[state, default: (0, 0)].count += 1
             applied[index] = ack.desiredRevision
         }
         await fleet.tick(now: Date())
-        return Round(cpu: processCPUSeconds() - cpuStart, wall: seconds(ContinuousClock.now - start))
+        return Round(cpu: processCPUSeconds() - cpuStart, wall: seconds(ContinuousClock.now - start), byState: byState)
     }
 
     func pace(since started: ContinuousClock.Instant) async throws {

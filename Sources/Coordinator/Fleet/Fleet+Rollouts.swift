@@ -47,16 +47,47 @@ extension Fleet {
     }
 
     /// Takes in one report of `node` (from the status pipeline).
+    ///
+    /// Only a node the rollout is judging or waiting for (updating, reverted, waiting offline)
+    /// costs more than a lookup: pending, healthy and failed nodes' reports change nothing.
+    /// The rollout is changed in place; it is stored, and the held assignments recomputed, only
+    /// when a state changed (the rollout's, its batch, or the node's), not on every observation.
     func rolloutObserve(node: String, report: StatusReport, now: Date) async {
-        guard var next = currentRollout, next.index(of: node) != nil else { return }
-        _ = next.observe(node: node, report: report, at: now)
-        _ = next.advance(now: now, isOnline: { self.nodeState($0) == .online })
-        await replaceRollout(with: next)
+        // No local copy of the whole rollout is kept: it would make the mutation below copy it.
+        guard rollout?.revision == book.revision, let index = rollout?.index(of: node),
+              let nodeBefore = rollout?.nodes[index], let milestone = rollout?.milestone else { return }
+        switch nodeBefore.state {
+        case .updating, .reverted, .waitingOffline: break
+        case .pending, .healthy, .failed: return
+        }
+        // In place: `rollout` is the only reference to its storage, so nothing is copied.
+        var released: [String] = []
+        var changed: [String] = []
+        var transition = false
+        if var next = rollout.take() {
+            changed = next.observe(node: node, report: report, at: now)
+            released = next.advance(now: now, isOnline: { self.nodeState($0) == .online })
+            let nodeAfter = next.nodes[index]
+            transition = !released.isEmpty || !changed.isEmpty || next.milestone != milestone
+                || nodeAfter.state != nodeBefore.state || nodeAfter.revertConfirmed != nodeBefore.revertConfirmed
+            rollout = next
+        }
+        guard transition, let next = rollout else { return }
+        if released.isEmpty && changed.isEmpty && next.milestone == milestone {
+            // Only this node's state changed (healthy, a revert confirmed): nobody's served
+            // assignment did, so no held assignments to recompute; stored by the next tick.
+            rolloutUnsaved = true
+            return
+        }
+        await transitioned(from: milestone, to: next)
     }
 
-    /// Deadlines and the next batch (from `tick`).
+    /// Deadlines and the next batch (from `tick`). Also runs for a finished rollout while a
+    /// node is updating (one back online after the rollout ended still has a healthy deadline).
     func rolloutTick(now: Date) async {
-        guard var next = currentRollout, next.state.isActive else { return }
+        if rolloutUnsaved, let unsaved = rollout { await saveRollout(unsaved) }
+        guard var next = currentRollout,
+              next.state.isActive || next.nodes.contains(where: { $0.state == .updating }) else { return }
         _ = next.tick(now: now, isOnline: { self.nodeState($0) == .online })
         await replaceRollout(with: next)
     }
@@ -111,10 +142,16 @@ extension Fleet {
     /// failed save is logged and the next change saves the whole rollout again.
     private func replaceRollout(with next: Rollout) async {
         guard next != rollout else { return }
-        let stateChanged = next.state != rollout?.state || next.reason != rollout?.reason
+        let milestone = rollout?.milestone
         rollout = next
+        await transitioned(from: milestone, to: next)
+    }
+
+    /// After `rollout` became `next`: serves what it decides, logs and publishes a change of
+    /// the rollout's state, stores it.
+    private func transitioned(from milestone: Rollout.Milestone?, to next: Rollout) async {
         for node in book.setHeld(next.held) { watches.wake(node: node) }
-        if stateChanged {
+        if next.state != milestone?.state || next.reason != milestone?.reason {
             logger.notice("rollout \(next.state.rawValue)", metadata: ["revision": "\(next.revision)",
                                                                      "status": "\(next.statusLine(now: Date()))"])
             publishRollout()
@@ -124,6 +161,7 @@ extension Fleet {
 
     @discardableResult
     private func saveRollout(_ value: Rollout) async -> Bool {
+        rolloutUnsaved = false
         do {
             let body = try WireCoding.encode(value)
             try await store.saveRollout(StoredRollout(revision: value.revision, state: value.state.rawValue,
@@ -131,6 +169,7 @@ extension Fleet {
             return true
         } catch {
             noteStore(error)
+            if value.revision == rollout?.revision { rolloutUnsaved = true }  // the next tick tries again
             logger.error("cannot store rollout", metadata: ["revision": "\(value.revision)", "error": "\(error)"])
             return false
         }

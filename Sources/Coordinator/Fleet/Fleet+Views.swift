@@ -44,8 +44,14 @@ extension Fleet {
         return view
     }
 
+    /// The recorder the station's node is served now: during a staged rollout a node not yet
+    /// released (or reverted) records with its previous assignment, not the revision's.
+    func servedRecorder(_ station: DesiredStation) -> RecorderSpec {
+        book.served(station.node)?.recorders.first { $0.station == station.name } ?? station.recorder
+    }
+
     func stationView(_ station: DesiredStation, now: Date) -> StationView {
-        let spec = station.recorder
+        let spec = servedRecorder(station)
         let camera = "\(spec.cameraHost):\(spec.rtspPort)\(spec.rtspPath)"
         let online = nodeState(station.node) == .online
         guard let status = observed[station.node]?.report.stations.first(where: { $0.station == station.name }) else {
@@ -93,6 +99,6 @@ extension Fleet {
         }
         let segments = try await store.segments(station: station, from: from, to: to)
         return RecordingCoverage.compute(station: station, segments: segments, from: from, to: to,
-                                         segmentSeconds: owner.recorder.segmentSeconds)
+                                         segmentSeconds: servedRecorder(owner).segmentSeconds)
     }
 }

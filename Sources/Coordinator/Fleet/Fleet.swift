@@ -43,6 +43,9 @@ public actor Fleet {
     var commands = CommandQueue()
     /// The current (or last) staged rollout; nil when none was ever started.
     var rollout: Rollout?
+    /// A node of the rollout changed state (say, turned healthy) without changing what anyone
+    /// is served; the next `tick` stores the rollout (one save for many such changes).
+    var rolloutUnsaved = false
     var reportLimiter = Fleet.makeReportLimiter()
     /// Registrations across the whole fleet: a burst of 20, then one every 2 s.
     var registrationLimiter = TokenBucket(capacity: 20, refillPerSecond: 0.5)

@@ -9,7 +9,7 @@ extension Rollout {
     mutating func advance(now: Date, isOnline: (String) -> Bool) -> [String] {
         var released: [String] = []
         while state == .running {
-            let members = nodes.indices.filter { nodes[$0].batch == currentBatch }
+            let members = memberIndices(of: currentBatch)
             if members.contains(where: { nodes[$0].state == .pending }) {
                 for index in members where nodes[index].state == .pending {
                     if isOnline(nodes[index].name) {
@@ -29,6 +29,9 @@ extension Rollout {
             let done = members.allSatisfy { nodes[$0].state == .healthy || nodes[$0].state == .waitingOffline }
             guard done else { return released }
             if currentBatch + 1 >= batchCount {
+                // Every node offline: nothing has shown the revision works; the rollout keeps
+                // running (its nodes waiting offline) until one comes back and turns healthy.
+                guard nodes.contains(where: { $0.state == .healthy }) else { return released }
                 finish(.succeeded, reason: .completed, detail: nil, now: now)
                 return released
             }
@@ -63,13 +66,14 @@ extension Rollout {
     /// anew, their health judged from scratch), the progress deadline restarts.
     mutating func resume(now: Date) throws(RolloutControlError) {
         guard state == .paused else { throw .notAllowed("resume", state) }
-        for index in nodes.indices where nodes[index].batch == currentBatch && nodes[index].state == .failed {
+        for index in memberIndices(of: currentBatch) where nodes[index].state == .failed {
             nodes[index].state = .updating
             nodes[index].reason = .released
             nodes[index].detail = "retried on resume"
             nodes[index].releasedAt = now
             nodes[index].healthySince = nil
             nodes[index].baselineRestarts = nil
+            nodes[index].settledAt = nil
             nodes[index].lastSegments = nil
         }
         state = .running
@@ -99,9 +103,13 @@ extension Rollout {
                 ? "canary" : "batch \(currentBatch + (hasCanary ? 0 : 1))/\(batchCount - (hasCanary ? 1 : 0))"
             let minHealthy = members.map(\.minHealthySeconds).max() ?? 0
             let count = waiting.count
+            if count == 0, members.allSatisfy({ $0.state == .waitingOffline || $0.state == .healthy }) {
+                let offline = nodes.filter { $0.state == .waitingOffline }.count
+                return "\(phase): every node is offline; \(offline) node\(offline == 1 ? "" : "s") waiting offline get revision \(revision) when back online"
+            }
             return "\(phase): waiting for \(count) node\(count == 1 ? "" : "s") to be healthy for \(Format.duration(minHealthy))"
         case .waitingPromotion:
-            let canaries = nodes.filter { $0.batch == 0 && hasCanary }
+            let canaries = hasCanary ? members(of: 0) : []
             let healthy = canaries.filter { $0.state == .healthy }.map(\.name)
             let unjudged = canaries.filter { $0.state != .healthy }.map { "\($0.name) \($0.state.rawValue)" }
             var parts = [healthy.isEmpty ? "no canary healthy yet" : "canaries healthy: \(healthy.joined(separator: ", "))"]

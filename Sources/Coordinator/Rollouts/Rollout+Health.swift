@@ -50,8 +50,33 @@ extension Rollout {
             return
         }
         let restarts = Dictionary(report.stations.map { ($0.station, $0.restarts) }, uniquingKeysWith: { a, _ in a })
+        let expected = Set(node.target.recorders.map(\.station))
+        let recording = Set(report.stations.filter { $0.state == .recording }.map(\.station))
+        if node.settledAt == nil {
+            // Settling: the agent reports the revision as applied while it still restarts the
+            // recorders whose configuration changed (backing-off meanwhile, one restart each).
+            let baseline = node.baselineRestarts ?? restarts
+            node.baselineRestarts = baseline
+            if let station = report.stations.first(where: { $0.restarts > (baseline[$0.station] ?? $0.restarts) + 1 }) {
+                fail(&node, .recorderRestarted, "recorder \(station.station) restarted while starting the new revision", now: now)
+                return
+            }
+            if let station = report.stations.first(where: { $0.state == .stalled || ($0.state == .backingOff && $0.lastError != nil) }) {
+                let error = station.lastError.map { ": \($0)" } ?? ""
+                fail(&node, .recorderFailed, "recorder \(station.station) \(station.state.rawValue)\(error)", now: now)
+                return
+            }
+            if let missing = expected.subtracting(recording).sorted().first {
+                let state = report.stations.first { $0.station == missing }?.state.rawValue ?? "not reported"
+                node.reason = .recorderNotRecording
+                node.detail = "recorder \(missing) not recording (\(state))"
+                node.healthySince = nil
+                return
+            }
+            node.settledAt = now
+            node.baselineRestarts = restarts
+        }
         let baseline = node.baselineRestarts ?? restarts
-        node.baselineRestarts = baseline
         if let station = report.stations.first(where: { $0.restarts > (baseline[$0.station] ?? $0.restarts) }) {
             fail(&node, .recorderRestarted, "recorder \(station.station) restarted", now: now)
             return
@@ -66,8 +91,6 @@ extension Rollout {
             fail(&node, .jobFailed, "job \(job.job) failed\(job.lastError.map { ": \($0)" } ?? "")", now: now)
             return
         }
-        let expected = Set(node.target.recorders.map(\.station))
-        let recording = Set(report.stations.filter { $0.state == .recording }.map(\.station))
         if let missing = expected.subtracting(recording).sorted().first {
             node.reason = .recorderNotRecording
             node.detail = "recorder \(missing) not recording"

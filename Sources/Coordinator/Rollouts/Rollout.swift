@@ -56,8 +56,13 @@ struct Rollout: Codable, Sendable, Equatable {
         var healthyDeadlineSeconds: Int
         var releasedAt: Date?
         var healthySince: Date?
-        /// Restarts per station when the node first reported the new revision.
+        /// Restarts per station when the node first reported the new revision, then again
+        /// when it settled.
         var baselineRestarts: [String: Int]?
+        /// When every recorder of the new revision was first seen `recording`. Before, the
+        /// agent may still be restarting recorders for the new configuration: one restart per
+        /// recorder, shown as `backing-off` with no error, is the change itself, not a failure.
+        var settledAt: Date?
         /// The last seen (segment, bytes) per station, to see segments grow.
         var lastSegments: [String: String]?
         /// When the node last reported while updating (a silence longer than three
@@ -81,10 +86,60 @@ struct Rollout: Codable, Sendable, Equatable {
     var startedAt: Date
     var lastProgressAt: Date
     var finishedAt: Date?
+    /// Derived from `nodes` (never stored): each node's index by name, and each batch's node
+    /// indices, so that a report and a batch decision touch only their node and their batch.
+    /// `nodes` keeps its names and batches for the rollout's life.
+    private(set) var positions: [String: Int] = [:]
+    private(set) var batchMembers: [[Int]] = []
+
+    enum CodingKeys: String, CodingKey {
+        case revision, state, reason, detail, nodes, batchCount, hasCanary, currentBatch, autoPromote, autoRevert
+        case progressDeadlineSeconds, startedAt, lastProgressAt, finishedAt
+    }
+
+    init(revision: Int, state: State, nodes: [Node], batchCount: Int, hasCanary: Bool, autoPromote: Bool,
+         autoRevert: Bool, progressDeadlineSeconds: Int, startedAt: Date, lastProgressAt: Date) {
+        self.revision = revision
+        self.state = state
+        self.nodes = nodes
+        self.batchCount = batchCount
+        self.hasCanary = hasCanary
+        self.autoPromote = autoPromote
+        self.autoRevert = autoRevert
+        self.progressDeadlineSeconds = progressDeadlineSeconds
+        self.startedAt = startedAt
+        self.lastProgressAt = lastProgressAt
+        reindex()
+    }
+
+    init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        revision = try c.decode(Int.self, forKey: .revision)
+        state = try c.decode(State.self, forKey: .state)
+        reason = try c.decodeIfPresent(RolloutReason.self, forKey: .reason)
+        detail = try c.decodeIfPresent(String.self, forKey: .detail)
+        nodes = try c.decode([Node].self, forKey: .nodes)
+        batchCount = try c.decode(Int.self, forKey: .batchCount)
+        hasCanary = try c.decode(Bool.self, forKey: .hasCanary)
+        currentBatch = try c.decode(Int.self, forKey: .currentBatch)
+        autoPromote = try c.decode(Bool.self, forKey: .autoPromote)
+        autoRevert = try c.decode(Bool.self, forKey: .autoRevert)
+        progressDeadlineSeconds = try c.decode(Int.self, forKey: .progressDeadlineSeconds)
+        startedAt = try c.decode(Date.self, forKey: .startedAt)
+        lastProgressAt = try c.decode(Date.self, forKey: .lastProgressAt)
+        finishedAt = try c.decodeIfPresent(Date.self, forKey: .finishedAt)
+        reindex()
+    }
+
+    private mutating func reindex() {
+        positions = Dictionary(nodes.indices.map { (nodes[$0].name, $0) }, uniquingKeysWith: { first, _ in first })
+        batchMembers = Array(repeating: [], count: max(batchCount, (nodes.map(\.batch).max() ?? -1) + 1))
+        for index in nodes.indices { batchMembers[nodes[index].batch].append(index) }
+    }
 
     /// The assignment the node must get now; nil when the rollout does not decide for it.
     func served(for name: String) -> Assignment? {
-        nodes.first(where: { $0.name == name }).map(served)
+        index(of: name).map { served(nodes[$0]) }
     }
 
     /// What `node` must get now, by its state and the rollout's.
@@ -107,10 +162,25 @@ struct Rollout: Codable, Sendable, Equatable {
         return held
     }
 
-    func index(of name: String) -> Int? { nodes.firstIndex { $0.name == name } }
+    func index(of name: String) -> Int? { positions[name] }
+
+    /// Indices in `nodes` of the nodes of `batch`, in rollout order.
+    func memberIndices(of batch: Int) -> [Int] { batchMembers.indices.contains(batch) ? batchMembers[batch] : [] }
 
     /// Nodes of `batch`, in rollout order.
-    func members(of batch: Int) -> [Node] { nodes.filter { $0.batch == batch } }
+    func members(of batch: Int) -> [Node] { memberIndices(of: batch).map { nodes[$0] } }
+
+    /// What a report can change that must be stored and published: the rollout's state and
+    /// batch, and every node's state (observations such as healthy-since or the last segment
+    /// stay in memory: after a restart a node's healthy time starts again).
+    struct Milestone: Equatable {
+        var state: State
+        var reason: RolloutReason?
+        var currentBatch: Int
+        var finishedAt: Date?
+    }
+
+    var milestone: Milestone { Milestone(state: state, reason: reason, currentBatch: currentBatch, finishedAt: finishedAt) }
 }
 
 /// Why a node or a rollout is where it is: a stable code for scripts plus a detail for people.

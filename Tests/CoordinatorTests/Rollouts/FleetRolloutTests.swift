@@ -94,6 +94,31 @@ import Testing
         #expect(await fleet.rolloutStatus()?.nodes.allSatisfy { $0.state == "healthy" } == true)
     }
 
+    /// A node turning healthy changes nobody's served assignment: it is stored by the next
+    /// tick (one save for every such change), not by the report itself.
+    @Test func aNodeTurningHealthyIsStoredByTheNextTick() async throws {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("rollout-\(UUID().uuidString)").path
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let fleet = try await makeFleet(dir + "/c.sqlite")
+        let twoCanaries = Self.strategy.replacingOccurrences(of: "canary: 1", with: "canary: 2")
+        _ = try await apply(fleet, Self.inventory(dir: "/srv/a", rollout: twoCanaries))
+        for index in 1...5 { _ = try await fleet.register(RegistrationRequest(name: "pi\(index)", agentVersion: "t")) }
+        for index in 1...5 { try await report(fleet, "pi\(index)", bytes: 1) }
+        _ = try await apply(fleet, Self.inventory(dir: "/srv/b", rollout: twoCanaries))
+        let deadline = Date().addingTimeInterval(15)
+        var bytes: UInt64 = 1
+        while await fleet.rolloutStatus()?.nodes.first?.state != "healthy", Date() < deadline {
+            bytes += 1_000
+            try await report(fleet, "pi1", bytes: bytes)   // pi2, the other canary, stays updating
+            try await Task.sleep(for: .milliseconds(100))
+        }
+        #expect(await fleet.rolloutStatus()?.nodes.prefix(2).map(\.state) == ["healthy", "updating"])
+        #expect(try await makeFleet(dir + "/c.sqlite").rolloutStatus()?.nodes.first?.state == "updating")
+        await fleet.tick()
+        #expect(try await makeFleet(dir + "/c.sqlite").rolloutStatus()?.nodes.first?.state == "healthy")
+    }
+
     @Test func withoutARolloutBlockEveryNodeChangesAtOnce() async throws {
         let dir = FileManager.default.temporaryDirectory.appendingPathComponent("rollout-\(UUID().uuidString)").path
         try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)

@@ -187,10 +187,72 @@ import Testing
         #expect(rollout.nodes[1].state == .updating && rollout.served(for: "pi4")?.revision == 2)
     }
 
+    @Test func nodeBackOnlineAfterTheRolloutSucceededStillHasAHealthyDeadline() throws {
+        var rollout = try Self.start(strategy, now: t0)
+        _ = rollout.advance(now: t0, isOnline: { $0 != "pi4" })
+        var now = Self.healthy(&rollout, ["pi1"], from: t0, seconds: 30)
+        _ = rollout.advance(now: now, isOnline: { _ in true })
+        now = Self.healthy(&rollout, ["pi2", "pi3"], from: now, seconds: 30)
+        _ = rollout.advance(now: now, isOnline: { _ in true })
+        now = Self.healthy(&rollout, ["pi5"], from: now, seconds: 30)
+        _ = rollout.advance(now: now, isOnline: { _ in true })
+        #expect(rollout.state == .succeeded)
+        _ = rollout.observe(node: "pi4", report: Self.report("pi4", revision: 1, bytes: 1), at: now)
+        _ = rollout.tick(now: now + 121, isOnline: { _ in true })
+        #expect(rollout.nodes[1].state == .failed && rollout.nodes[1].reason == .healthyDeadline)
+        #expect(rollout.state == .succeeded)
+    }
+
+    @Test func everyNodeOfflineDoesNotSucceed() throws {
+        var rollout = try Self.start(strategy, now: t0)
+        #expect(rollout.advance(now: t0, isOnline: { _ in false }).isEmpty)
+        #expect(rollout.state == .running && rollout.currentBatch == rollout.batchCount - 1)
+        #expect(rollout.nodes.allSatisfy { $0.state == .waitingOffline })
+        #expect(rollout.statusLine(now: t0) == "batch 2/2: every node is offline; 5 nodes waiting offline get revision 2 when back online")
+        // One comes back and turns healthy: now the revision has shown it works.
+        _ = rollout.observe(node: "pi5", report: Self.report("pi5", revision: 2, bytes: 1), at: t0 + 10)
+        let now = Self.healthy(&rollout, ["pi5"], from: t0 + 20, seconds: 30)
+        _ = rollout.advance(now: now, isOnline: { _ in true })
+        #expect(rollout.state == .succeeded)
+    }
+
+    @Test func decodedRolloutFindsItsNodes() throws {
+        let rollout = try Self.start(strategy, now: t0)
+        let decoded = try WireCoding.decode(Rollout.self, from: WireCoding.encode(rollout))
+        #expect(decoded == rollout)
+        #expect(decoded.index(of: "pi4") == 1 && decoded.members(of: 1).map(\.name) == ["pi2", "pi3"])
+    }
+
+    /// The real agent reports the new revision applied while it restarts the recorder for its
+    /// new configuration: `backing-off` (no error), then `recording` with one restart more.
+    @Test func theRestartOfTheChangeItselfIsNotAFailure() throws {
+        var rollout = try Self.start(strategy, now: t0)
+        _ = rollout.advance(now: t0, isOnline: { _ in true })
+        _ = rollout.observe(node: "pi1", report: Self.report("pi1", revision: 2, bytes: 1, state: .backingOff), at: t0)
+        #expect(rollout.nodes[0].state == .updating && rollout.nodes[0].reason == .recorderNotRecording)
+        for step in 1...5 {
+            _ = rollout.observe(node: "pi1", report: Self.report("pi1", revision: 2, bytes: UInt64(step), restarts: 1),
+                                at: t0 + Double(10 * step))
+        }
+        #expect(rollout.nodes[0].state == .healthy)
+        // Settled: from now on a restart is a failure again.
+        var second = try Self.start(strategy, now: t0)
+        _ = second.advance(now: t0, isOnline: { _ in true })
+        _ = second.observe(node: "pi1", report: Self.report("pi1", revision: 2, bytes: 1, restarts: 1), at: t0)
+        _ = second.observe(node: "pi1", report: Self.report("pi1", revision: 2, bytes: 2, restarts: 2), at: t0 + 10)
+        #expect(second.nodes[0].state == .failed && second.nodes[0].reason == .recorderRestarted)
+        // Restarting again and again while starting is a failure too.
+        var third = try Self.start(strategy, now: t0)
+        _ = third.advance(now: t0, isOnline: { _ in true })
+        _ = third.observe(node: "pi1", report: Self.report("pi1", revision: 2, bytes: 1, state: .backingOff), at: t0)
+        _ = third.observe(node: "pi1", report: Self.report("pi1", revision: 2, bytes: 1, restarts: 2, state: .backingOff), at: t0 + 5)
+        #expect(third.nodes[0].state == .failed && third.nodes[0].reason == .recorderRestarted)
+    }
+
     @Test func offlineNodeOfARevertedRolloutGetsTheOldRevision() throws {
         var rollout = try Self.start(strategy.replacingOccurrences(of: "}", with: ", autoRevert: true}"), now: t0)
         _ = rollout.advance(now: t0, isOnline: { $0 != "pi4" })
-        _ = rollout.observe(node: "pi1", report: Self.report("pi1", revision: 2, bytes: 1, state: .backingOff), at: t0)
+        _ = rollout.observe(node: "pi1", report: Self.report("pi1", revision: 2, bytes: 1, state: .stalled), at: t0)
         #expect(rollout.served(for: "pi4")?.revision == 1)
         _ = rollout.observe(node: "pi4", report: Self.report("pi4", revision: 1, bytes: 1), at: t0 + 5)
         #expect(rollout.nodes[1].state == .reverted && rollout.served(for: "pi4")?.revision == 1)
