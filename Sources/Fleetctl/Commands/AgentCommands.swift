@@ -16,9 +16,9 @@ public struct AgentCommand: ParsableCommand {
         rollout with agent-upgrade-failed.
 
         Examples:
-          fleetctl agent keygen --out ~/.config/stationfleet/agent-signing.key
-          fleetctl agent publish .build/release/fleet-agent --version 0.2.0 --arch arm64 \\
-              --signing-key ~/.config/stationfleet/agent-signing.key
+          fleetctl agent keygen --out agent-signing.key
+          fleetctl agent publish fleet-agent --version 0.2.0 --arch arm64 \\
+              --signing-key agent-signing.key
           fleetctl agent builds
         """,
         subcommands: [AgentKeygenCommand.self, AgentPublishCommand.self, AgentBuildsCommand.self])
@@ -97,7 +97,8 @@ public struct AgentPublishCommand: FleetctlRunnable {
 
         Examples:
           fleetctl agent publish .build/release/fleet-agent --version 0.2.0
-          fleetctl agent publish fleet-agent-aarch64 --version 0.2.0 --arch arm64 --signing-key agent-signing.key
+          fleetctl agent publish fleet-agent-arm64 --version 0.2.0 --arch arm64 \\
+              --signing-key agent-signing.key
         """)
 
     @OptionGroup public var global: GlobalOptions
