@@ -2,6 +2,7 @@
 import FleetInventory
 import FleetProtocol
 import Foundation
+import Logging
 import Testing
 
 /// Rollout health of an agent upgrade: the wanted version must run; a rolled-back upgrade fails the node at once.
@@ -78,5 +79,47 @@ import Testing
         _ = rollout.observe(node: "pi4", report: Self.report(agentVersion: "0.1.0", bytes: 100, upgrade: old), at: t0)
         #expect(rollout.nodes.first { $0.name == "pi4" }?.reason == .agentNotUpgraded)
         #expect(rollout.state == .running)
+    }
+}
+
+/// The same through the fleet actor: publish, apply `agentVersion`, a rolled-back report pauses the rollout.
+@Suite struct FleetAgentUpgradeTests {
+    @Test func aRolledBackAgentUpgradeFailsTheCanaryAndPausesTheRollout() async throws {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("agent-upgrade-\(UUID().uuidString)").path
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let builds = try AgentBuildStore(root: dir + "/agent-builds")
+        let file = builds.incomingDirectory + "/upload.part"
+        try Data("agent".utf8).write(to: URL(fileURLWithPath: file))
+        let build = AgentBuild(version: "0.2.0", arch: "arm64", sha256: String(repeating: "a", count: 64), size: 5)
+        _ = try await builds.commit(build, file: file, publishedBy: "admin")
+        let fleet = Fleet(store: try SQLiteFleetStore(path: dir + "/c.sqlite"), logger: Logger(label: "test"),
+                          metrics: CoordinatorMetrics(), defaultHeartbeatSeconds: 5, agentBuilds: builds)
+        try await fleet.load()
+        let base = FleetRolloutTests.inventory(dir: "/srv/a")
+        #expect(try await fleet.apply(files: [.init(path: "fleet.yaml", content: base)], dryRun: false).revision == 1)
+        for index in 1...5 { _ = try await fleet.register(RegistrationRequest(name: "pi\(index)", agentVersion: "0.1.0")) }
+
+        let upgraded = base.replacingOccurrences(of: "defaults:\n", with: "defaults:\n  agentVersion: 0.2.0\n")
+        #expect(try await fleet.apply(files: [.init(path: "fleet.yaml", content: upgraded)], dryRun: false).revision == 2)
+        // Only the canary is served the new agent version (and may download it).
+        #expect(await fleet.servedAgentTarget(node: "pi1") == AgentTarget(version: "0.2.0", builds: [build]))
+        #expect(await fleet.servedAgentTarget(node: "pi2") == nil)
+        #expect(await fleet.agentVersionDemand() == ["0.2.0": 1])
+
+        let report = StatusReport(agentVersion: "0.1.0", uptimeSeconds: 1, appliedRevision: 2, storage: [],
+                                  stations: [StationStatus(station: "S1", state: .recording, restarts: 0,
+                                                           currentSegment: "a.mkv", currentSegmentBytes: 1)],
+                                  arch: "arm64",
+                                  agentUpgrade: AgentUpgradeStatus(version: "0.2.0", sha256: build.sha256, state: .rolledBack,
+                                                                   reason: .notHealthy, detail: "no heartbeat within 120 s"))
+        _ = try await fleet.heartbeat(node: "pi1", report: report)
+        let status = try #require(await fleet.rolloutStatus())
+        #expect(status.state == "paused")
+        let canary = try #require(status.nodes.first { $0.name == "pi1" })
+        #expect(canary.state == "failed" && canary.reason == "agent-upgrade-failed")
+        #expect(canary.detail == "agent 0.2.0 rolled-back (not-healthy-in-time): no heartbeat within 120 s")
+        let detail = try await fleet.nodeDetail("pi1")
+        #expect(detail.wantedAgentVersion == "0.2.0" && detail.agentUpgrade?.state == .rolledBack)
     }
 }
