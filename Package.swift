@@ -154,6 +154,7 @@ let package = Package(
             dependencies: [
                 "FleetCoordinator", "FleetProtocol", "FleetInventory",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
+                .product(name: "Crypto", package: "swift-crypto"),
             ]
         ),
         .testTarget(
