@@ -2,12 +2,14 @@ import Crypto
 import FleetProtocol
 import Foundation
 import NIOCore
+import NIOPosix
 #if canImport(Glibc)
 import Glibc
 #endif
 
 /// One upload streamed to a file under the store's incoming folder: the bytes never sit in
 /// memory whole, the SHA-256 is computed on the way, and more than `limit` bytes end it.
+/// Writes and the final fsync run on NIO's blocking-IO thread pool, not the cooperative pool.
 ///
 /// ```swift
 /// let upload = try await AgentBuildUpload.receive(request.body, into: store.incomingDirectory, limit: store.maxBytes)
@@ -21,7 +23,8 @@ struct AgentBuildUpload: Sendable {
 
     /// Streams `body` into a new file in `folder`. Throws ``AgentBuildStoreError/tooLarge(limit:)``
     /// past `limit` and ``AgentBuildStoreError/empty`` for no bytes; the file is removed on any error.
-    static func receive<Body: AsyncSequence>(_ body: Body, into folder: String, limit: Int64) async throws -> AgentBuildUpload
+    static func receive<Body: AsyncSequence>(_ body: Body, into folder: String, limit: Int64,
+                                             pool: NIOThreadPool = .singleton) async throws -> AgentBuildUpload
     where Body.Element == ByteBuffer {
         let path = "\(folder)/\(UUID().uuidString).part"
         let fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o600)
@@ -33,13 +36,15 @@ struct AgentBuildUpload: Sendable {
             for try await buffer in body {
                 size += Int64(buffer.readableBytes)
                 guard size <= limit else { throw AgentBuildStoreError.tooLarge(limit: limit) }
-                try buffer.withUnsafeReadableBytes { bytes in
-                    hasher.update(bufferPointer: bytes)
-                    try AgentBuildStore.writeAll(fd, bytes, path: path)
+                buffer.withUnsafeReadableBytes { hasher.update(bufferPointer: $0) }
+                try await pool.runIfActive {
+                    try buffer.withUnsafeReadableBytes { try AgentBuildStore.writeAll(fd, $0, path: path) }
                 }
             }
             guard size > 0 else { throw AgentBuildStoreError.empty }
-            guard fsync(fd) == 0 else { throw AgentBuildStoreError.io("fsync \(path): \(String(cString: strerror(errno)))") }
+            try await pool.runIfActive {
+                guard fsync(fd) == 0 else { throw AgentBuildStoreError.io("fsync \(path): \(String(cString: strerror(errno)))") }
+            }
             closed = true
             close(fd)
             let digest = hasher.finalize().map { String(format: "%02x", $0) }.joined()
