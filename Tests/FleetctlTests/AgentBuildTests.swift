@@ -101,6 +101,11 @@ import Testing
         #expect(targets["emsn-zolder"] == .some(nil) && targets["emsn-berging"] == .some(nil))
         listed = try await Self.builds(coordinator)
         #expect(listed.first?.wantedBy == 1)
+        let alias = await fleetctl(["get", "agent-builds", "0.2.0"] + url, environment: env)
+        #expect(alias.code == 0 && alias.stdout.contains("0.2.0") && alias.stdout.contains(String(view.build.sha256.prefix(12))),
+                "\(alias.stdout)\(alias.stderr)")
+        let none = await fleetctl(["get", "agent-builds", "9.9.9"] + url, environment: env)
+        #expect(none.code == 0 && none.stdout.isEmpty && none.stderr.contains("No agent-builds found."), "\(none.stderr)")
 
         let pi = try await coordinator.registerNode("recordingpi")
         let zolder = try await coordinator.registerNode("emsn-zolder")

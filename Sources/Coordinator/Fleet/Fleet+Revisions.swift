@@ -29,9 +29,9 @@ extension Fleet {
         let to = request.to ?? book.revision
         let variables = request.variables ?? [:]
         let old = try await compile(files: try await inventory(of: from, for: "compared").files, variables: variables,
-                              checkSecrets: false)
+                                    checkSecrets: false)
         let new = try await compile(files: try await inventory(of: to, for: "compared").files, variables: variables,
-                              checkSecrets: false)
+                                    checkSecrets: false)
         let diff = DesiredState.diff(old: old, new: new)
         return RevisionDiffView(from: from, to: to, created: diff.created, changed: diff.changed, deleted: diff.deleted,
                                 unchanged: diff.unchanged, fieldChanges: DesiredState.fieldChanges(old: old, new: new))
