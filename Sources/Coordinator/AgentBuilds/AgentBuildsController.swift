@@ -50,6 +50,12 @@ struct AgentBuildsController {
             let build = AgentBuild(version: version, arch: arch.rawValue, sha256: upload.sha256, size: upload.size,
                                    signature: signature)
             let (stored, created) = try await store.commit(build, file: upload.path, publishedBy: "admin")
+            if created {
+                fleet.logger.info("agent build published", metadata: [
+                    "version": "\(version)", "arch": "\(arch.rawValue)", "bytes": "\(upload.size)",
+                    "sha256": "\(upload.sha256)", "signed": "\(signature != nil)",
+                ])
+            }
             let view = AgentBuildView(build: stored.build, publishedAt: stored.publishedAt, publishedBy: stored.publishedBy,
                                       wantedBy: await fleet.agentVersionDemand()[version] ?? 0)
             return try HTTPHelpers.json(view, status: created ? .created : .ok)
