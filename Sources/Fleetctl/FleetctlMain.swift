@@ -27,13 +27,14 @@ public struct FleetctlRoot: ParsableCommand {
           fleetctl recordings ROST1 --from -24h
           fleetctl get alerts
           fleetctl silence add --match site=auklab --for 2h --comment "mast work"
+          fleetctl agent publish fleet-agent --version 0.2.0 --arch arm64
         """,
         version: FleetVersion.current,
         subcommands: [
             ApplyCommand.self, DiffCommand.self, GetCommand.self, DescribeCommand.self,
             NodeCommand.self, TokenCommand.self, RestartCommand.self, RunJobCommand.self, RecordingsCommand.self,
             SilenceCommand.self,
-            AlertsCommand.self, RolloutCommand.self,
+            AlertsCommand.self, RolloutCommand.self, AgentCommand.self,
         ])
 
     public init() {}

@@ -68,6 +68,8 @@ final class InventoryLoader {
     var references: [Reference] = []
     /// Names under `alerts.timeIntervals`, valid or not (filled while parsing `alerts`).
     var declaredTimeIntervals: Set<String> = []
+    /// Where each `agentVersion` was written: `defaults`, `site/NAME`, `node/NAME`.
+    var agentVersionPositions: [String: SourcePosition] = [:]
 
     init(environment: [String: String], secretFiles: SecretFileCheck = .skip) {
         self.environment = environment
@@ -88,7 +90,7 @@ final class InventoryLoader {
             switch entry.key {
             case "defaults":
                 let fields = reader.fields(entry.value, what: "defaults", anchor: entry.keyNode,
-                                           allowed: ["heartbeatSeconds", "recorder", "rollout"])
+                                           allowed: ["heartbeatSeconds", "recorder", "rollout", "agentVersion"])
                 add(fields?.entries, to: .defaults, reader: reader)
             case "alerts":
                 guard let fields = reader.fields(entry.value, what: "alerts", anchor: entry.keyNode,
@@ -146,6 +148,7 @@ final class InventoryLoader {
         }
         inventory.alerts = parseAlerts(blocks: pending[.alerts] ?? [], receivers: pending[.receiver] ?? [])
         checkReferences()
+        inventory.agentVersionPositions = agentVersionPositions
         return inventory
     }
 

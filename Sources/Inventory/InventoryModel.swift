@@ -20,6 +20,9 @@ public struct Inventory: Codable, Sendable, Equatable {
     public var backups: [String: BackupConfig]
     /// Nil when no file has an `alerts` block.
     public var alerts: AlertsConfig?
+    /// Where each `agentVersion` was written (`defaults`, `site/NAME`, `node/NAME`), for
+    /// positioned errors when compiling against the published agent builds.
+    public var agentVersionPositions: [String: SourcePosition] = [:]
 
     public init(sites: [String: SiteConfig] = [:], defaults: InventoryDefaults = InventoryDefaults(),
                 nodes: [String: NodeConfig] = [:], stations: [String: StationConfig] = [:],
@@ -41,11 +44,14 @@ public struct SiteConfig: Codable, Sendable, Equatable, Hashable {
     public var labels: [String: String]
     /// The site's own `rollout:` block; nil = `defaults.rollout`.
     public var rollout: RolloutStrategy?
+    /// The agent version of the site's nodes; nil = `defaults.agentVersion`.
+    public var agentVersion: String?
 
-    public init(name: String, labels: [String: String] = [:], rollout: RolloutStrategy? = nil) {
+    public init(name: String, labels: [String: String] = [:], rollout: RolloutStrategy? = nil, agentVersion: String? = nil) {
         self.name = name
         self.labels = labels
         self.rollout = rollout
+        self.agentVersion = agentVersion
     }
 }
 
@@ -54,11 +60,14 @@ public struct NodeConfig: Codable, Sendable, Equatable, Hashable {
     public var name: String
     public var site: String
     public var labels: [String: String]
+    /// The node's own agent version; nil = its site's, else `defaults.agentVersion`.
+    public var agentVersion: String?
 
-    public init(name: String, site: String, labels: [String: String] = [:]) {
+    public init(name: String, site: String, labels: [String: String] = [:], agentVersion: String? = nil) {
         self.name = name
         self.site = site
         self.labels = labels
+        self.agentVersion = agentVersion
     }
 }
 
@@ -68,12 +77,16 @@ public struct InventoryDefaults: Codable, Sendable, Equatable, Hashable {
     public var recorder: RecorderDefaults
     /// `defaults.rollout`; nil (and no site's own) = every changed node at once.
     public var rollout: RolloutStrategy?
+    /// `defaults.agentVersion`: the agent version of every node without its own or its site's;
+    /// nil = keep whatever agent runs.
+    public var agentVersion: String?
 
     public init(heartbeatSeconds: Int = 10, recorder: RecorderDefaults = RecorderDefaults(),
-                rollout: RolloutStrategy? = nil) {
+                rollout: RolloutStrategy? = nil, agentVersion: String? = nil) {
         self.heartbeatSeconds = heartbeatSeconds
         self.recorder = recorder
         self.rollout = rollout
+        self.agentVersion = agentVersion
     }
 }
 

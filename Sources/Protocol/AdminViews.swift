@@ -147,6 +147,10 @@ public struct NodeView: Codable, Sendable, Equatable {
     public var storage: [StorageMetric]?
     public var jobs: [JobStatus]?
     public var recentEvents: [AgentEvent]?
+    /// `GET /v1/nodes/{name}` only: the agent version its assignment wants (nil: none) and what
+    /// the agent last reported about upgrading to it.
+    public var wantedAgentVersion: String?
+    public var agentUpgrade: AgentUpgradeStatus?
 
     public init(name: String, site: String, state: NodeState, appliedRevision: Int, desiredRevision: Int,
                 lastHeartbeatAgeSeconds: Double?, agentVersion: String?, diskUsedPercent: Double?, registered: Bool,

@@ -27,14 +27,15 @@ final class TestCoordinator: Sendable {
     }
 
     /// Starts a coordinator and waits (up to 30 s) until it listens.
-    static func start(tlsCertificate: String? = nil, tlsKey: String? = nil, caFile: String? = nil) async throws -> TestCoordinator {
+    static func start(tlsCertificate: String? = nil, tlsKey: String? = nil, caFile: String? = nil,
+                      agentBuildMaxBytes: Int64 = AgentBuild.maxSize) async throws -> TestCoordinator {
         let dir = try makeTemporaryDirectory()
         var logger = Logger(label: "test-coordinator")
         logger.logLevel = .error
-        let server = CoordinatorServer(
-            configuration: .init(listen: ListenAddress(host: "127.0.0.1", port: 0), dataDir: dir.path,
-                                 tlsCertificate: tlsCertificate, tlsKey: tlsKey),
-            logger: logger)
+        var configuration = CoordinatorConfiguration(listen: ListenAddress(host: "127.0.0.1", port: 0), dataDir: dir.path,
+                                                     tlsCertificate: tlsCertificate, tlsKey: tlsKey)
+        configuration.agentBuildMaxBytes = agentBuildMaxBytes
+        let server = CoordinatorServer(configuration: configuration, logger: logger)
         let (addresses, continuation) = AsyncStream<String>.makeStream()
         let task = Task {
             do { try await server.run { continuation.yield($0) } } catch {}

@@ -6,7 +6,8 @@ import Logging
 /// access, each guarded by an ``AccessMiddleware``.
 ///
 /// ```swift
-/// let router = APIRouter(fleet: fleet, store: store, secrets: secrets, metrics: metrics).build()
+/// let router = APIRouter(fleet: fleet, store: store, secrets: secrets, metrics: metrics, alerting: alerting,
+///                        agentBuilds: agentBuilds).build()
 /// let responder = EnvelopeResponder(inner: router.buildResponder(), metrics: metrics, logger: logger)
 /// ```
 struct APIRouter {
@@ -15,6 +16,7 @@ struct APIRouter {
     let secrets: CoordinatorSecrets
     let metrics: CoordinatorMetrics
     let alerting: Alerting
+    let agentBuilds: AgentBuildStore
 
     func build() -> Router<CoordinatorRequestContext> {
         let router = Router(context: CoordinatorRequestContext.self)
@@ -22,11 +24,15 @@ struct APIRouter {
         PublicController(fleet: fleet, metrics: metrics).addRoutes(to: router.group())
         let nodes = NodeController(fleet: fleet)
         nodes.addJoinRoutes(to: router.group().add(middleware: AccessMiddleware(.join, authenticator: authenticator)))
-        nodes.addRoutes(to: router.group().add(middleware: AccessMiddleware(.node, authenticator: authenticator)))
+        let nodeGroup = router.group().add(middleware: AccessMiddleware(.node, authenticator: authenticator))
+        nodes.addRoutes(to: nodeGroup)
+        let builds = AgentBuildsController(fleet: fleet, store: agentBuilds)
+        builds.addNodeRoutes(to: nodeGroup)
         let admin = router.group().add(middleware: AccessMiddleware(.admin, authenticator: authenticator))
         AdminController(fleet: fleet, secrets: secrets).addRoutes(to: admin)
         AlertsController(alerting: alerting).addRoutes(to: admin)
         AlertRoutesController(fleet: fleet).addRoutes(to: admin)
+        builds.addAdminRoutes(to: admin)
         return router
     }
 }

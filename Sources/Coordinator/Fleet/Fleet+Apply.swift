@@ -20,7 +20,7 @@ extension Fleet {
     /// The one apply path (`apply` and `reapply`): load, plan, guard deletions, store, wake.
     func applyInventory(files: [ApplyRequest.File], variables: [String: String], by: String?, dryRun: Bool,
                         allowDeletions: Bool, undoOf: Int?) async throws -> ApplyResult {
-        let compiled = try compile(files: files, variables: variables)
+        let compiled = try await compile(files: files, variables: variables)
         if !applyGate.tryEnter() {
             await withCheckedContinuation { applyGate.enqueue($0) }
         }
@@ -81,11 +81,14 @@ extension Fleet {
     }
 
     /// Loads and compiles inventory files; every problem becomes ``FleetError/invalidInventory(diagnostics:)``.
-    /// `checkSecrets: false` (comparing stored revisions) skips the secret-file checks.
-    func compile(files: [ApplyRequest.File], variables: [String: String], checkSecrets: Bool = true) throws -> DesiredState {
+    /// `checkSecrets: false` (comparing stored revisions) skips the secret-file checks and
+    /// compiles an `agentVersion` without published builds instead of refusing it.
+    func compile(files: [ApplyRequest.File], variables: [String: String], checkSecrets: Bool = true) async throws -> DesiredState {
+        let builds = await agentBuilds?.all().map(\.build) ?? []
         do {
             return try Inventory.load(files: files, environment: variables,
-                                      secretFiles: checkSecrets ? secretFiles : .skip).compile()
+                                      secretFiles: checkSecrets ? secretFiles : .skip)
+                .compile(agentBuilds: builds, requirePublished: checkSecrets)
         } catch {
             throw FleetError.invalidInventory(diagnostics: error.diagnostics.map(\.description))
         }

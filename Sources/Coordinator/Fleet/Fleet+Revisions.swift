@@ -28,10 +28,10 @@ extension Fleet {
     public func diffRevisions(from: Int, _ request: RevisionDiffRequest) async throws -> RevisionDiffView {
         let to = request.to ?? book.revision
         let variables = request.variables ?? [:]
-        let old = try compile(files: try await inventory(of: from, for: "compared").files, variables: variables,
-                              checkSecrets: false)
-        let new = try compile(files: try await inventory(of: to, for: "compared").files, variables: variables,
-                              checkSecrets: false)
+        let old = try await compile(files: try await inventory(of: from, for: "compared").files, variables: variables,
+                                    checkSecrets: false)
+        let new = try await compile(files: try await inventory(of: to, for: "compared").files, variables: variables,
+                                    checkSecrets: false)
         let diff = DesiredState.diff(old: old, new: new)
         return RevisionDiffView(from: from, to: to, created: diff.created, changed: diff.changed, deleted: diff.deleted,
                                 unchanged: diff.unchanged, fieldChanges: DesiredState.fieldChanges(old: old, new: new))

@@ -14,6 +14,8 @@ extension Fleet {
         let report = observed[name]?.report
         view.storage = report?.storage ?? []
         view.jobs = report?.jobs ?? []
+        view.wantedAgentVersion = book.served(name)?.agent?.version
+        view.agentUpgrade = report?.agentUpgrade
         view.recentEvents = try await store.recentEvents(node: name, station: nil, limit: 20)
         return view
     }

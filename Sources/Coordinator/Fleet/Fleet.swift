@@ -55,9 +55,13 @@ public actor Fleet {
     var storeCondition: StoreError?
     /// Whether an apply checks alert receivers' credential files on this host (`.require` in service).
     let secretFiles: SecretFileCheck
+    /// The published agent builds an inventory's `agentVersion` may name; nil: none can be.
+    let agentBuilds: AgentBuildStore?
 
     public init(store: any FleetStore, logger: Logger, metrics: CoordinatorMetrics, defaultHeartbeatSeconds: Int = 10,
-                registration: RegistrationPolicy = .open, secretFiles: SecretFileCheck = .require) {
+                registration: RegistrationPolicy = .open, secretFiles: SecretFileCheck = .require,
+                agentBuilds: AgentBuildStore? = nil) {
+        self.agentBuilds = agentBuilds
         self.store = store
         self.secretFiles = secretFiles
         self.registration = registration

@@ -43,6 +43,7 @@ extension Rollout {
             node.healthySince = nil
         }
         node.lastReportAt = now
+        if judgeAgent(&node, report: report, now: now) { return }
         guard report.appliedRevision >= node.target.revision else {
             node.reason = .notApplied
             node.detail = "reports revision \(report.appliedRevision)"
@@ -120,7 +121,7 @@ extension Rollout {
         }
     }
 
-    private mutating func fail(_ node: inout Node, _ reason: RolloutReason, _ detail: String, now: Date) {
+    mutating func fail(_ node: inout Node, _ reason: RolloutReason, _ detail: String, now: Date) {
         node.state = .failed
         node.reason = reason
         node.detail = detail

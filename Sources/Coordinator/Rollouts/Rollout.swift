@@ -195,6 +195,8 @@ enum RolloutReason: String, Codable, Sendable {
     case recorderRestarted = "recorder-restarted"
     case recorderFailed = "recorder-failed"
     case jobFailed = "job-failed"
+    case agentNotUpgraded = "agent-not-upgraded"
+    case agentUpgradeFailed = "agent-upgrade-failed"
     case healthyDeadline = "healthy-deadline"
     case offlineAtRelease = "offline-at-release"
     case autoRevert = "auto-revert"

@@ -23,6 +23,8 @@ public struct CoordinatorConfiguration: Sendable {
     public var limits: ConnectionLimits
     /// Evaluation interval, delivery retries and the URL receivers link back to.
     public var alerting: AlertingOptions
+    /// Largest agent build `fleetctl agent publish` may upload (tests make it smaller).
+    public var agentBuildMaxBytes: Int64 = AgentBuild.maxSize
 
     public init(listen: ListenAddress, dataDir: String, databaseURL: String? = nil, tlsCertificate: String? = nil,
                 tlsKey: String? = nil, insecureHTTP: Bool = false, registration: RegistrationPolicy = .open,
@@ -83,7 +85,15 @@ public struct CoordinatorServer: Sendable {
         let secrets = try prepareDataDir()
         let store = try makeStore()
         let metrics = CoordinatorMetrics()
-        let fleet = Fleet(store: store, logger: logger, metrics: metrics, registration: configuration.registration)
+        let agentBuilds: AgentBuildStore
+        do {
+            agentBuilds = try AgentBuildStore(root: (configuration.dataDir as NSString).appendingPathComponent("agent-builds"),
+                                              maxBytes: configuration.agentBuildMaxBytes)
+        } catch {
+            throw CoordinatorStartError.dataDir("agent-builds: \(error.localizedDescription)")
+        }
+        let fleet = Fleet(store: store, logger: logger, metrics: metrics, registration: configuration.registration,
+                          agentBuilds: agentBuilds)
         try await fleet.load()
         let notifiers = NotifierSet(logger: logger)
         var alertingRef: Alerting?
@@ -101,7 +111,8 @@ public struct CoordinatorServer: Sendable {
             alertingRef = alerting
             try await alerting.start(fleet: fleet)
 
-            let router = APIRouter(fleet: fleet, store: store, secrets: secrets, metrics: metrics, alerting: alerting).build()
+            let router = APIRouter(fleet: fleet, store: store, secrets: secrets, metrics: metrics, alerting: alerting,
+                                   agentBuilds: agentBuilds).build()
             let responder = EnvelopeResponder(inner: router.buildResponder(), metrics: metrics, logger: logger)
             let scheme = tls == nil ? "http" : "https"
             let http1 = HTTPServerBuilder.guardedHTTP1(limits: configuration.limits, logger: logger)

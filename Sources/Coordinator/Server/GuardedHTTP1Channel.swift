@@ -152,6 +152,9 @@ final class HTTPGuardHandler: ChannelDuplexHandler, RemovableChannelHandler {
     private var responseStarted = false
     private var answered = false
     private var timer: Scheduled<Void>?
+    /// An agent build upload (`POST /v1/agent/builds/…`, up to 256 MiB): its timeout counts from
+    /// the last body part received, so a large upload over a slow link is not cut off while it moves.
+    private var restartsOnBody = false
 
     init(requestTimeout: TimeAmount, maxHeaderBytes: Int) {
         self.requestTimeout = requestTimeout
@@ -160,22 +163,27 @@ final class HTTPGuardHandler: ChannelDuplexHandler, RemovableChannelHandler {
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         switch unwrapInboundIn(data) {
-        case .head:
+        case .head(let head):
             requestOpen = true
             responseStarted = false
-            timer?.cancel()
-            let loopBound = NIOLoopBound((self, context), eventLoop: context.eventLoop)
-            timer = context.eventLoop.scheduleTask(in: requestTimeout) {
-                let (handler, context) = loopBound.value
-                handler.requestTimedOut(context: context)
-            }
+            restartsOnBody = head.method == .post && (head.path ?? "").hasPrefix("/v1/agent/builds/")
+            startTimer(context: context)
         case .body:
-            break
+            if restartsOnBody { startTimer(context: context) }
         case .end:
             timer?.cancel()
             timer = nil
         }
         context.fireChannelRead(data)
+    }
+
+    private func startTimer(context: ChannelHandlerContext) {
+        timer?.cancel()
+        let loopBound = NIOLoopBound((self, context), eventLoop: context.eventLoop)
+        timer = context.eventLoop.scheduleTask(in: requestTimeout) {
+            let (handler, context) = loopBound.value
+            handler.requestTimedOut(context: context)
+        }
     }
 
     func write(context: ChannelHandlerContext, data: NIOAny, promise: EventLoopPromise<Void>?) {

@@ -131,6 +131,26 @@ public final class CoordinatorClient: Sendable {
 
     /// Sends one request; returns a 2xx answer or throws a ``FleetctlError``.
     public func send(_ method: HTTPMethod, _ path: String, body: Data?, timeoutSeconds: Double?) async throws -> Response {
+        var request = makeRequest(method, path)
+        if let body {
+            request.headers.add(name: "Content-Type", value: "application/json")
+            request.body = .bytes(ByteBuffer(bytes: body))
+        } else if method == .POST {
+            request.headers.add(name: "Content-Length", value: "0")
+        }
+        return try await execute(request, timeoutSeconds: timeoutSeconds ?? settings.timeoutSeconds)
+    }
+
+    /// `POST path` with the file at `file` (`size` bytes) as a raw body, streamed from disk in
+    /// chunks: the file is never read whole into memory.
+    public func upload(_ path: String, file: String, size: Int64, timeoutSeconds: Double) async throws -> Response {
+        var request = makeRequest(.POST, path)
+        request.headers.add(name: "Content-Type", value: "application/octet-stream")
+        request.body = .stream(FileChunks(path: file), length: .known(size))
+        return try await execute(request, timeoutSeconds: timeoutSeconds)
+    }
+
+    private func makeRequest(_ method: HTTPMethod, _ path: String) -> HTTPClientRequest {
         var request = HTTPClientRequest(url: settings.baseURL + path)
         request.method = method
         request.headers.add(name: "Accept", value: "application/json")
@@ -138,13 +158,10 @@ public final class CoordinatorClient: Sendable {
         if let token = settings.token {
             request.headers.add(name: "Authorization", value: "Bearer \(token)")
         }
-        if let body {
-            request.headers.add(name: "Content-Type", value: "application/json")
-            request.body = .bytes(ByteBuffer(bytes: body))
-        } else if method == .POST {
-            request.headers.add(name: "Content-Length", value: "0")
-        }
-        let seconds = timeoutSeconds ?? settings.timeoutSeconds
+        return request
+    }
+
+    private func execute(_ request: HTTPClientRequest, timeoutSeconds seconds: Double) async throws -> Response {
         let status: Int
         let data: Data
         let contentType: String

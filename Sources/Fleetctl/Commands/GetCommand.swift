@@ -5,6 +5,7 @@ import Foundation
 /// The resource kinds `get` lists. Singular forms are accepted too.
 public enum ResourceKind: String, CaseIterable, ExpressibleByArgument, Sendable {
     case nodes, stations, sites, assignments, alerts, notifications
+    case agentBuilds = "agent-builds"
 
     public init?(argument: String) {
         switch argument.lowercased() {
@@ -14,6 +15,7 @@ public enum ResourceKind: String, CaseIterable, ExpressibleByArgument, Sendable 
         case "assignments", "assignment": self = .assignments
         case "alerts", "alert": self = .alerts
         case "notifications", "notification": self = .notifications
+        case "agent-builds", "agent-build": self = .agentBuilds
         default: return nil
         }
     }
@@ -42,7 +44,8 @@ public struct GetCommand: FleetctlRunnable {
           assignments    NODE REVISION RECORDERS ARCHIVES BACKUPS
           alerts         ID ALERTNAME SEVERITY STATE SITE NODE TARGET AGE SUMMARY
           notifications  ID RECEIVER STATUS ALERTS STATE ATTEMPTS AGE LAST-ERROR
-        A node's REVISION is applied/desired.
+          agent-builds   VERSION ARCH SIZE SHA256 SIGNED PUBLISHED WANTED-BY
+        A node's REVISION is applied/desired; for agent-builds, NAME is a version.
 
         Alerts are those the coordinator's rules raised, firing and silenced ones by \
         default; --state firing|silenced|resolved picks one state, --node and --station \
@@ -68,7 +71,7 @@ public struct GetCommand: FleetctlRunnable {
 
     @OptionGroup public var global: GlobalOptions
 
-    @Argument(help: ArgumentHelp("What to list: nodes, stations, sites, assignments, alerts or notifications.",
+    @Argument(help: ArgumentHelp("What to list: nodes, stations, sites, assignments, alerts, notifications or agent-builds.",
                                  valueName: "kind"))
     public var kind: ResourceKind
 
@@ -135,6 +138,9 @@ public struct GetCommand: FleetctlRunnable {
             case .notifications:
                 let items = try await client.call(Endpoints.notifications, query: failed ? [("failed", "true")] : [])
                 try show(items, console, table: { AlertTables.notifications($0, now: console.now()) }, machine: items)
+            case .agentBuilds:
+                let items = try await client.call(Endpoints.agentBuilds).filter { name == nil || $0.build.version == name }
+                try show(items, console, table: { ResourceTables.agentBuilds($0, now: console.now()) }, machine: items)
             }
         }
         return FleetctlExitCode.ok

@@ -14,6 +14,7 @@ public enum DescribeView {
             ("Revision", revision(applied: node.appliedRevision, desired: node.desiredRevision)),
             ("Last heartbeat", node.lastHeartbeatAgeSeconds.map { "\(Formatting.age($0)) ago" } ?? "never"),
             ("Agent version", node.agentVersion ?? "-"),
+            ("Agent upgrade", agentUpgrade(node)),
             ("Disk used", Formatting.percent(node.diskUsedPercent)),
         ])
         out += "Storage:\n"
@@ -50,6 +51,21 @@ public enum DescribeView {
         }
         out += events(node.recentEvents, now: now)
         return out
+    }
+
+    /// `wants 0.2.0: downloading 12.0 MB of 48.2 MB`, `wants 0.2.0: rolled-back (exited-at-start): …`,
+    /// `-` when no version is wanted or the node runs it.
+    static func agentUpgrade(_ node: NodeView) -> String {
+        guard let wanted = node.wantedAgentVersion else { return "-" }
+        if node.agentVersion == wanted, node.agentUpgrade == nil { return "runs the wanted \(wanted)" }
+        guard let upgrade = node.agentUpgrade, upgrade.version == wanted else { return "wants \(wanted): not started" }
+        var text = "wants \(wanted): \(upgrade.state.rawValue)"
+        if upgrade.state == .downloading, let done = upgrade.bytesDone, let total = upgrade.bytesTotal {
+            text += " \(Formatting.bytes(UInt64(max(0, done)))) of \(Formatting.bytes(UInt64(max(0, total))))"
+        }
+        if let reason = upgrade.reason { text += " (\(reason.rawValue))" }
+        if let detail = upgrade.detail { text += ": \(detail.firstLine)" }
+        return text
     }
 
     /// Everything known about one station: camera, recorder state, segments, events and commands.

@@ -31,7 +31,8 @@ import Testing
             let pi2 = try await fleet.register(RegistrationRequest(name: "pi2", agentVersion: "t")).nodeToken
             let alerting = Alerting(store: store, logger: Logger(label: "test"), metrics: metrics,
                                     notifiers: { _ in UndeliverableNotifier() })
-            let router = APIRouter(fleet: fleet, store: store, secrets: secrets, metrics: metrics, alerting: alerting).build()
+            let router = APIRouter(fleet: fleet, store: store, secrets: secrets, metrics: metrics, alerting: alerting,
+                                   agentBuilds: try AgentBuildStore(root: dir + "/agent-builds")).build()
             let responder = EnvelopeResponder(inner: router.buildResponder(), metrics: metrics, logger: Logger(label: "test"))
             let app = Application(responder: responder, configuration: .init(address: .hostname("127.0.0.1", port: 0)))
             func token(_ path: String) throws -> String {
