@@ -51,7 +51,10 @@ extension RecorderSupervisor {
             }
             let resetAfter = configuration.backoffResetAfter ?? .seconds(min(60, 2 * max(1, recorder.spec.segmentSeconds)))
             if recorder.failures > 0, run.closedCount > 0, now - run.startedAt >= resetAfter {
+                // Recording again for a while: the failure streak, and its error, are over (the
+                // events keep the history). A stale error would fail a later rollout's health check.
                 recorder.failures = 0
+                recorder.lastError = nil
             }
             recorder.phase = .running(run)
             return false

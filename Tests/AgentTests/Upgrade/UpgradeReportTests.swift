@@ -77,33 +77,4 @@ actor BusyJobs: JobRuntime {
         #expect(upgrade.bytesDone == build.size)
         #expect(UpgradeRecord.load(from: paths.recordPath) == nil)  // nothing swapped, no trial
     }
-
-    /// execve refuses the build (not an executable format): everything is taken back in-process
-    /// and the build counts as rolled back with the errno, never tried again.
-    @Test func failedExecRollsBackInProcess() async throws {
-        let dir = try RecorderScratch("upgrade-execfail")
-        defer { dir.remove() }
-        let payload = Data("neither ELF nor a script\n".utf8)
-        let build = AgentUpgraderTests.build(payload: payload)
-        let paths = UpgradePaths(stateDir: dir.path)
-        try FileManager.default.createDirectory(atPath: paths.downloadsDir, withIntermediateDirectories: true)
-        try payload.write(to: URL(fileURLWithPath: paths.partPath(sha256: build.sha256)))
-        // The "guardian" is /bin/true: it exits at once, whatever it is told.
-        let (agent, coordinator) = try await makeAgent(dir, target: AgentTarget(version: "0.2.0", builds: [build]),
-                                                       jobs: nil, executable: "/bin/true")
-        await waitUntil("exec attempted", timeout: .seconds(10)) {
-            await agent.reconcileOnce()
-            return UpgradeRecord.load(from: paths.recordPath)?.phase == .rolledBack
-        }
-        let record = try #require(UpgradeRecord.load(from: paths.recordPath))
-        #expect(record.phase == .rolledBack)
-        #expect(record.reason == .exitedAtStart)
-        #expect(record.detail?.contains("errno \(ENOEXEC)") == true, "\(record.detail ?? "")")
-        #expect(!FileManager.default.fileExists(atPath: paths.handoffPath))
-        await agent.reconcileOnce()
-        await agent.reportOnce()
-        let upgrade = try #require(await coordinator.reports.last?.agentUpgrade)
-        #expect(upgrade.state == .rolledBack && upgrade.sha256 == build.sha256)
-        #expect(UpgradeRecord.load(from: paths.recordPath)?.phase == .rolledBack)  // not tried again
-    }
 }

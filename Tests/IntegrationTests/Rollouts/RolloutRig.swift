@@ -29,8 +29,9 @@ final class RolloutRig: @unchecked Sendable {
     }
 
     /// Writes the inventory and returns its path. `paths` overrides a station's RTSP path.
+    /// `agentVersion` names the agent build every node must run (`defaults.agentVersion`).
     func inventory(segmentSeconds: Int, autoPromote: Bool, autoRevert: Bool, paths: [String: String] = [:],
-                   name: String = "fleet.yaml") throws -> String {
+                   agentVersion: String? = nil, name: String = "fleet.yaml") throws -> String {
         var yaml = """
             sites:
               a: {}
@@ -39,6 +40,7 @@ final class RolloutRig: @unchecked Sendable {
               heartbeatSeconds: 1
               recorder: {segmentSeconds: \(segmentSeconds), rtspPort: \(camera.port), username: viewer, passwordFile: \(fleet.dir)/camera-password, outputDir: \(fleet.dir)/recordings, stallSeconds: 3}
               rollout: \(Self.strategy(autoPromote: autoPromote, autoRevert: autoRevert))
+            \(agentVersion.map { "  agentVersion: \($0)" } ?? "")
             nodes:
               pia1: {site: a}
               pia2: {site: a}
