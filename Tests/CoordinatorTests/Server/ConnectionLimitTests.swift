@@ -9,7 +9,7 @@ import Testing
         try await withGuardServer(ConnectionLimits(idleTimeout: .seconds(1))) { server in
             let socket = try RawSocket(port: server.port)
             let start = ContinuousClock.now
-            let (_, closed) = socket.readAll(timeout: .seconds(6))
+            let (_, closed) = await socket.readAll(timeout: .seconds(6))
             #expect(closed)
             #expect(ContinuousClock.now - start < .seconds(4))
         }
@@ -24,12 +24,12 @@ import Testing
             // The fault itself: one header byte per 300 ms, never finishing the head.
             for _ in 0..<40 {
                 if !socket.send("a") { cut = true; break }
-                let (_, closed) = socket.readAll(timeout: .milliseconds(300))
+                let (_, closed) = await socket.readAll(timeout: .milliseconds(300))
                 if closed { cut = true; break }
             }
             #expect(cut)
             #expect(ContinuousClock.now - start < .seconds(5))
-            #expect(try server.exchange("GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n")?.status == 200)
+            #expect(try await server.exchange("GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n")?.status == 200)
         }
     }
 
@@ -39,7 +39,7 @@ import Testing
             let socket = try RawSocket(port: server.port)
             socket.send("POST /v1/apply HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer \(token)\r\n"
                 + "Content-Type: application/json\r\nContent-Length: 100\r\n\r\n{")
-            let response = socket.readResponse(timeout: .seconds(6))
+            let response = await socket.readResponse(timeout: .seconds(6))
             #expect(response?.status == 408)
             #expect(envelope(response)?.error.code == ErrorCode.timeout)
             #expect(envelope(response)?.error.message == "request not received within the 1 s request timeout")
@@ -51,11 +51,11 @@ import Testing
             var held = try (0..<8).map { _ in try RawSocket(port: server.port) }
             // Each held connection is served (so it counts) before the ninth comes.
             for socket in held { socket.send("GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n") }
-            for socket in held { #expect(socket.readResponse(timeout: .seconds(5))?.status == 200) }
+            for socket in held { #expect(await socket.readResponse(timeout: .seconds(5))?.status == 200) }
             let ninth = try RawSocket(port: server.port)
             let start = ContinuousClock.now
             ninth.send("GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n")
-            let (data, closed) = ninth.readAll(timeout: .seconds(5))
+            let (data, closed) = await ninth.readAll(timeout: .seconds(5))
             #expect(closed)
             #expect(data.isEmpty)
             #expect(ContinuousClock.now - start < .seconds(2))
@@ -63,7 +63,7 @@ import Testing
             var answered = false
             let deadline = ContinuousClock.now + .seconds(5)
             while !answered, ContinuousClock.now < deadline {
-                answered = (try? server.exchange("GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n", timeout: .seconds(1)))??.status == 200
+                answered = (try? await server.exchange("GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n", timeout: .seconds(1)))??.status == 200
             }
             #expect(answered)
         }
@@ -74,12 +74,12 @@ import Testing
             let join = try server.token("join")
             let body = String(decoding: try WireCoding.encode(RegistrationRequest(name: "watcher", agentVersion: "test")),
                               as: UTF8.self)
-            let registered = try server.exchange("POST /v1/register HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer \(join)\r\n"
+            let registered = try await server.exchange("POST /v1/register HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer \(join)\r\n"
                 + "Content-Type: application/json\r\nContent-Length: \(body.utf8.count)\r\n\r\n\(body)")
             #expect(registered?.status == 201)
             let credential = try WireCoding.decode(RegistrationResponse.self, from: registered?.body ?? Data())
             let start = ContinuousClock.now
-            let response = try server.exchange("GET \(APIPath.watch("watcher"))?revision=0&timeout=3 HTTP/1.1\r\nHost: x\r\n"
+            let response = try await server.exchange("GET \(APIPath.watch("watcher"))?revision=0&timeout=3 HTTP/1.1\r\nHost: x\r\n"
                 + "Authorization: Bearer \(credential.nodeToken)\r\n\r\n", timeout: .seconds(10))
             #expect(response?.status == 200)
             #expect(ContinuousClock.now - start >= .seconds(2))

@@ -45,10 +45,10 @@ final class GuardTestServer: Sendable {
     }
 
     /// One complete request on a fresh connection.
-    func exchange(_ request: String, timeout: Duration = .seconds(10)) throws -> RawResponse? {
+    func exchange(_ request: String, timeout: Duration = .seconds(10)) async throws -> RawResponse? {
         let socket = try RawSocket(port: port)
         socket.send(request)
-        return socket.readResponse(timeout: timeout)
+        return await socket.readResponse(timeout: timeout)
     }
 }
 
@@ -72,13 +72,13 @@ func envelope(_ response: RawResponse?) -> ErrorEnvelope? {
     @Test func bodyOverTheLimitByContentLength() async throws {
         try await withGuardServer { server in
             let token = try server.token("admin")
-            let response = try server.exchange("POST /v1/apply HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer \(token)\r\n"
+            let response = try await server.exchange("POST /v1/apply HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer \(token)\r\n"
                 + "Content-Type: application/json\r\nContent-Length: \(5 * 1024 * 1024)\r\n\r\n{")
             #expect(response?.status == 413)
             #expect(envelope(response)?.error.code == ErrorCode.payloadTooLarge)
             #expect(envelope(response)?.error.message == "request body is over the 4 MiB limit")
             // The server still answers afterwards.
-            #expect(try server.exchange("GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n")?.status == 200)
+            #expect(try await server.exchange("GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n")?.status == 200)
         }
     }
 
@@ -91,7 +91,7 @@ func envelope(_ response: RawResponse?) -> ErrorEnvelope? {
             let chunk = String(repeating: " ", count: 64 * 1024)
             for _ in 0..<(5 * 16) where socket.send(String(64 * 1024, radix: 16) + "\r\n" + chunk + "\r\n") {}
             socket.send("0\r\n\r\n")
-            let response = socket.readResponse(timeout: .seconds(10))
+            let response = await socket.readResponse(timeout: .seconds(10))
             #expect(response?.status == 413)
             #expect(envelope(response)?.error.message == "request body is over the 4 MiB limit")
         }
@@ -99,7 +99,7 @@ func envelope(_ response: RawResponse?) -> ErrorEnvelope? {
 
     @Test func headersOverTheLimit() async throws {
         try await withGuardServer { server in
-            let response = try server.exchange("GET /healthz HTTP/1.1\r\nHost: x\r\nX-Big: "
+            let response = try await server.exchange("GET /healthz HTTP/1.1\r\nHost: x\r\nX-Big: "
                 + String(repeating: "a", count: 64 * 1024) + "\r\n\r\n")
             #expect(response?.status == 400)
             #expect(envelope(response)?.error.code == ErrorCode.badRequest)
@@ -109,10 +109,10 @@ func envelope(_ response: RawResponse?) -> ErrorEnvelope? {
 
     @Test func garbageRequestLine() async throws {
         try await withGuardServer { server in
-            let response = try server.exchange("HELLO\u{1} WORLD\r\n\r\n")
+            let response = try await server.exchange("HELLO\u{1} WORLD\r\n\r\n")
             #expect(response?.status == 400)
             #expect(envelope(response)?.error.message.hasPrefix("malformed HTTP request") == true)
-            #expect(try server.exchange("GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n")?.status == 200)
+            #expect(try await server.exchange("GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n")?.status == 200)
         }
     }
 }

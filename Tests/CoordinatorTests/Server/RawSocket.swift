@@ -44,8 +44,19 @@ final class RawSocket: @unchecked Sendable {
         }
     }
 
-    /// Reads until the peer closes or `timeout` passes; `closed` tells which.
-    func readAll(timeout: Duration) -> (data: Data, closed: Bool) {
+    /// Reads until the peer closes or `timeout` passes; `closed` tells which. The blocking read
+    /// runs on a thread of its own: on the cooperative pool (2 threads on 2 cores) it would
+    /// starve the in-process server it is waiting for.
+    func readAll(timeout: Duration) async -> (data: Data, closed: Bool) {
+        await offThePool { self.readAllBlocking(timeout: timeout) }
+    }
+
+    /// Reads one HTTP response (on a thread of its own, like ``readAll(timeout:)``).
+    func readResponse(timeout: Duration) async -> RawResponse? {
+        await offThePool { self.readResponseBlocking(timeout: timeout) }
+    }
+
+    func readAllBlocking(timeout: Duration) -> (data: Data, closed: Bool) {
         let deadline = ContinuousClock.now + timeout
         var data = Data()
         var buffer = [UInt8](repeating: 0, count: 65_536)
@@ -62,7 +73,7 @@ final class RawSocket: @unchecked Sendable {
     }
 
     /// Reads one HTTP response whose body is sized by Content-Length (or ends at close).
-    func readResponse(timeout: Duration) -> RawResponse? {
+    func readResponseBlocking(timeout: Duration) -> RawResponse? {
         let deadline = ContinuousClock.now + timeout
         var data = Data()
         var buffer = [UInt8](repeating: 0, count: 65_536)
@@ -75,6 +86,13 @@ final class RawSocket: @unchecked Sendable {
             data.append(contentsOf: buffer[0..<count])
         }
         return RawResponse(data)
+    }
+}
+
+/// Runs blocking work on a new thread and awaits its result without holding a pool thread.
+func offThePool<T: Sendable>(_ body: @escaping @Sendable () -> T) async -> T {
+    await withCheckedContinuation { continuation in
+        Thread { continuation.resume(returning: body()) }.start()
     }
 }
 

@@ -33,12 +33,12 @@ import Testing
                 // The fault itself: one byte per 400 ms, 4.4 s in all, over twice the request timeout.
                 for byte in Self.bytes.dropLast() {
                     sent = socket.send(Data([byte])) && sent
-                    let (data, closed) = socket.readAll(timeout: .milliseconds(400))
+                    let (data, closed) = socket.readAllBlocking(timeout: .milliseconds(400))
                     quiet = quiet && data.isEmpty && !closed
                 }
                 let took = ContinuousClock.now - start
                 sent = socket.send(Self.bytes.suffix(1)) && sent
-                return (sent, quiet, took, socket.readResponse(timeout: .seconds(10)))
+                return (sent, quiet, took, socket.readResponseBlocking(timeout: .seconds(10)))
             }
             #expect(sent && quiet, "the upload was cut while it moved")
             #expect(took > .seconds(4))
@@ -54,7 +54,7 @@ import Testing
             let token = try server.token("admin")
             let response = await Self.offThePool { () -> RawResponse? in
                 socket.send(Self.head + "Authorization: Bearer \(token)\r\n\r\n012")
-                return socket.readResponse(timeout: .seconds(6))
+                return socket.readResponseBlocking(timeout: .seconds(6))
             }
             #expect(response?.status == 408)
             #expect(envelope(response)?.error.code == ErrorCode.timeout)
