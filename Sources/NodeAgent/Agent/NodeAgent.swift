@@ -66,7 +66,8 @@ public actor NodeAgent {
         let publicKey = try configuration.upgradePublicKey.map { try BuildSignature.publicKey(base64: $0) }
         let upgrader = AgentUpgrader(paths: UpgradePaths(stateDir: configuration.stateDir), publicKey: publicKey,
                                      deadlineSeconds: configuration.upgradeDeadlineSeconds, logger: logger)
-        let client = try CoordinatorClient(urls: configuration.coordinators, caFile: configuration.caFile, logger: logger)
+        let client = try CoordinatorClient(urls: configuration.coordinators, caFile: configuration.caFile,
+                                           spreadKey: configuration.name, logger: logger)
         self.init(configuration: configuration, client: client, state: state, logger: logger, metrics: metrics,
                   recorders: recorders, jobs: jobs, upgrader: upgrader)
     }

@@ -48,7 +48,9 @@ public actor CoordinatorClient {
     private var current = 0
     private let logger: Logger
 
-    public init(urls: [URL], caFile: String?, logger: Logger) throws {
+    /// `spreadKey` (the node's name) picks the coordinator tried first, so that a fleet given
+    /// the same list of URLs spreads over them instead of all starting on the first.
+    public init(urls: [URL], caFile: String?, spreadKey: String? = nil, logger: Logger) throws {
         var tls = TLSConfiguration.makeClientConfiguration()
         if let caFile {
             let certificates = try NIOSSLCertificate.fromPEMFile(caFile)
@@ -61,7 +63,19 @@ public actor CoordinatorClient {
         configuration.connectionPool.retryConnectionEstablishment = false
         http = HTTPClient(eventLoopGroupProvider: .singleton, configuration: configuration)
         self.urls = urls
+        self.current = spreadKey.map { Self.firstIndex(for: $0, count: urls.count) } ?? 0
         self.logger = logger
+    }
+
+    /// A stable choice in `0..<count` for `key` (FNV-1a; the same on every start and build).
+    static func firstIndex(for key: String, count: Int) -> Int {
+        guard count > 1 else { return 0 }
+        var hash: UInt64 = 0xcbf2_9ce4_8422_2325
+        for byte in key.utf8 {
+            hash ^= UInt64(byte)
+            hash &*= 0x0000_0100_0000_01b3
+        }
+        return Int(hash % UInt64(count))
     }
 
     public func shutdown() async {

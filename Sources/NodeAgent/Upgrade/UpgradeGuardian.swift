@@ -25,6 +25,8 @@ public struct UpgradeGuardian: Sendable {
     public let arguments: [String]
     public var pollInterval: Duration = .milliseconds(200)
     public var killGrace: Duration = .seconds(10)
+    /// Consecutive polls that must find the trial's pid gone before it counts as exited.
+    static let goneAfterPolls = 5
 
     public init(stateDir: String, pid: pid_t, deadlineSeconds: Int, arguments: [String]) {
         paths = UpgradePaths(stateDir: stateDir)
@@ -48,10 +50,15 @@ public struct UpgradeGuardian: Sendable {
         guard let startTime = ProcessTable.startTime(of: pid) else {
             return rollBack(.exitedAtStart, detail: "the agent process \(pid) was gone before its trial began", log: log)
         }
+        // An exec from a thread other than the main one briefly shows the process as a zombie
+        // while the kernel moves the thread group over; only a pid gone on several polls in a
+        // row (about a second) has exited. Rolling back on a blip would start a second agent.
+        var goneStreak = 0
         while true {
             guard let record = UpgradeRecord.load(from: paths.recordPath), record.phase == .trial else { return .settled }
             let elapsed = String(format: "%.1f", (clock.now - started).seconds)
-            if ProcessTable.startTime(of: pid) != startTime {
+            goneStreak = ProcessTable.startTime(of: pid) == startTime ? 0 : goneStreak + 1
+            if goneStreak >= Self.goneAfterPolls {
                 return rollBack(.exitedAtStart,
                                 detail: "build \(record.build.version) exited \(elapsed) s after its start, before its first acknowledged heartbeat",
                                 log: log)
