@@ -4,8 +4,7 @@
     byte-proxy.py --listen 127.0.0.1:0 --target 127.0.0.1:8443 --port-file P --stats-file S
                   [--cut-after BYTES]
 
-Writes the port it listens on to --port-file, and after every connection closes (and on
-SIGTERM) writes {"connections": N, "upstream": B, "downstream": B} to --stats-file:
+Writes the port it listens on to --port-file, and every 200 ms (and on SIGTERM) writes {"connections": N, "upstream": B, "downstream": B} to --stats-file:
 upstream = client → target (requests), downstream = target → client (responses), TLS and
 HTTP headers included, since it counts the raw TCP payload.
 
@@ -85,7 +84,13 @@ async def main():
                              pump(up_reader, client_writer, "downstream", cut))
         write_stats(args.stats_file)
 
+    async def flush_every_200ms():
+        while True:
+            await asyncio.sleep(0.2)
+            write_stats(args.stats_file)
+
     server = await asyncio.start_server(handle, listen_host, listen_port)
+    flusher = asyncio.create_task(flush_every_200ms())
     port = server.sockets[0].getsockname()[1]
     with open(args.port_file + ".tmp", "w") as f:
         f.write(str(port))
@@ -97,6 +102,7 @@ async def main():
         loop.add_signal_handler(sig, stop.set)
     async with server:
         await stop.wait()
+    flusher.cancel()
     write_stats(args.stats_file)
 
 

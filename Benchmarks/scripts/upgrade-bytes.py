@@ -58,7 +58,7 @@ def run(bins, size, cut_fraction, work):
     procs = [coordinator]
     try:
         url = wait("coordinator", 60, lambda: next((l.split()[-1] for l in read(coordinator_log.name).splitlines()
-                                                    if "listening on" in l), None))
+                                                    if l.startswith("fleet-coordinator: listening on")), None))
         target = url.split("//")[1].rstrip("/")
         build = make_build(os.path.join(bins, "fleet-agent"), size, os.path.join(work, "fleet-agent-next"))
         port_file, stats_file = os.path.join(work, "proxy.port"), os.path.join(work, "proxy.json")
