@@ -40,10 +40,11 @@ public actor Leadership {
     public nonisolated let instanceID: String
     public nonisolated let hostname: String
     public nonisolated let version: String
-    public nonisolated let url: String
     public nonisolated let startedAt: Date
     public nonisolated let timing: LeaseTiming
 
+    /// The URL this instance advertises in the registry.
+    public private(set) var url: String
     let lease: any LeaderLease
     let registry: any CoordinatorRegistry
     let logger: Logger
@@ -83,6 +84,9 @@ public actor Leadership {
     }
 
     public var isLeader: Bool { term != nil }
+
+    /// The URL to advertise from the next renewal on (known once the server listens).
+    public func advertise(_ url: String) { self.url = url }
 
     /// Whether this instance still leads under `term`, asking the store: the check made
     /// right before a side effect that must not happen twice (a notification send).
