@@ -85,8 +85,16 @@ public actor Leadership {
 
     public var isLeader: Bool { term != nil }
 
-    /// The URL to advertise from the next renewal on (known once the server listens).
-    public func advertise(_ url: String) { self.url = url }
+    /// The URL to advertise (known once the server listens); the registry row is updated at once.
+    public func advertise(_ url: String) async {
+        self.url = url
+        do {
+            try await registry.upsertCoordinator(CoordinatorInstance(id: instanceID, hostname: hostname, version: version,
+                                                                     url: url, startedAt: startedAt, lastSeen: Date()))
+        } catch {
+            logger.warning("cannot register this coordinator instance", metadata: ["error": "\(error)"])
+        }
+    }
 
     /// Whether this instance still leads under `term`, asking the store: the check made
     /// right before a side effect that must not happen twice (a notification send).

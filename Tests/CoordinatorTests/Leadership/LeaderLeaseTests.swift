@@ -1,0 +1,189 @@
+import FleetCoordinator
+import FleetProtocol
+import Foundation
+import Logging
+import Testing
+
+/// The leader lease and the coordinator registry on SQLite, with explicit times, and the
+/// `Leadership` actor of two coordinators sharing one database file.
+@Suite("Leader lease on SQLite", .timeLimit(.minutes(1)))
+struct LeaderLeaseTests {
+    static func scratchStore() async throws -> (SQLiteFleetStore, String) {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("lease-\(UUID().uuidString)").path
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        let store = try SQLiteFleetStore(path: dir + "/coordinator.sqlite")
+        try await store.migrate()
+        return (store, dir)
+    }
+
+    static let t0 = Date(timeIntervalSince1970: 1_800_000_000)
+
+    @Test func acquireIsExclusiveAndRenewalKeepsTheTerm() async throws {
+        let (store, dir) = try await Self.scratchStore()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        #expect(try await store.leaseHolder() == nil)
+
+        let first = try #require(try await store.acquireLease(holder: "a", ttl: 15, now: Self.t0))
+        #expect(first == LeaseGrant(holder: "a", term: 1, expiresAt: Self.t0.addingTimeInterval(15)))
+        // Another holder cannot take a live lease.
+        #expect(try await store.acquireLease(holder: "b", ttl: 15, now: Self.t0.addingTimeInterval(14.9)) == nil)
+        #expect(try await store.leaseHolder()?.holder == "a")
+
+        // Renewal extends the expiry under the same term; acquiring again while holding it does too.
+        let renewed = try #require(try await store.renewLease(holder: "a", term: 1, ttl: 15, now: Self.t0.addingTimeInterval(5)))
+        #expect(renewed.term == 1)
+        #expect(renewed.expiresAt == Self.t0.addingTimeInterval(20))
+        let again = try #require(try await store.acquireLease(holder: "a", ttl: 15, now: Self.t0.addingTimeInterval(10)))
+        #expect(again.term == 1)
+        #expect(try await store.isLeader(holder: "a", term: 1, now: Self.t0.addingTimeInterval(24)))
+        #expect(try await !store.isLeader(holder: "b", term: 1, now: Self.t0.addingTimeInterval(24)))
+    }
+
+    @Test func expiryLetsAnotherHolderTakeOverWithAHigherTermAndTheStaleHolderCannotRenew() async throws {
+        let (store, dir) = try await Self.scratchStore()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        _ = try #require(try await store.acquireLease(holder: "a", ttl: 15, now: Self.t0))
+
+        // At the expiry the lease is free.
+        let expiry = Self.t0.addingTimeInterval(15)
+        #expect(try await !store.isLeader(holder: "a", term: 1, now: expiry))
+        let taken = try #require(try await store.acquireLease(holder: "b", ttl: 15, now: expiry))
+        #expect(taken.holder == "b")
+        #expect(taken.term == 2, "the fencing token grows when the lease changes hands")
+
+        // The old holder's renewal is refused and changes nothing.
+        #expect(try await store.renewLease(holder: "a", term: 1, ttl: 15, now: expiry.addingTimeInterval(1)) == nil)
+        #expect(try await store.acquireLease(holder: "a", ttl: 15, now: expiry.addingTimeInterval(1)) == nil)
+        #expect(try await store.leaseHolder() == taken)
+        // Not even with the current term: it is b's.
+        #expect(try await store.renewLease(holder: "a", term: 2, ttl: 15, now: expiry.addingTimeInterval(1)) == nil)
+        // b itself cannot renew an expired lease; taking it again is a new term.
+        let late = expiry.addingTimeInterval(16)
+        #expect(try await store.renewLease(holder: "b", term: 2, ttl: 15, now: late) == nil)
+        #expect(try await store.acquireLease(holder: "b", ttl: 15, now: late)?.term == 3)
+    }
+
+    @Test func releaseHandsTheLeaseOverAtOnceAndAStaleReleaseDoesNothing() async throws {
+        let (store, dir) = try await Self.scratchStore()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        _ = try #require(try await store.acquireLease(holder: "a", ttl: 15, now: Self.t0))
+        try await store.releaseLease(holder: "b", term: 1)  // not b's: ignored
+        #expect(try await store.acquireLease(holder: "b", ttl: 15, now: Self.t0.addingTimeInterval(1)) == nil)
+        try await store.releaseLease(holder: "a", term: 1)
+        let next = try #require(try await store.acquireLease(holder: "b", ttl: 15, now: Self.t0.addingTimeInterval(1)))
+        #expect(next.term == 2)
+    }
+
+    @Test func twoConnectionsOnOneFileRacingForTheLeaseElectExactlyOneHolder() async throws {
+        let (first, dir) = try await Self.scratchStore()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let second = try SQLiteFleetStore(path: dir + "/coordinator.sqlite")
+        let stores = [first, second]
+        let now = Date()
+        let grants = try await withThrowingTaskGroup(of: LeaseGrant?.self) { group in
+            for index in 0..<10 {
+                let store = stores[index % 2]
+                group.addTask { try await store.acquireLease(holder: "h\(index)", ttl: 15, now: now) }
+            }
+            var all: [LeaseGrant] = []
+            for try await grant in group { if let grant { all.append(grant) } }
+            return all
+        }
+        #expect(grants.count == 1, "exactly one of ten racing holders gets the lease: \(grants)")
+        #expect(grants.first?.term == 1)
+        #expect(try await second.leaseHolder() == grants.first)
+    }
+
+    @Test func registryUpsertsListsNewestFirstAndForgetsOldInstances() async throws {
+        let (store, dir) = try await Self.scratchStore()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let a = CoordinatorInstance(id: "a", hostname: "nas", version: "1.0", url: "https://nas:8420", startedAt: Self.t0,
+                                    lastSeen: Self.t0)
+        var b = CoordinatorInstance(id: "b", hostname: "pi", version: "1.1", url: "https://pi:8420",
+                                    startedAt: Self.t0, lastSeen: Self.t0.addingTimeInterval(5))
+        try await store.upsertCoordinator(a)
+        try await store.upsertCoordinator(b)
+        b.lastSeen = Self.t0.addingTimeInterval(10)
+        b.url = "https://pi.example:8420"
+        try await store.upsertCoordinator(b)
+        #expect(try await store.coordinators() == [b, a])
+        #expect(try await store.removeCoordinators(lastSeenBefore: Self.t0.addingTimeInterval(1)) == 1)
+        #expect(try await store.coordinators() == [b])
+    }
+}
+
+/// Two `Leadership`s (two coordinators) on one SQLite file with short lease timings.
+@Suite("Leadership of coordinators sharing a store", .timeLimit(.minutes(1)))
+struct LeadershipTests {
+    static let timing = LeaseTiming(ttl: .milliseconds(1_500), renewEvery: .milliseconds(250))
+
+    static func logger() -> Logger {
+        var logger = Logger(label: "leadership-test")
+        logger.logLevel = .error
+        return logger
+    }
+
+    /// Polls `condition` until it holds or `timeout` passes.
+    static func waitUntil(timeout: Duration, _ condition: () async throws -> Bool) async rethrows -> Bool {
+        let deadline = ContinuousClock.now + timeout
+        while ContinuousClock.now < deadline {
+            if try await condition() { return true }
+            try? await Task.sleep(for: .milliseconds(25))
+        }
+        return try await condition()
+    }
+
+    @Test func oneLeadsTheOtherTakesOverWithinTheTTLAfterACrashAndAtOnceAfterARelease() async throws {
+        let (storeA, dir) = try await LeaderLeaseTests.scratchStore()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let storeB = try SQLiteFleetStore(path: dir + "/coordinator.sqlite")
+        let metricsA = CoordinatorMetrics()
+        let a = Leadership(store: storeA, url: "http://127.0.0.1:1", timing: Self.timing, logger: Self.logger(),
+                           metrics: metricsA, instanceID: "a")
+        let b = Leadership(store: storeB, url: "http://127.0.0.1:2", timing: Self.timing, logger: Self.logger(),
+                           instanceID: "b")
+        await a.start()
+        await b.start()
+        let updatesB = await b.updates()
+        let termA = try #require(await a.term, "the first to start leads")
+        #expect(await b.term == nil)
+        // Several renewals later, still exactly one leader.
+        #expect(await !Self.waitUntil(timeout: .milliseconds(800)) { await b.isLeader })
+        #expect(await a.term == termA)
+        let views = try await b.coordinatorViews()
+        #expect(views.map(\.id).sorted() == ["a", "b"])
+        #expect(views.filter(\.leader).map(\.id) == ["a"])
+        #expect(views.first { $0.leader }?.term == termA)
+
+        // a crashes (stops renewing, keeps the lease): b leads within the TTL, with a higher term.
+        let crashed = ContinuousClock.now
+        await a.stop(release: false)
+        let tookOver = await Self.waitUntil(timeout: .seconds(4)) { await b.isLeader }
+        #expect(tookOver)
+        #expect(ContinuousClock.now - crashed < Self.timing.ttl + .seconds(1))
+        let termB = try #require(await b.term)
+        #expect(termB > termA)
+        #expect(await !a.confirm(term: termA), "the old leader's term is no longer the store's")
+        #expect(await b.confirm(term: termB))
+        // The change was published: nil at subscription, then b's term.
+        var seen: [Int64?] = []
+        for await update in updatesB {
+            seen.append(update)
+            if update == termB { break }
+        }
+        #expect(seen.first == .some(nil))
+        #expect(seen.last == termB)
+
+        // A clean stop releases the lease: a third instance takes it over at once (well within the TTL).
+        let c = Leadership(store: storeA, url: "http://127.0.0.1:3", timing: Self.timing, logger: Self.logger(),
+                           instanceID: "c")
+        await c.start()
+        #expect(await c.term == nil)
+        let released = ContinuousClock.now
+        await b.stop(release: true)
+        #expect(await Self.waitUntil(timeout: .seconds(2)) { await c.isLeader })
+        #expect(ContinuousClock.now - released < Self.timing.ttl)
+        #expect(try #require(await c.term) > termB)
+        await c.stop(release: true)
+    }
+}
