@@ -146,6 +146,7 @@ struct LeadershipTests {
         await b.start()
         let updatesB = await b.updates()
         let termA = try #require(await a.term, "the first to start leads")
+        #expect(metricsA.render().contains("stationfleet_coordinator_leader 1"))
         #expect(await b.term == nil)
         // Several renewals later, still exactly one leader.
         #expect(await !Self.waitUntil(timeout: .milliseconds(800)) { await b.isLeader })
@@ -158,6 +159,7 @@ struct LeadershipTests {
         // a crashes (stops renewing, keeps the lease): b leads within the TTL, with a higher term.
         let crashed = ContinuousClock.now
         await a.stop(release: false)
+        #expect(metricsA.render().contains("stationfleet_coordinator_leader 0"), "a stopped instance reports 0")
         let tookOver = await Self.waitUntil(timeout: .seconds(4)) { await b.isLeader }
         #expect(tookOver)
         #expect(ContinuousClock.now - crashed < Self.timing.ttl + .seconds(1))
