@@ -4,10 +4,11 @@ import Foundation
 /// (deadlines, batches, health from reports, operator controls) and prunes history. Every
 /// instance keeps serving the API, liveness, watches and commands.
 extension Fleet {
-    /// Puts rollouts and pruning under `leadership` (called once, before serving).
-    public func attach(_ leadership: Leadership) {
+    /// Puts rollouts and pruning under `leadership` (called once, after `load()` and before
+    /// serving). A started leadership that already leads keeps the rollout `load()` restored.
+    public func attach(_ leadership: Leadership) async {
         self.leadership = leadership
-        drivingTerm = nil
+        drivingTerm = await leadership.term
     }
 
     /// Whether this instance does the singleton work now: always without a leader seam.

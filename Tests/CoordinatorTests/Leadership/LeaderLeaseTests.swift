@@ -189,3 +189,66 @@ struct LeadershipTests {
         await c.stop(release: true)
     }
 }
+
+/// The fleet's singleton work under the lease: only the leader prunes history and answers
+/// rollout controls; the other instance stops before writing.
+@Suite("Fleet singleton work under the lease", .timeLimit(.minutes(1)))
+struct FleetLeadershipTests {
+    @Test func onlyTheLeaderPrunesHistoryAndControlsRollouts() async throws {
+        let (storeA, dir) = try await LeaderLeaseTests.scratchStore()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let storeB = try SQLiteFleetStore(path: dir + "/coordinator.sqlite")
+        let logger = LeadershipTests.logger()
+        let leaderLease = Leadership(store: storeA, url: "http://127.0.0.1:1", timing: LeadershipTests.timing, logger: logger,
+                                     instanceID: "a")
+        let followerLease = Leadership(store: storeB, url: "http://127.0.0.1:2", timing: LeadershipTests.timing, logger: logger,
+                                       instanceID: "b")
+        await leaderLease.start()
+        await followerLease.start()
+        defer { Task { await leaderLease.stop(release: true); await followerLease.stop(release: true) } }
+        let leader = Fleet(store: storeA, logger: logger, metrics: CoordinatorMetrics())
+        let follower = Fleet(store: storeB, logger: logger, metrics: CoordinatorMetrics())
+        try await leader.load()
+        try await follower.load()
+        await leader.attach(leaderLease)
+        await follower.attach(followerLease)
+        #expect(await leader.leaderTerm == 1)
+        #expect(await follower.leaderTerm == nil)
+
+        // History older than the retention: the follower leaves it, the leader prunes it.
+        let old = AgentEvent(time: Date().addingTimeInterval(-100 * 24 * 3600), kind: "test.old", message: "old")
+        try await storeA.recordEvents([old], node: "pi1")
+        await follower.pruneHistory()
+        #expect(try await storeA.recentEvents(node: "pi1", station: nil, limit: 10).map(\.id) == [old.id])
+        await leader.pruneHistory()
+        #expect(try await storeA.recentEvents(node: "pi1", station: nil, limit: 10).isEmpty)
+
+        // Rollout controls: the follower refuses (409 over HTTP); the leader answers (no rollout yet: 404).
+        await #expect(throws: FleetError.self) { _ = try await follower.controlRollout(.pause) }
+        do {
+            _ = try await follower.controlRollout(.pause)
+        } catch let error as FleetError {
+            #expect("\(error)".contains("not the leader"))
+        }
+        do {
+            _ = try await leader.controlRollout(.pause)
+            Issue.record("no rollout was started")
+        } catch let error as FleetError {
+            #expect(!"\(error)".contains("not the leader"))
+        }
+
+        // The leader loses the lease: after its next tick it stops pruning; the follower takes
+        // over and, on its tick, drives.
+        await leaderLease.stop(release: true)
+        #expect(await LeadershipTests.waitUntil(timeout: .seconds(3)) { await followerLease.isLeader })
+        await leader.tick()
+        await follower.tick()
+        #expect(await leader.leaderTerm == nil)
+        #expect(await follower.leaderTerm == followerLease.term)
+        try await storeA.recordEvents([AgentEvent(time: old.time, kind: "test.old", message: "old again")], node: "pi1")
+        await leader.pruneHistory()
+        #expect(try await storeA.recentEvents(node: "pi1", station: nil, limit: 10).count == 1)
+        await follower.pruneHistory()
+        #expect(try await storeA.recentEvents(node: "pi1", station: nil, limit: 10).isEmpty)
+    }
+}
