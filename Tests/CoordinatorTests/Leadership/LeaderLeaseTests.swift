@@ -2,50 +2,48 @@ import FleetCoordinator
 import FleetProtocol
 import Foundation
 import Logging
+import Synchronization
 import Testing
 
-/// The leader lease and the coordinator registry on SQLite, with explicit times, and the
-/// `Leadership` actor of two coordinators sharing one database file.
-@Suite("Leader lease on SQLite", .timeLimit(.minutes(1)))
-struct LeaderLeaseTests {
-    static func scratchStore() async throws -> (SQLiteFleetStore, String) {
-        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("lease-\(UUID().uuidString)").path
-        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
-        let store = try SQLiteFleetStore(path: dir + "/coordinator.sqlite")
-        try await store.migrate()
-        return (store, dir)
-    }
+/// The leader lease and registry contract, every backend: a store's `LeaderLease` and
+/// `CoordinatorRegistry` (SQLite here; PostgreSQL runs the same checks) with explicit times.
+/// `open` gives two handles (separate connections) on one fresh, migrated database.
+enum LeaseContract {
+    typealias Store = any CoordinatorRegistry & LeaderLease
+    typealias Open = @Sendable () async throws -> (Store, Store)
 
     static let t0 = Date(timeIntervalSince1970: 1_800_000_000)
 
-    @Test func acquireIsExclusiveAndRenewalKeepsTheTerm() async throws {
-        let (store, dir) = try await Self.scratchStore()
-        defer { try? FileManager.default.removeItem(atPath: dir) }
-        #expect(try await store.leaseHolder() == nil)
+    static func run(_ open: Open) async throws {
+        try await acquireIsExclusiveAndRenewalKeepsTheTerm(try await open().0)
+        try await expiryLetsAnotherHolderTakeOver(try await open().0)
+        try await releaseHandsTheLeaseOver(try await open().0)
+        try await racingConnectionsElectOneHolder(try await open())
+        try await registry(try await open().0)
+    }
 
-        let first = try #require(try await store.acquireLease(holder: "a", ttl: 15, now: Self.t0))
-        #expect(first == LeaseGrant(holder: "a", term: 1, expiresAt: Self.t0.addingTimeInterval(15)))
+    static func acquireIsExclusiveAndRenewalKeepsTheTerm(_ store: Store) async throws {
+        #expect(try await store.leaseHolder() == nil)
+        let first = try #require(try await store.acquireLease(holder: "a", ttl: 15, now: t0))
+        #expect(first == LeaseGrant(holder: "a", term: 1, expiresAt: t0.addingTimeInterval(15)))
         // Another holder cannot take a live lease.
-        #expect(try await store.acquireLease(holder: "b", ttl: 15, now: Self.t0.addingTimeInterval(14.9)) == nil)
+        #expect(try await store.acquireLease(holder: "b", ttl: 15, now: t0.addingTimeInterval(14.9)) == nil)
         #expect(try await store.leaseHolder()?.holder == "a")
 
         // Renewal extends the expiry under the same term; acquiring again while holding it does too.
-        let renewed = try #require(try await store.renewLease(holder: "a", term: 1, ttl: 15, now: Self.t0.addingTimeInterval(5)))
+        let renewed = try #require(try await store.renewLease(holder: "a", term: 1, ttl: 15, now: t0.addingTimeInterval(5)))
         #expect(renewed.term == 1)
-        #expect(renewed.expiresAt == Self.t0.addingTimeInterval(20))
-        let again = try #require(try await store.acquireLease(holder: "a", ttl: 15, now: Self.t0.addingTimeInterval(10)))
+        #expect(renewed.expiresAt == t0.addingTimeInterval(20))
+        let again = try #require(try await store.acquireLease(holder: "a", ttl: 15, now: t0.addingTimeInterval(10)))
         #expect(again.term == 1)
-        #expect(try await store.isLeader(holder: "a", term: 1, now: Self.t0.addingTimeInterval(24)))
-        #expect(try await !store.isLeader(holder: "b", term: 1, now: Self.t0.addingTimeInterval(24)))
+        #expect(try await store.isLeader(holder: "a", term: 1, now: t0.addingTimeInterval(24)))
+        #expect(try await !store.isLeader(holder: "b", term: 1, now: t0.addingTimeInterval(24)))
     }
 
-    @Test func expiryLetsAnotherHolderTakeOverWithAHigherTermAndTheStaleHolderCannotRenew() async throws {
-        let (store, dir) = try await Self.scratchStore()
-        defer { try? FileManager.default.removeItem(atPath: dir) }
-        _ = try #require(try await store.acquireLease(holder: "a", ttl: 15, now: Self.t0))
-
+    static func expiryLetsAnotherHolderTakeOver(_ store: Store) async throws {
+        _ = try #require(try await store.acquireLease(holder: "a", ttl: 15, now: t0))
         // At the expiry the lease is free.
-        let expiry = Self.t0.addingTimeInterval(15)
+        let expiry = t0.addingTimeInterval(15)
         #expect(try await !store.isLeader(holder: "a", term: 1, now: expiry))
         let taken = try #require(try await store.acquireLease(holder: "b", ttl: 15, now: expiry))
         #expect(taken.holder == "b")
@@ -63,26 +61,23 @@ struct LeaderLeaseTests {
         #expect(try await store.acquireLease(holder: "b", ttl: 15, now: late)?.term == 3)
     }
 
-    @Test func releaseHandsTheLeaseOverAtOnceAndAStaleReleaseDoesNothing() async throws {
-        let (store, dir) = try await Self.scratchStore()
-        defer { try? FileManager.default.removeItem(atPath: dir) }
-        _ = try #require(try await store.acquireLease(holder: "a", ttl: 15, now: Self.t0))
+    static func releaseHandsTheLeaseOver(_ store: Store) async throws {
+        _ = try #require(try await store.acquireLease(holder: "a", ttl: 15, now: t0))
         try await store.releaseLease(holder: "b", term: 1)  // not b's: ignored
-        #expect(try await store.acquireLease(holder: "b", ttl: 15, now: Self.t0.addingTimeInterval(1)) == nil)
+        #expect(try await store.acquireLease(holder: "b", ttl: 15, now: t0.addingTimeInterval(1)) == nil)
         try await store.releaseLease(holder: "a", term: 1)
-        let next = try #require(try await store.acquireLease(holder: "b", ttl: 15, now: Self.t0.addingTimeInterval(1)))
+        let next = try #require(try await store.acquireLease(holder: "b", ttl: 15, now: t0.addingTimeInterval(1)))
         #expect(next.term == 2)
+        try await store.releaseLease(holder: "b", term: 1)  // a stale term: ignored
+        #expect(try await store.isLeader(holder: "b", term: 2, now: t0.addingTimeInterval(2)))
     }
 
-    @Test func twoConnectionsOnOneFileRacingForTheLeaseElectExactlyOneHolder() async throws {
-        let (first, dir) = try await Self.scratchStore()
-        defer { try? FileManager.default.removeItem(atPath: dir) }
-        let second = try SQLiteFleetStore(path: dir + "/coordinator.sqlite")
-        let stores = [first, second]
+    static func racingConnectionsElectOneHolder(_ stores: (Store, Store)) async throws {
+        let both = [stores.0, stores.1]
         let now = Date()
         let grants = try await withThrowingTaskGroup(of: LeaseGrant?.self) { group in
             for index in 0..<10 {
-                let store = stores[index % 2]
+                let store = both[index % 2]
                 group.addTask { try await store.acquireLease(holder: "h\(index)", ttl: 15, now: now) }
             }
             var all: [LeaseGrant] = []
@@ -91,24 +86,56 @@ struct LeaderLeaseTests {
         }
         #expect(grants.count == 1, "exactly one of ten racing holders gets the lease: \(grants)")
         #expect(grants.first?.term == 1)
-        #expect(try await second.leaseHolder() == grants.first)
+        // Both connections read the winner (times compared to the millisecond: a backend may store fewer digits).
+        for store in both {
+            let stored = try await store.leaseHolder()
+            #expect(stored?.holder == grants.first?.holder)
+            #expect(stored?.term == grants.first?.term)
+            #expect(abs((stored?.expiresAt ?? .distantPast).timeIntervalSince(grants.first?.expiresAt ?? .distantFuture)) < 0.001)
+        }
     }
 
-    @Test func registryUpsertsListsNewestFirstAndForgetsOldInstances() async throws {
-        let (store, dir) = try await Self.scratchStore()
-        defer { try? FileManager.default.removeItem(atPath: dir) }
-        let a = CoordinatorInstance(id: "a", hostname: "nas", version: "1.0", url: "https://nas:8420", startedAt: Self.t0,
-                                    lastSeen: Self.t0)
+    static func registry(_ store: Store) async throws {
+        let a = CoordinatorInstance(id: "a", hostname: "nas", version: "1.0", url: "https://nas:8420", startedAt: t0,
+                                    lastSeen: t0)
         var b = CoordinatorInstance(id: "b", hostname: "pi", version: "1.1", url: "https://pi:8420",
-                                    startedAt: Self.t0, lastSeen: Self.t0.addingTimeInterval(5))
+                                    startedAt: t0, lastSeen: t0.addingTimeInterval(5))
         try await store.upsertCoordinator(a)
         try await store.upsertCoordinator(b)
-        b.lastSeen = Self.t0.addingTimeInterval(10)
+        b.lastSeen = t0.addingTimeInterval(10)
         b.url = "https://pi.example:8420"
         try await store.upsertCoordinator(b)
         #expect(try await store.coordinators() == [b, a])
-        #expect(try await store.removeCoordinators(lastSeenBefore: Self.t0.addingTimeInterval(1)) == 1)
+        #expect(try await store.removeCoordinators(lastSeenBefore: t0.addingTimeInterval(1)) == 1)
         #expect(try await store.coordinators() == [b])
+    }
+}
+
+@Suite("Leader lease contract", .timeLimit(.minutes(1)))
+struct LeaderLeaseTests {
+    static func scratchStore() async throws -> (SQLiteFleetStore, String) {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("lease-\(UUID().uuidString)").path
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        let store = try SQLiteFleetStore(path: dir + "/coordinator.sqlite")
+        try await store.migrate()
+        return (store, dir)
+    }
+
+    @Test func sqliteTwoConnectionsOnOneFile() async throws {
+        let dirs = Mutex<[String]>([])
+        defer { for dir in dirs.withLock({ $0 }) { try? FileManager.default.removeItem(atPath: dir) } }
+        try await LeaseContract.run {
+            let (first, dir) = try await Self.scratchStore()
+            dirs.withLock { $0.append(dir) }
+            return (first, try SQLiteFleetStore(path: dir + "/coordinator.sqlite"))
+        }
+    }
+
+    @Test func soloCoordinationInMemory() async throws {
+        try await LeaseContract.run {
+            let solo = SoloCoordination()
+            return (solo, solo)
+        }
     }
 }
 
