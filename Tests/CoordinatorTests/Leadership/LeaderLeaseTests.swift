@@ -217,6 +217,32 @@ struct LeadershipTests {
     }
 }
 
+extension LeadershipTests {
+    /// A leader still trusting its last renewal learns from the store, before a send, that the
+    /// lease was taken over; its next renewal is refused and it stops.
+    @Test func aLeaderWhoseLeaseWasTakenOverFailsTheSendCheckAndStepsDownAtItsNextRenewal() async throws {
+        let (store, dir) = try await LeaderLeaseTests.scratchStore()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let other = try SQLiteFleetStore(path: dir + "/coordinator.sqlite")
+        // Long timings and no renewal loop: the test makes each step itself.
+        let a = Leadership(store: store, url: "http://127.0.0.1:1", timing: LeaseTiming(ttl: .seconds(60), renewEvery: .seconds(20)),
+                           logger: Self.logger(), instanceID: "a")
+        await a.step()
+        let term = try #require(await a.term)
+        #expect(await a.confirm(term: term))
+
+        // The lease lapses behind a's back (a paused process, say) and b takes it.
+        try await other.releaseLease(holder: "a", term: term)
+        let b = try #require(try await other.acquireLease(holder: "b", ttl: 60, now: Date()))
+        #expect(b.term == term + 1)
+        #expect(await a.term == term, "a still trusts its last renewal locally")
+        #expect(await !a.confirm(term: term), "but the check before a send asks the store")
+        await a.step()
+        #expect(await a.term == nil, "a's renewal is refused: it is no longer leader")
+        #expect(try await store.leaseHolder()?.holder == "b")
+    }
+}
+
 /// The fleet's singleton work under the lease: only the leader prunes history and answers
 /// rollout controls; the other instance stops before writing.
 @Suite("Fleet singleton work under the lease", .timeLimit(.minutes(1)))
