@@ -79,12 +79,13 @@ public protocol LeaderLease: Sendable {
     func releaseLease(holder: String, term: Int64) async throws
     /// The lease as stored (possibly expired); nil when it was never taken.
     func leaseHolder() async throws -> LeaseGrant?
+    /// Whether `holder` holds the lease with `term` and it is live at `now`: the check made
+    /// right before a singleton side effect (a notification send). Default: from `leaseHolder()`.
+    func isLeader(holder: String, term: Int64, now: Date) async throws -> Bool
 }
 
 extension LeaderLease {
-    /// Whether `holder` holds the lease with `term` and it is live at `now`: the check made
-    /// right before a singleton side effect (a notification send).
-    public func isLeader(holder: String, term: Int64, now: Date = Date()) async throws -> Bool {
+    public func isLeader(holder: String, term: Int64, now: Date) async throws -> Bool {
         guard let grant = try await leaseHolder() else { return false }
         return grant.holder == holder && grant.term == term && grant.expiresAt > now
     }
