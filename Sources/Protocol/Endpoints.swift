@@ -104,6 +104,11 @@ public enum Endpoints {
         .get, "/v1/nodes/{name}/agent-build/{version}/{arch}", access: .node,
         summary: "the agent build this node's assignment wants (resumable with Range)")
 
+    /// The coordinator instances sharing the store, most recently seen first, and which one leads.
+    public static let coordinators = Endpoint<EmptyBody, [CoordinatorView]>(
+        .get, "/v1/coordinators", access: .admin,
+        summary: "coordinator instances sharing the store and which one holds the leader lease")
+
     /// Every endpoint, for docs and tests.
     public static let all: [EndpointDescription] = [
         healthz.info, readyz.info, metrics.info,
@@ -117,6 +122,7 @@ public enum Endpoints {
         nodeDelete.info,
         alertRoutes.info, alertRoutesTest.info,
         agentBuildPublish.info, agentBuilds.info, agentBuildDownload.info,
+        coordinators.info,
     ] + alerting + [
         joinTokenRotate.info,  // last: calling it invalidates the join token
     ]

@@ -71,6 +71,12 @@ struct Serve: AsyncParsableCommand {
     @Option(help: ArgumentHelp("Longest wait between two tries of one receiver while it is down (e.g. 5m).", valueName: "duration"))
     var notifyMaxBackoff: String = "300s"
 
+    @Option(name: .customLong("lease-ttl"), help: ArgumentHelp("Leader lease TTL: another coordinator sharing the store may take over this long after the leader's last renewal (e.g. 15s).", valueName: "duration"))
+    var leaseTTL: String = "15s"
+
+    @Option(name: .customLong("lease-renew"), help: ArgumentHelp("How often the leader renews its lease (and every instance refreshes its registration); less than --lease-ttl (e.g. 5s).", valueName: "duration"))
+    var leaseRenew: String = "5s"
+
     @Option(help: ArgumentHelp("Log level: trace, debug, info, notice, warning, error, critical.", valueName: "level"))
     var logLevel: String = "info"
 
@@ -91,6 +97,12 @@ struct Serve: AsyncParsableCommand {
             guard let duration = ConnectionLimits.parseDuration(value), duration > .zero else {
                 throw ValidationError("\(flag) must be a duration such as 2s or 5m, got \(value)")
             }
+        }
+        guard let ttl = ConnectionLimits.parseDuration(leaseTTL), ttl > .zero else {
+            throw ValidationError("--lease-ttl must be a duration such as 15s, got \(leaseTTL)")
+        }
+        guard let renew = ConnectionLimits.parseDuration(leaseRenew), renew > .zero, renew < ttl else {
+            throw ValidationError("--lease-renew must be a duration shorter than --lease-ttl (\(leaseTTL)), got \(leaseRenew)")
         }
         if let externalURL, URL(string: externalURL)?.host == nil {
             throw ValidationError("--external-url must be an absolute URL such as https://nas.example.org:8443, got \(externalURL)")
@@ -118,8 +130,11 @@ struct Serve: AsyncParsableCommand {
                                                             initialBackoff: ConnectionLimits.parseDuration(notifyInitialBackoff) ?? .seconds(2),
                                                             maxBackoff: ConnectionLimits.parseDuration(notifyMaxBackoff) ?? .seconds(300)),
                                                         externalURL: externalURL ?? ""))
+        var configured = configuration
+        configured.leaseTiming = LeaseTiming(ttl: ConnectionLimits.parseDuration(leaseTTL) ?? .seconds(15),
+                                             renewEvery: ConnectionLimits.parseDuration(leaseRenew) ?? .seconds(5))
         do {
-            try await CoordinatorServer(configuration: configuration, logger: logger).run { url in
+            try await CoordinatorServer(configuration: configured, logger: logger).run { url in
                 FileHandle.standardOutput.write(Data("fleet-coordinator: listening on \(url)\n".utf8))
             }
         } catch let error as CoordinatorStartError {

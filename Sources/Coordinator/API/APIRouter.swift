@@ -7,7 +7,7 @@ import Logging
 ///
 /// ```swift
 /// let router = APIRouter(fleet: fleet, store: store, secrets: secrets, metrics: metrics, alerting: alerting,
-///                        agentBuilds: agentBuilds).build()
+///                        agentBuilds: agentBuilds, leadership: leadership).build()
 /// let responder = EnvelopeResponder(inner: router.buildResponder(), metrics: metrics, logger: logger)
 /// ```
 struct APIRouter {
@@ -17,6 +17,7 @@ struct APIRouter {
     let metrics: CoordinatorMetrics
     let alerting: Alerting
     let agentBuilds: AgentBuildStore
+    let leadership: Leadership
 
     func build() -> Router<CoordinatorRequestContext> {
         let router = Router(context: CoordinatorRequestContext.self)
@@ -33,6 +34,7 @@ struct APIRouter {
         AlertsController(alerting: alerting).addRoutes(to: admin)
         AlertRoutesController(fleet: fleet).addRoutes(to: admin)
         builds.addAdminRoutes(to: admin)
+        admin.on(Endpoints.coordinators) { _, _, _ in try await leadership.coordinatorViews() }
         return router
     }
 }

@@ -24,7 +24,13 @@ extension Alerting {
             }
             inFlight.insert(receiver)
             let timeout = options.delivery.sendTimeout
+            let fence = leadership.map { ($0, activeTerm) }
             Task {
+                // The term is checked right before each send: a leader that lost the lease sends nothing more.
+                guard await Self.confirm(fence) else {
+                    await self.abandon(entry)
+                    return
+                }
                 let outcome = await Self.send(entry.notification, with: notifier, timeout: timeout)
                 await self.finish(entry, outcome: outcome)
             }
@@ -97,14 +103,23 @@ extension Alerting {
                     "retryInSeconds": "\(Int(wait))", "error": "\(error)"])
             }
         }
+        let leads = await mayWrite()
+        if !leads, entry.state != .sent {
+            // Not the leader any more: the new leader owns retries and failures of this entry.
+            return
+        }
         do {
+            // A send that went out is recorded even after the lease was lost: the new leader
+            // then does not send it again.
             try await store.updateOutbox(entry)
         } catch {
             // The message stays pending in the store: at worst it is sent again after a restart,
             // with the same idempotency key.
             logger.error("cannot record notification outcome", metadata: ["id": "\(entry.notification.id)", "error": "\(error)"])
         }
-        if entry.state == .pending {
+        if !leads {
+            pending[entry.notification.id] = nil
+        } else if entry.state == .pending {
             pending[entry.notification.id] = entry
         } else {
             pending[entry.notification.id] = nil

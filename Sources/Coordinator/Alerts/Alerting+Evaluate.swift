@@ -55,6 +55,8 @@ extension Alerting {
         commit.upsertGroups = step.upserts
         commit.deleteGroups = step.deletions
         commit.newNotifications = step.notifications.map { OutboxEntry(notification: $0, nextAttemptAt: now) }
+        // A leader that lost its lease stops before its next write; the new one reloads.
+        guard await mayWrite() else { return }
         do {
             try await store.commitAlerting(commit)
             for silence in endedSilences { try await store.saveSilence(silence) }

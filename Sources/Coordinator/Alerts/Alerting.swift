@@ -67,6 +67,11 @@ public actor Alerting {
 
     var tasks: [Task<Void, Never>] = []
 
+    /// The leader seam (Alerting+Leadership.swift); nil: this coordinator always evaluates and sends.
+    var leadership: Leadership?
+    /// The leader term the in-memory alert state and outbox were loaded under; nil while not leader.
+    var activeTerm: Int64?
+
     public init(store: any FleetStore, logger: Logger, metrics: CoordinatorMetrics, options: AlertingOptions = AlertingOptions(),
                 notifiers: @escaping @Sendable (AlertReceiver) -> any Notifier) {
         self.store = store
@@ -78,15 +83,15 @@ public actor Alerting {
     }
 
     /// Loads stored alert state, seeds the facts from `fleet`, and starts evaluating and delivering.
-    public func start(fleet: Fleet) async throws {
+    ///
+    /// With `leadership`, rules are evaluated and notifications sent only while this instance
+    /// holds the leader lease; each time it gains the lease it reloads alert state, silences
+    /// and the pending outbox from the store first.
+    public func start(fleet: Fleet, leadership: Leadership? = nil) async throws {
         let changes = fleet.changes.subscribe(buffer: 65_536)
         startedAt = Date()
-        let snapshot = try await store.loadAlerting()
-        book.restore(snapshot.alerts)
-        dispatcher.restore(snapshot.groups)
-        silences.restore(snapshot.silences)
-        for entry in snapshot.pending { pending[entry.notification.id] = entry }
-        knownAlertNames = Set(snapshot.alerts.map(\.alert.name))
+        self.leadership = leadership
+        try await reloadState()
         let seed = await fleet.alertingSeed()
         configure(seed.desired)
         for node in seed.nodes { facts.restore(node: node.name, lastHeartbeat: node.lastHeartbeat, report: node.report) }
@@ -106,14 +111,14 @@ public actor Alerting {
         tasks.append(Task { [weak self] in
             while !Task.isCancelled {
                 guard let self else { return }
-                await self.evaluate()
+                if await self.followLeadership() { await self.evaluate() }
                 try? await Task.sleep(for: self.options.evaluationInterval)
             }
         })
         tasks.append(Task { [weak self] in
             while !Task.isCancelled {
                 guard let self else { return }
-                await self.deliverDue()
+                if await self.followLeadership() { await self.deliverDue() }
                 try? await Task.sleep(for: .milliseconds(200))
             }
         })

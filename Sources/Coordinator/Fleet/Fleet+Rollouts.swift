@@ -53,8 +53,9 @@ extension Fleet {
     /// The rollout is changed in place; it is stored, and the held assignments recomputed, only
     /// when a state changed (the rollout's, its batch, or the node's), not on every observation.
     func rolloutObserve(node: String, report: StatusReport, now: Date) async {
+        // Only the leader moves the rollout; it reloads it from the store when it becomes leader.
         // No local copy of the whole rollout is kept: it would make the mutation below copy it.
-        guard rollout?.revision == book.revision, let index = rollout?.index(of: node),
+        guard drives, rollout?.revision == book.revision, let index = rollout?.index(of: node),
               let nodeBefore = rollout?.nodes[index], let milestone = rollout?.milestone else { return }
         switch nodeBefore.state {
         case .updating, .reverted, .waitingOffline: break
@@ -94,6 +95,9 @@ extension Fleet {
 
     /// An operator's action on the current rollout.
     public func controlRollout(_ action: RolloutAction, now: Date = Date()) async throws -> RolloutStatusView {
+        guard drives else {
+            throw FleetError.conflict("this coordinator is not the leader; send rollout controls to the leader (fleetctl get coordinators)")
+        }
         guard let last = rollout else { throw FleetError.notFound(kind: "rollout", name: "current") }
         guard var next = currentRollout else {
             throw FleetError.conflict("the rollout of revision \(last.revision) is no longer current: revision \(book.revision) changed its nodes at once")
@@ -162,6 +166,11 @@ extension Fleet {
     @discardableResult
     private func saveRollout(_ value: Rollout) async -> Bool {
         rolloutUnsaved = false
+        // A leader that lost its lease stops before its next write (the new leader reloads).
+        if let leadership, await leadership.term != drivingTerm || drivingTerm == nil {
+            logger.notice("rollout not stored: this coordinator no longer leads", metadata: ["revision": "\(value.revision)"])
+            return false
+        }
         do {
             let body = try WireCoding.encode(value)
             try await store.saveRollout(StoredRollout(revision: value.revision, state: value.state.rawValue,

@@ -57,6 +57,10 @@ public actor Fleet {
     let secretFiles: SecretFileCheck
     /// The published agent builds an inventory's `agentVersion` may name; nil: none can be.
     let agentBuilds: AgentBuildStore?
+    /// The leader seam (Fleet+Leadership.swift); nil: this coordinator is the only one and always leads.
+    var leadership: Leadership?
+    /// The leader term rollouts and pruning last ran under; nil while this instance does not lead.
+    var drivingTerm: Int64?
 
     public init(store: any FleetStore, logger: Logger, metrics: CoordinatorMetrics, defaultHeartbeatSeconds: Int = 10,
                 registration: RegistrationPolicy = .open, secretFiles: SecretFileCheck = .require,
@@ -108,7 +112,8 @@ public actor Fleet {
         let transitions = tracker.tick(now: now)
         watches.expire(now: now)
         await expireCommands(now: now)
-        await rolloutTick(now: now)
+        await followLeadership()
+        if drives { await rolloutTick(now: now) }
         guard !transitions.isEmpty else { return }
         for transition in transitions {
             let level: Logger.Level = transition.kind == .offline ? .warning : .notice
@@ -136,6 +141,7 @@ public actor Fleet {
 
     /// Deletes history older than `historyRetention`; the recordings catalog stays.
     public func pruneHistory(now: Date = Date()) async {
+        guard drives else { return }  // the leader prunes
         do {
             let removed = try await store.pruneHistory(before: now.addingTimeInterval(-Self.historyRetention),
                                                        keepingCommandStates: CommandView.State.open)

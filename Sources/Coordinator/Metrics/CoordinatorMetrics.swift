@@ -13,6 +13,7 @@ public final class CoordinatorMetrics: Sendable {
     let revision: CoreMetrics.Gauge
     private let nodesByState: [String: CoreMetrics.Gauge]
     private let storeWritable: CoreMetrics.Gauge
+    private let leader: CoreMetrics.Gauge
 
     public init() {
         let registry = PrometheusCollectorRegistry()
@@ -31,6 +32,9 @@ public final class CoordinatorMetrics: Sendable {
         storeWritable = Self.gauge(registry, "stationfleet_store_writable",
                                    help: "1 while the store accepts writes, 0 while its disk is full or read-only.")
         storeWritable.record(1)
+        leader = Self.gauge(registry, "stationfleet_coordinator_leader",
+                            help: "1 while this coordinator holds the leader lease (evaluates alerts, sends notifications, prunes history, drives rollouts), else 0.")
+        leader.record(0)
     }
 
     static let requestBuckets: [Duration] = [
@@ -66,6 +70,10 @@ public final class CoordinatorMetrics: Sendable {
     }
 
     /// 1 while the store accepts writes, 0 while its disk is full or read-only.
+    func setLeader(_ leading: Bool) {
+        leader.record(leading ? 1 : 0)
+    }
+
     func setStoreWritable(_ writable: Bool) {
         storeWritable.record(writable ? 1 : 0)
     }

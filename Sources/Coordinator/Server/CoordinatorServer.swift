@@ -25,6 +25,8 @@ public struct CoordinatorConfiguration: Sendable {
     public var alerting: AlertingOptions
     /// Largest agent build `fleetctl agent publish` may upload (tests make it smaller).
     public var agentBuildMaxBytes: Int64 = AgentBuild.maxSize
+    /// Leader lease TTL and renewal interval (tests make them short).
+    public var leaseTiming = LeaseTiming()
 
     public init(listen: ListenAddress, dataDir: String, databaseURL: String? = nil, tlsCertificate: String? = nil,
                 tlsKey: String? = nil, insecureHTTP: Bool = false, registration: RegistrationPolicy = .open,
@@ -97,22 +99,38 @@ public struct CoordinatorServer: Sendable {
         try await fleet.load()
         let notifiers = NotifierSet(logger: logger)
         var alertingRef: Alerting?
+        // A wildcard listen address is no link: name this host instead.
+        let listen = configuration.listen
+        let advertisedHost = ["0.0.0.0", "::", ""].contains(listen.host) ? ProcessInfo.processInfo.hostName
+            : (listen.host.contains(":") ? "[\(listen.host)]" : listen.host)
+        let advertisedScheme = tls == nil ? "http" : "https"
+        // The leader seam: this instance registers itself and competes for the lease; only
+        // the leader evaluates alerts, sends notifications, prunes history and drives rollouts.
+        let coordination: any CoordinatorRegistry & LeaderLease
+        if let shared = store as? any CoordinatorRegistry & LeaderLease {
+            coordination = shared
+        } else {
+            logger.warning("the store keeps no coordinator registry or leader lease: this instance leads alone; do not run a second one on it")
+            coordination = SoloCoordination()
+        }
+        let leadership = Leadership(store: coordination,
+                                    url: configuration.alerting.externalURL.isEmpty
+                                        ? "\(advertisedScheme)://\(advertisedHost):\(listen.port)" : configuration.alerting.externalURL,
+                                    timing: configuration.leaseTiming, logger: logger, metrics: metrics)
+        await leadership.start()
+        await fleet.attach(leadership)
         do {
             var alertingOptions = configuration.alerting
             if alertingOptions.externalURL.isEmpty {
-                // A wildcard listen address is no link: name this host instead.
-                let listen = configuration.listen
-                let host = ["0.0.0.0", "::", ""].contains(listen.host) ? ProcessInfo.processInfo.hostName
-                    : (listen.host.contains(":") ? "[\(listen.host)]" : listen.host)
-                alertingOptions.externalURL = "\(tls == nil ? "http" : "https")://\(host):\(listen.port)"
+                alertingOptions.externalURL = "\(advertisedScheme)://\(advertisedHost):\(listen.port)"
             }
             let alerting = Alerting(store: store, logger: logger, metrics: metrics, options: alertingOptions,
                                     notifiers: notifiers.make)
             alertingRef = alerting
-            try await alerting.start(fleet: fleet)
+            try await alerting.start(fleet: fleet, leadership: leadership)
 
             let router = APIRouter(fleet: fleet, store: store, secrets: secrets, metrics: metrics, alerting: alerting,
-                                   agentBuilds: agentBuilds).build()
+                                   agentBuilds: agentBuilds, leadership: leadership).build()
             let responder = EnvelopeResponder(inner: router.buildResponder(), metrics: metrics, logger: logger)
             let scheme = tls == nil ? "http" : "https"
             let http1 = HTTPServerBuilder.guardedHTTP1(limits: configuration.limits, logger: logger)
@@ -124,6 +142,9 @@ public struct CoordinatorServer: Sendable {
                                      serverName: "fleet-coordinator/\(FleetVersion.current)"),
                 onServerRunning: { channel in
                     let port = channel.localAddress?.port ?? configuration.listen.port
+                    if configuration.alerting.externalURL.isEmpty {
+                        await leadership.advertise("\(advertisedScheme)://\(advertisedHost):\(port)")
+                    }
                     let host = configuration.listen.host.contains(":") ? "[\(configuration.listen.host)]" : configuration.listen.host
                     await onListening("\(scheme)://\(host):\(port)")
                 },
@@ -135,10 +156,13 @@ public struct CoordinatorServer: Sendable {
             try await group.run()
         } catch {
             await alertingRef?.stop()
+            await leadership.stop(release: true)
             await notifiers.shutdown()
             throw error
         }
         await alertingRef?.stop()
+        // A clean stop hands the lease over at once instead of after its TTL.
+        await leadership.stop(release: true)
         await notifiers.shutdown()
         await fleet.flushSnapshots()
         logger.info("coordinator stopped")

@@ -52,6 +52,7 @@ public final class SQLiteFleetStore: FleetStore {
         Self.registerAlertingMigration(&migrator)
         Self.registerRevisionInventoryMigration(&migrator)
         Self.registerRolloutMigration(&migrator)
+        Self.registerCoordinatorsMigration(&migrator)
         do {
             try migrator.migrate(pool)
         } catch {

@@ -6,6 +6,7 @@ import Foundation
 public enum ResourceKind: String, CaseIterable, ExpressibleByArgument, Sendable {
     case nodes, stations, sites, assignments, alerts, notifications
     case agentBuilds = "agent-builds"
+    case coordinators
 
     public init?(argument: String) {
         switch argument.lowercased() {
@@ -16,6 +17,7 @@ public enum ResourceKind: String, CaseIterable, ExpressibleByArgument, Sendable 
         case "alerts", "alert": self = .alerts
         case "notifications", "notification": self = .notifications
         case "agent-builds", "agent-build": self = .agentBuilds
+        case "coordinators", "coordinator": self = .coordinators
         default: return nil
         }
     }
@@ -34,7 +36,7 @@ public enum AlertStateFilter: String, CaseIterable, ExpressibleByArgument, Senda
 public struct GetCommand: FleetctlRunnable {
     public static let configuration = CommandConfiguration(
         commandName: "get",
-        abstract: "List nodes, stations, sites, assignments, alerts or notifications.",
+        abstract: "List nodes, stations, sites, assignments, alerts, notifications, agent builds or coordinators.",
         discussion: """
         Prints one row per item; with NAME only that item (for assignments, NAME is \
         a node). Tables:
@@ -45,7 +47,14 @@ public struct GetCommand: FleetctlRunnable {
           alerts         ID ALERTNAME SEVERITY STATE SITE NODE TARGET AGE SUMMARY
           notifications  ID RECEIVER STATUS ALERTS STATE ATTEMPTS AGE LAST-ERROR
           agent-builds   VERSION ARCH SIZE SHA256 SIGNED PUBLISHED WANTED-BY
-        A node's REVISION is applied/desired; for agent-builds, NAME is a version.
+          coordinators   NAME/ID VERSION URL LAST SEEN LEADER
+        A node's REVISION is applied/desired; for agent-builds, NAME is a version; \
+        for coordinators, NAME is a host name or the start of an instance id.
+
+        Coordinators are the `fleet-coordinator serve` instances sharing the store, \
+        most recently seen first; LEADER marks the one holding the leader lease \
+        (the only one evaluating alerts, sending notifications, pruning history and \
+        driving rollouts) with the lease's term.
 
         Alerts are those the coordinator's rules raised, firing and silenced ones by \
         default; --state firing|silenced|resolved picks one state, --node and --station \
@@ -67,11 +76,12 @@ public struct GetCommand: FleetctlRunnable {
           fleetctl get alerts --state resolved --station ROST1
           fleetctl get alerts --node recordingpi -o json
           fleetctl get notifications --failed
+          fleetctl get coordinators
         """)
 
     @OptionGroup public var global: GlobalOptions
 
-    @Argument(help: ArgumentHelp("What to list: nodes, stations, sites, assignments, alerts, notifications or agent-builds.",
+    @Argument(help: ArgumentHelp("What to list: nodes, stations, sites, assignments, alerts, notifications, agent-builds or coordinators.",
                                  valueName: "kind"))
     public var kind: ResourceKind
 
@@ -138,6 +148,14 @@ public struct GetCommand: FleetctlRunnable {
             case .notifications:
                 let items = try await client.call(Endpoints.notifications, query: failed ? [("failed", "true")] : [])
                 try show(items, console, table: { AlertTables.notifications($0, now: console.now()) }, machine: items)
+            case .coordinators:
+                let items = try await client.call(Endpoints.coordinators).filter { coordinator in
+                    name.map { coordinator.hostname == $0 || coordinator.id.hasPrefix($0.lowercased()) } ?? true
+                }
+                if let name, items.isEmpty {
+                    throw FleetctlError.rejected(status: 404, code: ErrorCode.notFound, message: "coordinator \(name)", details: [])
+                }
+                try show(items, console, table: { ResourceTables.coordinators($0, now: console.now()) }, machine: items)
             case .agentBuilds:
                 let items = try await client.call(Endpoints.agentBuilds).filter { name == nil || $0.build.version == name }
                 try show(items, console, table: { ResourceTables.agentBuilds($0, now: console.now()) }, machine: items)

@@ -54,6 +54,20 @@ public enum ResourceTables {
         return table.render()
     }
 
+    /// `NAME/ID VERSION URL LAST SEEN LEADER`: NAME/ID is the host name and the first 8
+    /// characters of the instance id; LEADER is `yes (term N)` for the lease holder.
+    public static func coordinators(_ coordinators: [CoordinatorView], now: Date) -> String {
+        var table = TextTable(header: ["NAME/ID", "VERSION", "URL", "LAST SEEN", "LEADER"])
+        for coordinator in coordinators {
+            table.rows.append([
+                "\(coordinator.hostname)/\(coordinator.id.prefix(8))", coordinator.version, coordinator.url,
+                "\(Formatting.age(now.timeIntervalSince(coordinator.lastSeen))) ago",
+                coordinator.leader ? "yes (term \(coordinator.term.map(String.init) ?? "?"))" : "-",
+            ])
+        }
+        return table.render()
+    }
+
     static func segment(_ name: String?, bytes: UInt64?) -> String {
         guard let name else { return "-" }
         guard let bytes else { return name }

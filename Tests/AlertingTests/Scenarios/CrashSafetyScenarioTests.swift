@@ -11,7 +11,10 @@ struct CrashSafetyScenarioTests {
             let dataDir = try makeScratchDir("crash-safety")
             teardown.add { try? FileManager.default.removeItem(atPath: dataDir) }
             let smtpPort = try freeLocalPort()   // no server yet: every attempt fails
-            let arguments = ["--notify-initial-backoff", "300ms", "--notify-max-backoff", "1s"]
+            // A short leader lease: the restarted coordinator is a new instance and takes the lease over
+            // only once the killed one's expires (the default 15 s would eat most of the deadlines below).
+            let arguments = ["--notify-initial-backoff", "300ms", "--notify-max-backoff", "1s",
+                             "--lease-ttl", "2s", "--lease-renew", "500ms"]
             let first = try await CoordinatorProcess.start(dataDir: dataDir, arguments: arguments)
             teardown.add { await first.stop() }
 

@@ -32,7 +32,8 @@ import Testing
             let alerting = Alerting(store: store, logger: Logger(label: "test"), metrics: metrics,
                                     notifiers: { _ in UndeliverableNotifier() })
             let router = APIRouter(fleet: fleet, store: store, secrets: secrets, metrics: metrics, alerting: alerting,
-                                   agentBuilds: try AgentBuildStore(root: dir + "/agent-builds")).build()
+                                   agentBuilds: try AgentBuildStore(root: dir + "/agent-builds"),
+                                   leadership: Leadership(store: store, url: "http://127.0.0.1:1", logger: Logger(label: "test"))).build()
             let responder = EnvelopeResponder(inner: router.buildResponder(), metrics: metrics, logger: Logger(label: "test"))
             let app = Application(responder: responder, configuration: .init(address: .hostname("127.0.0.1", port: 0)))
             func token(_ path: String) throws -> String {
