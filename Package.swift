@@ -158,6 +158,8 @@ let package = Package(
                 "FleetCoordinator", "FleetProtocol", "FleetInventory",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "Crypto", package: "swift-crypto"),
+                // PostgreSQL store tests: a maintenance connection creates a database per test.
+                .product(name: "PostgresNIO", package: "postgres-nio"),
             ]
         ),
         .testTarget(
