@@ -136,6 +136,9 @@ public final class PostgresFleetStore: FleetStore {
         if let message {
             return StoreError.unavailable("\(context): \(message) (SQLSTATE \(state ?? "?"))")
         }
+        if psql.code == .sslUnsupported {
+            return StoreError.unavailable("\(context): the server does not offer TLS, which this sslmode requires")
+        }
         let underlying = psql.underlying.map { ": \($0)" } ?? ""
         return StoreError.unavailable("\(context): \(psql.code)\(underlying)")
     }
