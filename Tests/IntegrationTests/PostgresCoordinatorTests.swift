@@ -49,6 +49,28 @@ struct PostgresCoordinatorTests {
         }
     }
 
+    @Test func aNewerPostgresSchemaStopsTheStartWithOneLine() async throws {
+        let server = try PostgresServer()
+        try await server.withDatabase { database in
+            try await withFleet("postgres-newer") { fleet in
+                let passwordFile = fleet.dir + "/pg-password"
+                try (server.password + "\n").write(toFile: passwordFile, atomically: true, encoding: .utf8)
+                let arguments = ["--database", server.url(database: database), "--database-password-file", passwordFile]
+                try await fleet.startCoordinator(extraArguments: arguments)
+                await fleet.coordinator?.stop(signal: SIGTERM)
+                try await server.psql("INSERT INTO fleet_migrations (identifier) VALUES ('v99-future')", database: database)
+                let outcome = try await runCommand(try binary("fleet-coordinator"),
+                                                   ["serve", "--listen", "127.0.0.1:0", "--data-dir", fleet.dataDir] + arguments,
+                                                   timeout: .seconds(30))
+                #expect(outcome.status == 1)
+                let lines = outcome.stderr.split(separator: "\n").filter { $0.hasPrefix("fleet-coordinator:") }
+                #expect(lines.count == 1, "\(outcome.stderr)")
+                #expect(lines.first?.contains("schema newer than this coordinator knows (migrations v99-future)") == true,
+                        "\(outcome.stderr)")
+            }
+        }
+    }
+
     @Test func aWrongPasswordStopsTheStartWithOneLine() async throws {
         let server = try PostgresServer()
         let dir = try makeScratchDir("postgres-wrong")
@@ -106,8 +128,8 @@ struct PostgresServer {
         try await psql("DROP DATABASE \(name) WITH (FORCE)")
     }
 
-    private func psql(_ sql: String) async throws {
-        let outcome = try await runCommand("/usr/bin/psql", [url(database: "postgres"), "-v", "ON_ERROR_STOP=1", "-c", sql],
+    func psql(_ sql: String, database: String = "postgres") async throws {
+        let outcome = try await runCommand("/usr/bin/psql", [url(database: database), "-v", "ON_ERROR_STOP=1", "-c", sql],
                                            environment: ["PGPASSWORD": password])
         guard outcome.status == 0 else { throw HarnessError.notReady("psql \(sql)", output: outcome.stderr) }
     }
