@@ -41,11 +41,17 @@ if [ -z "${FLEET_TEST_POSTGRES_URL:-}" ]; then
   as_postgres "$PG_BIN/initdb" -D "$PG_TMP/data" -U postgres --pwfile="$PG_TMP/pwfile" \
     --auth-host=scram-sha-256 --auth-local=trust -E UTF8 --no-sync >"$PG_TMP/initdb.log" 2>&1 \
     || { cat "$PG_TMP/initdb.log" >&2; exit 1; }
+  # A self-signed certificate, so the sslmode tests can see TLS used (require) and refused (verify-full).
+  openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj "/CN=localhost" \
+    -keyout "$PG_TMP/server.key" -out "$PG_TMP/server.crt" >/dev/null 2>&1
+  chmod 600 "$PG_TMP/server.key"
+  if [ "$(id -u)" -eq 0 ]; then chown postgres:postgres "$PG_TMP/server.key" "$PG_TMP/server.crt"; fi
   PG_PORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
   as_postgres "$PG_BIN/pg_ctl" -D "$PG_TMP/data" -l "$PG_TMP/server.log" -w -t 60 \
-    -o "-c listen_addresses=127.0.0.1 -p $PG_PORT -k $PG_TMP -c fsync=off -c max_connections=200" start >/dev/null \
+    -o "-c listen_addresses=127.0.0.1 -p $PG_PORT -k $PG_TMP -c fsync=off -c max_connections=200 -c ssl=on -c ssl_cert_file=$PG_TMP/server.crt -c ssl_key_file=$PG_TMP/server.key" start >/dev/null \
     || { cat "$PG_TMP/server.log" >&2; exit 1; }
   export FLEET_TEST_POSTGRES_URL="postgres://postgres:$PG_PASSWORD@127.0.0.1:$PG_PORT/postgres?sslmode=disable"
+  export FLEET_TEST_POSTGRES_TLS=1
   echo "test.sh: PostgreSQL 15 test cluster on 127.0.0.1:$PG_PORT (removed on exit)"
 fi
 export FLEET_REQUIRE_POSTGRES=1

@@ -71,6 +71,42 @@ struct PostgresStoreContractTests {
         }
     }
 
+    /// sslmode as libpq means it. Needs a server with TLS on (scripts/test.sh gives its
+    /// cluster a self-signed certificate and sets FLEET_TEST_POSTGRES_TLS=1).
+    @Test(.enabled(if: TestPostgres.environment["FLEET_TEST_POSTGRES_TLS"] == "1", "the test server has no TLS"))
+    func sslModesAreHonoured() async throws {
+        try await TestPostgres.withDatabase { base in
+            func ssl(_ mode: PostgresSettings.SSLMode) async throws -> [String] {
+                var settings = base
+                settings.sslMode = mode
+                let store = PostgresFleetStore(settings: settings, logger: Logger(label: "test"))
+                do {
+                    try await store.migrate()
+                    let used = try await store.texts("SELECT ssl::text FROM pg_stat_ssl WHERE pid = pg_backend_pid()")
+                    await store.shutdown()
+                    return used
+                } catch {
+                    await store.shutdown()
+                    throw error
+                }
+            }
+            let required = try await ssl(.require)   // encrypted, certificate not checked
+            let preferred = try await ssl(.prefer)
+            let disabled = try await ssl(.disable)
+            #expect(required == ["true"])
+            #expect(preferred == ["true"])
+            #expect(disabled == ["false"])
+            // verify-full checks the chain: a self-signed certificate is refused, in one line.
+            do {
+                _ = try await ssl(.verifyFull)
+                Issue.record("verify-full accepted a self-signed certificate")
+            } catch {
+                #expect(error is StoreError)
+                #expect(!"\(error)".contains("\n"), "\(error)")
+            }
+        }
+    }
+
     @Test func aWrongPasswordIsOneLineWithoutThePassword() async throws {
         var settings = try TestPostgres.settings()
         settings.password = "wrong-\(UUID().uuidString)"
