@@ -41,8 +41,10 @@ if [ -z "${FLEET_TEST_POSTGRES_URL:-}" ]; then
   as_postgres "$PG_BIN/initdb" -D "$PG_TMP/data" -U postgres --pwfile="$PG_TMP/pwfile" \
     --auth-host=scram-sha-256 --auth-local=trust -E UTF8 --no-sync >"$PG_TMP/initdb.log" 2>&1 \
     || { cat "$PG_TMP/initdb.log" >&2; exit 1; }
-  # A self-signed certificate, so the sslmode tests can see TLS used (require) and refused (verify-full).
+  # A self-signed certificate, so the sslmode tests see TLS used (require), an untrusted
+  # certificate refused (verify-full) and accepted with sslrootcert.
   openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj "/CN=localhost" \
+    -addext "subjectAltName=DNS:localhost,IP:127.0.0.1" \
     -keyout "$PG_TMP/server.key" -out "$PG_TMP/server.crt" >/dev/null 2>&1
   chmod 600 "$PG_TMP/server.key"
   if [ "$(id -u)" -eq 0 ]; then chown postgres:postgres "$PG_TMP/server.key" "$PG_TMP/server.crt"; fi
@@ -51,7 +53,7 @@ if [ -z "${FLEET_TEST_POSTGRES_URL:-}" ]; then
     -o "-c listen_addresses=127.0.0.1 -p $PG_PORT -k $PG_TMP -c fsync=off -c max_connections=200 -c ssl=on -c ssl_cert_file=$PG_TMP/server.crt -c ssl_key_file=$PG_TMP/server.key" start >/dev/null \
     || { cat "$PG_TMP/server.log" >&2; exit 1; }
   export FLEET_TEST_POSTGRES_URL="postgres://postgres:$PG_PASSWORD@127.0.0.1:$PG_PORT/postgres?sslmode=disable"
-  export FLEET_TEST_POSTGRES_TLS=1
+  export FLEET_TEST_POSTGRES_TLS="$PG_TMP/server.crt"   # the server's certificate, its own CA
   echo "test.sh: PostgreSQL 15 test cluster on 127.0.0.1:$PG_PORT (removed on exit)"
 fi
 export FLEET_REQUIRE_POSTGRES=1

@@ -71,14 +71,16 @@ struct PostgresStoreContractTests {
         }
     }
 
-    /// sslmode as libpq means it. Needs a server with TLS on (scripts/test.sh gives its
-    /// cluster a self-signed certificate and sets FLEET_TEST_POSTGRES_TLS=1).
-    @Test(.enabled(if: TestPostgres.environment["FLEET_TEST_POSTGRES_TLS"] == "1", "the test server has no TLS"))
+    /// sslmode as libpq means it. Needs a server with TLS on: scripts/test.sh gives its cluster
+    /// a self-signed certificate for 127.0.0.1 and sets FLEET_TEST_POSTGRES_TLS to its file.
+    @Test(.enabled(if: TestPostgres.environment["FLEET_TEST_POSTGRES_TLS"] != nil, "the test server has no TLS"))
     func sslModesAreHonoured() async throws {
+        let certificate = try #require(TestPostgres.environment["FLEET_TEST_POSTGRES_TLS"])
         try await TestPostgres.withDatabase { base in
-            func ssl(_ mode: PostgresSettings.SSLMode) async throws -> [String] {
+            func ssl(_ mode: PostgresSettings.SSLMode, rootCertificate: String? = nil) async throws -> [String] {
                 var settings = base
                 settings.sslMode = mode
+                settings.sslRootCertificate = rootCertificate
                 let store = PostgresFleetStore(settings: settings, logger: Logger(label: "test"))
                 do {
                     try await store.migrate()
@@ -96,6 +98,8 @@ struct PostgresStoreContractTests {
             #expect(required == ["true"])
             #expect(preferred == ["true"])
             #expect(disabled == ["false"])
+            let verified = try await ssl(.verifyFull, rootCertificate: certificate)   // trusted through sslrootcert
+            #expect(verified == ["true"])
             // verify-full checks the chain: a self-signed certificate is refused, in one line.
             do {
                 _ = try await ssl(.verifyFull)
@@ -103,6 +107,7 @@ struct PostgresStoreContractTests {
             } catch {
                 #expect(error is StoreError)
                 #expect(!"\(error)".contains("\n"), "\(error)")
+                #expect("\(error)".contains("certificate is not trusted"), "\(error)")
             }
         }
     }
@@ -135,6 +140,9 @@ struct PostgresStoreContractTests {
         #expect(try PostgresSettings(url: "postgres://u@h/d?sslmode=disable", password: nil).sslMode == .disable)
         #expect(throws: StoreError.self) { try PostgresSettings(url: "postgres://u:secret@h/d", password: nil) }
         #expect(throws: StoreError.self) { try PostgresSettings(url: "postgres://u@h/d?sslmode=sometimes", password: nil) }
+        let rooted = try PostgresSettings(url: "postgres://u@h/d?sslmode=verify-ca&sslrootcert=/etc/ca.pem", password: nil)
+        #expect(rooted.sslMode == .verifyCA && rooted.sslRootCertificate == "/etc/ca.pem")
+        #expect(throws: StoreError.self) { try PostgresSettings(url: "postgres://u@h/d?application_name=x", password: nil) }
         #expect(throws: StoreError.self) { try PostgresSettings(url: "mysql://u@h/d", password: nil) }
     }
 

@@ -35,7 +35,7 @@ struct Serve: AsyncParsableCommand {
     @Option(help: ArgumentHelp("Folder for the embedded database and the token files.", valueName: "dir"))
     var dataDir: String = "/var/lib/stationfleet/coordinator"
 
-    @Option(help: ArgumentHelp("PostgreSQL instead of embedded SQLite: postgres://USER@HOST:PORT/DB, optionally ?sslmode=disable|require|verify-full (default prefer). The password comes from --database-password-file or PGPASSWORD, never the URL. Default: embedded SQLite in --data-dir.", valueName: "url"))
+    @Option(help: ArgumentHelp("PostgreSQL instead of embedded SQLite: postgres://USER@HOST:PORT/DB, optionally ?sslmode=disable|require|verify-ca|verify-full (default prefer) and &sslrootcert=CA.pem. The password comes from --database-password-file or PGPASSWORD, never the URL. Default: embedded SQLite in --data-dir.", valueName: "url"))
     var database: String?
 
     @Option(help: ArgumentHelp("File whose first line is the --database password (else PGPASSWORD).", valueName: "file"))

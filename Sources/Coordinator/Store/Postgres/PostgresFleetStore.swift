@@ -139,6 +139,13 @@ public final class PostgresFleetStore: FleetStore {
         if psql.code == .sslUnsupported {
             return StoreError.unavailable("\(context): the server does not offer TLS, which this sslmode requires")
         }
+        if let underlying = psql.underlying, "\(underlying)".contains("CERTIFICATE_VERIFY_FAILED") {
+            return StoreError.unavailable("\(context): the server's TLS certificate is not trusted or does not name "
+                                          + "this host (give its CA with sslrootcert=FILE)")
+        }
+        if let underlying = psql.underlying, "\(underlying)".contains("failedToValidateHostname") {
+            return StoreError.unavailable("\(context): the server's TLS certificate does not name the host of --database")
+        }
         let underlying = psql.underlying.map { ": \($0)" } ?? ""
         return StoreError.unavailable("\(context): \(psql.code)\(underlying)")
     }

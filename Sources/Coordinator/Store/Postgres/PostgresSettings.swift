@@ -25,15 +25,18 @@ public struct PostgresSettings: Sendable, CustomStringConvertible {
     public var password: String?
     public var database: String
     public var sslMode: SSLMode
+    /// PEM file of the CA(s) that `verify-ca`/`verify-full` trust (`sslrootcert`); the system's when nil.
+    public var sslRootCertificate: String?
 
     public init(host: String, port: Int = 5432, username: String, password: String?, database: String,
-                sslMode: SSLMode = .prefer) {
+                sslMode: SSLMode = .prefer, sslRootCertificate: String? = nil) {
         self.host = host
         self.port = port
         self.username = username
         self.password = password
         self.database = database
         self.sslMode = sslMode
+        self.sslRootCertificate = sslRootCertificate
     }
 
     /// Parses a `postgres://` or `postgresql://` URL. A password inside the URL is refused:
@@ -53,8 +56,14 @@ public struct PostgresSettings: Sendable, CustomStringConvertible {
         guard !database.isEmpty else { throw StoreError.unavailable("--database URL has no database name (…/dbname)") }
         let user = components.user.flatMap { $0.removingPercentEncoding ?? $0 } ?? "postgres"
         var mode = SSLMode.prefer
+        var rootCertificate: String?
         for item in components.queryItems ?? [] {
             switch item.name {
+            case "sslrootcert":
+                guard let value = item.value, !value.isEmpty else {
+                    throw StoreError.unavailable("--database sslrootcert needs a file")
+                }
+                rootCertificate = value
             case "sslmode":
                 guard let value = item.value, let parsed = SSLMode(rawValue: value) else {
                     let known = SSLMode.allCases.map(\.rawValue).joined(separator: ", ")
@@ -62,15 +71,19 @@ public struct PostgresSettings: Sendable, CustomStringConvertible {
                 }
                 mode = parsed
             default:
-                throw StoreError.unavailable("--database URL parameter \(item.name) is not supported (only sslmode)")
+                throw StoreError.unavailable("--database URL parameter \(item.name) is not supported (only sslmode, sslrootcert)")
             }
         }
         self.init(host: host, port: components.port ?? 5432, username: user, password: password,
-                  database: database.removingPercentEncoding ?? database, sslMode: mode)
+                  database: database.removingPercentEncoding ?? database, sslMode: mode,
+                  sslRootCertificate: rootCertificate)
     }
 
     /// The URL without a password, for messages.
-    public var description: String { "postgres://\(username)@\(host):\(port)/\(database)?sslmode=\(sslMode.rawValue)" }
+    public var description: String {
+        "postgres://\(username)@\(host):\(port)/\(database)?sslmode=\(sslMode.rawValue)"
+            + (sslRootCertificate.map { "&sslrootcert=\($0)" } ?? "")
+    }
 
     /// TLS as libpq's sslmode means it: `require` encrypts without checking the certificate,
     /// `verify-ca` checks the chain, `verify-full` also the host name.
@@ -82,6 +95,7 @@ public struct PostgresSettings: Sendable, CustomStringConvertible {
         case .verifyCA: tls.certificateVerification = .noHostnameVerification
         case .verifyFull: tls.certificateVerification = .fullVerification
         }
+        if let sslRootCertificate { tls.trustRoots = .file(sslRootCertificate) }
         return tls
     }
 
