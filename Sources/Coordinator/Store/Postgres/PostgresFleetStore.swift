@@ -187,16 +187,16 @@ public final class PostgresFleetStore: FleetStore {
 
     public func saveSnapshots(_ snapshots: [NodeSnapshot]) async throws {
         guard !snapshots.isEmpty else { return }
-        let bodies = try snapshots.map { ($0.name, try Self.encode(SnapshotBody($0))) }
-        let logger = logger
-        try await transaction { connection in
-            for (name, body) in bodies {
-                try await connection.query("""
-                    INSERT INTO snapshots (name, body) VALUES (\(name), \(body))
-                    ON CONFLICT (name) DO UPDATE SET body = excluded.body
-                    """, logger: logger)
-            }
-        }
+        // One statement for the whole flush (every 2 s, up to every node): one round trip.
+        // A name listed twice keeps its last snapshot, as one upsert after another would.
+        var latest: [String: String] = [:]
+        for snapshot in snapshots { latest[snapshot.name] = try Self.encode(SnapshotBody(snapshot)) }
+        let names = latest.keys.sorted()
+        let bodies = names.map { latest[$0] ?? "" }
+        try await execute("""
+            INSERT INTO snapshots (name, body) SELECT * FROM unnest(\(names)::text[], \(bodies)::text[])
+            ON CONFLICT (name) DO UPDATE SET body = excluded.body
+            """)
     }
 
     public func loadSnapshots() async throws -> [NodeSnapshot] {
