@@ -140,6 +140,12 @@ struct PostgresStoreContractTests {
         #expect(try PostgresSettings(url: "postgres://u@h/d?sslmode=disable", password: nil).sslMode == .disable)
         #expect(throws: StoreError.self) { try PostgresSettings(url: "postgres://u:secret@h/d", password: nil) }
         #expect(throws: StoreError.self) { try PostgresSettings(url: "postgres://u@h/d?sslmode=sometimes", password: nil) }
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("pw-\(UUID().uuidString)").path
+        try "s3cret\r\nsecond line\n".write(toFile: dir, atomically: true, encoding: .utf8)
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        #expect(try PostgresSettings.password(file: dir, environment: ["PGPASSWORD": "env"]) == "s3cret")
+        #expect(try PostgresSettings.password(file: nil, environment: ["PGPASSWORD": "env"]) == "env")
+        #expect(throws: StoreError.self) { try PostgresSettings.password(file: dir + ".missing", environment: [:]) }
         let rooted = try PostgresSettings(url: "postgres://u@h/d?sslmode=verify-ca&sslrootcert=/etc/ca.pem", password: nil)
         #expect(rooted.sslMode == .verifyCA && rooted.sslRootCertificate == "/etc/ca.pem")
         #expect(throws: StoreError.self) { try PostgresSettings(url: "postgres://u@h/d?application_name=x", password: nil) }

@@ -136,7 +136,8 @@ public struct PostgresSettings: Sendable, CustomStringConvertible {
                 throw StoreError.unavailable("cannot read --database-password-file \(file)")
             }
             let text = String(decoding: data, as: UTF8.self)
-            return String(text.split(separator: "\n", omittingEmptySubsequences: false).first ?? "")
+            // Scalar-wise: "\r\n" is one Character in Swift, so split on the newline set.
+            return text.components(separatedBy: .newlines).first ?? ""
         }
         return environment["PGPASSWORD"]
     }
