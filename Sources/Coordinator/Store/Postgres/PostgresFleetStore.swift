@@ -19,6 +19,8 @@ public final class PostgresFleetStore: FleetStore {
     let client: PostgresClient
     let logger: Logger
     private let runner: Task<Void, Never>
+    /// How long `ping` waits for the server.
+    let pingTimeout: Duration = .seconds(3)
 
     /// Creates the connection pool; nothing connects until the first call (`migrate`).
     public init(settings: PostgresSettings, logger: Logger) {
@@ -56,11 +58,25 @@ public final class PostgresFleetStore: FleetStore {
         }
     }
 
+    /// A small write, answered within `pingTimeout`: `/readyz` must not hang while the pool
+    /// waits for a server that went away.
     public func ping() async throws {
-        try await execute("""
-            INSERT INTO meta (key, value) VALUES ('probe', \(String(Date().timeIntervalSince1970)))
-            ON CONFLICT (key) DO UPDATE SET value = excluded.value
-            """)
+        let probe = String(Date().timeIntervalSince1970)
+        let timeout = pingTimeout
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            group.addTask {
+                try await self.execute("""
+                    INSERT INTO meta (key, value) VALUES ('probe', \(probe))
+                    ON CONFLICT (key) DO UPDATE SET value = excluded.value
+                    """)
+            }
+            group.addTask {
+                try await Task.sleep(for: timeout)
+                throw StoreError.unavailable("PostgreSQL did not answer within \(timeout)")
+            }
+            defer { group.cancelAll() }
+            try await group.next()
+        }
     }
 
     // MARK: Helpers
