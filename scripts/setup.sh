@@ -13,6 +13,7 @@ PACKAGES=(
   procps curl                                         # pgrep/ps, curl in scripts
   prometheus                                          # promtool: metrics lint test
   prometheus-alertmanager                             # test peer: alert forwarding
+  postgresql-15 postgresql-client-15                  # PostgreSQL store tests (a throwaway cluster)
 )
 
 missing=()

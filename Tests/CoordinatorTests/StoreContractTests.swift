@@ -113,6 +113,30 @@ enum StoreContract {
 
         try await runAlerting(store)
         try await runRollouts(store)
+        try await runConcurrentSegments(store)
+    }
+
+    /// Concurrent reports of the same segments, in opposite orders, merge one after the other:
+    /// no report is lost (a lost update shows as a smaller sum) and none deadlocks.
+    static func runConcurrentSegments(_ store: any FleetStore) async throws {
+        let start = Date(timeIntervalSince1970: 1_800_000_000)
+        let add: @Sendable (SegmentRecord?, SegmentRecord) -> SegmentRecord = { old, new in
+            var merged = new
+            merged.bytes = (old?.bytes ?? 0) + new.bytes
+            return merged
+        }
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            for index in 0..<16 {
+                group.addTask {
+                    let segments = ["x.mkv", "y.mkv"].map {
+                        SegmentRecord(station: "ROST9", name: $0, start: start, durationSeconds: 60, bytes: 1, valid: true)
+                    }
+                    try await store.recordSegments(index % 2 == 0 ? segments : segments.reversed(), node: "pi9", merge: add)
+                }
+            }
+            try await group.waitForAll()
+        }
+        #expect(try await store.segments(station: "ROST9", from: nil, to: nil).map(\.bytes) == [16, 16])
     }
 
     /// Rollouts: saved by revision (a save replaces), the newest revision is the latest.

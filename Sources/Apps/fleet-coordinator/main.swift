@@ -35,8 +35,11 @@ struct Serve: AsyncParsableCommand {
     @Option(help: ArgumentHelp("Folder for the embedded database and the token files.", valueName: "dir"))
     var dataDir: String = "/var/lib/stationfleet/coordinator"
 
-    @Option(help: ArgumentHelp("External database URL; not supported yet (PostgreSQL comes later). Default: embedded SQLite in --data-dir.", valueName: "url"))
+    @Option(help: ArgumentHelp("PostgreSQL instead of embedded SQLite: postgres://USER@HOST:PORT/DB, optionally ?sslmode=disable|require|verify-ca|verify-full (default prefer) and &sslrootcert=CA.pem. The password comes from --database-password-file or PGPASSWORD, never the URL. Default: embedded SQLite in --data-dir.", valueName: "url"))
     var database: String?
+
+    @Option(help: ArgumentHelp("File whose first line is the --database password (else PGPASSWORD).", valueName: "file"))
+    var databasePasswordFile: String?
 
     @Option(help: ArgumentHelp("PEM certificate (chain) to serve TLS with.", valueName: "file"))
     var tlsCert: String?
@@ -81,6 +84,9 @@ struct Serve: AsyncParsableCommand {
     var logLevel: String = "info"
 
     func validate() throws {
+        if databasePasswordFile != nil && database == nil {
+            throw ValidationError("--database-password-file goes with --database")
+        }
         guard ListenAddress(listen) != nil else { throw ValidationError("--listen must be HOST:PORT, got \(listen)") }
         guard Logger.Level(rawValue: logLevel) != nil else { throw ValidationError("unknown --log-level \(logLevel)") }
         guard RegistrationPolicy(rawValue: registration) != nil else {
@@ -121,7 +127,17 @@ struct Serve: AsyncParsableCommand {
         let limits = ConnectionLimits(maxConnections: maxConnections,
                                       idleTimeout: ConnectionLimits.parseDuration(idleTimeout) ?? .seconds(60),
                                       requestTimeout: ConnectionLimits.parseDuration(requestTimeout) ?? .seconds(30))
-        let configuration = CoordinatorConfiguration(listen: address, dataDir: dataDir, databaseURL: database,
+        var databasePassword: String?
+        if database != nil {
+            do {
+                databasePassword = try PostgresSettings.password(file: databasePasswordFile,
+                                                                 environment: ProcessInfo.processInfo.environment)
+            } catch {
+                FileHandle.standardError.write(Data("fleet-coordinator: \(error)\n".utf8))
+                throw ExitCode(1)
+            }
+        }
+        var configuration = CoordinatorConfiguration(listen: address, dataDir: dataDir, databaseURL: database,
                                                      tlsCertificate: tlsCert, tlsKey: tlsKey, insecureHTTP: insecureHTTP,
                                                      registration: RegistrationPolicy(rawValue: registration) ?? .open,
                                                      limits: limits,
@@ -130,6 +146,7 @@ struct Serve: AsyncParsableCommand {
                                                             initialBackoff: ConnectionLimits.parseDuration(notifyInitialBackoff) ?? .seconds(2),
                                                             maxBackoff: ConnectionLimits.parseDuration(notifyMaxBackoff) ?? .seconds(300)),
                                                         externalURL: externalURL ?? ""))
+        configuration.databasePassword = databasePassword
         var configured = configuration
         configured.leaseTiming = LeaseTiming(ttl: ConnectionLimits.parseDuration(leaseTTL) ?? .seconds(15),
                                              renewEvery: ConnectionLimits.parseDuration(leaseRenew) ?? .seconds(5))

@@ -44,7 +44,7 @@ public struct APIError: Error, HTTPResponseError, CustomStringConvertible {
         case .full: return APIError(.init(code: 507, reasonPhrase: "Insufficient Storage"), code: ErrorCode.storageFull, message: error.description, retryAfter: 30)
         case .readOnly:
             return APIError(.serviceUnavailable, code: ErrorCode.unavailable, message: error.description, retryAfter: 30)
-        case .unavailable, .corrupt:
+        case .unavailable, .corrupt, .schemaTooNew:
             return APIError(.internalServerError, code: ErrorCode.internalError, message: "internal error; see the coordinator log")
         }
     }

@@ -12,8 +12,10 @@ import ServiceLifecycle
 public struct CoordinatorConfiguration: Sendable {
     public var listen: ListenAddress
     public var dataDir: String
-    /// `nil` means embedded SQLite in `dataDir`.
+    /// `nil` means embedded SQLite in `dataDir`; `postgres://user@host:port/db?sslmode=…` PostgreSQL.
     public var databaseURL: String?
+    /// The PostgreSQL password (from `--database-password-file` or PGPASSWORD); never logged.
+    public var databasePassword: String?
     public var tlsCertificate: String?
     public var tlsKey: String?
     public var insecureHTTP: Bool
@@ -86,6 +88,17 @@ public struct CoordinatorServer: Sendable {
         let tls = try makeTLSConfiguration()
         let secrets = try prepareDataDir()
         let store = try makeStore()
+        do {
+            try await serve(store: store, tls: tls, secrets: secrets, onListening: onListening)
+        } catch {
+            await (store as? PostgresFleetStore)?.shutdown()
+            throw error
+        }
+        await (store as? PostgresFleetStore)?.shutdown()
+    }
+
+    private func serve(store: any FleetStore, tls: TLSConfiguration?, secrets: CoordinatorSecrets,
+                       onListening: @escaping @Sendable (String) async -> Void) async throws {
         let metrics = CoordinatorMetrics()
         let agentBuilds: AgentBuildStore
         do {
@@ -205,7 +218,15 @@ public struct CoordinatorServer: Sendable {
 
     private func makeStore() throws -> any FleetStore {
         if let url = configuration.databaseURL {
-            throw CoordinatorStartError.database("\(url.split(separator: ":").first ?? "") databases are not supported yet; omit --database to use embedded SQLite")
+            let settings: PostgresSettings
+            do {
+                settings = try PostgresSettings(url: url, password: configuration.databasePassword)
+            } catch let error as StoreError {
+                if case .unavailable(let detail) = error { throw CoordinatorStartError.database(detail) }
+                throw error
+            }
+            logger.info("using PostgreSQL", metadata: ["database": "\(settings)"])
+            return PostgresFleetStore(settings: settings, logger: logger)
         }
         return try SQLiteFleetStore(path: (configuration.dataDir as NSString).appendingPathComponent("coordinator.sqlite"))
     }

@@ -87,6 +87,9 @@ public enum StoreError: Error, CustomStringConvertible, Equatable {
     case full(String)
     /// The store's files or file system are read-only: nothing was written.
     case readOnly(String)
+    /// The database holds migrations this coordinator does not know: a newer coordinator
+    /// upgraded it. Nothing was changed.
+    case schemaTooNew(store: String, unknown: [String])
 
     public var description: String {
         switch self {
@@ -94,6 +97,9 @@ public enum StoreError: Error, CustomStringConvertible, Equatable {
         case .corrupt(let detail): return "store holds unreadable data: \(detail)"
         case .full(let detail): return "the coordinator's disk is full (\(detail)); nothing was stored"
         case .readOnly(let detail): return "the coordinator's store is read-only (\(detail)); nothing was stored"
+        case .schemaTooNew(let store, let unknown):
+            return "\(store) has a schema newer than this coordinator knows (migrations \(unknown.joined(separator: ", "))); "
+                + "run a fleet-coordinator at least as new as the one that upgraded it"
         }
     }
 
@@ -102,7 +108,7 @@ public enum StoreError: Error, CustomStringConvertible, Equatable {
     public var isWriteCondition: Bool {
         switch self {
         case .full, .readOnly: return true
-        case .unavailable, .corrupt: return false
+        case .unavailable, .corrupt, .schemaTooNew: return false
         }
     }
 }

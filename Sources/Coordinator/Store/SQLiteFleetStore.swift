@@ -53,6 +53,17 @@ public final class SQLiteFleetStore: FleetStore {
         Self.registerRevisionInventoryMigration(&migrator)
         Self.registerRolloutMigration(&migrator)
         Self.registerCoordinatorsMigration(&migrator)
+        // A database a newer coordinator migrated is left alone: this one would misread it.
+        let known = Set(migrator.migrations)
+        let applied: [String]
+        do {
+            let reader = migrator
+            applied = try await pool.read { db in try reader.appliedIdentifiers(db).sorted() }
+        } catch {
+            throw StoreError.unavailable("cannot read the schema version of \(path): \(error)")
+        }
+        let unknown = applied.filter { !known.contains($0) }
+        guard unknown.isEmpty else { throw StoreError.schemaTooNew(store: path, unknown: unknown) }
         do {
             try migrator.migrate(pool)
         } catch {

@@ -1,0 +1,244 @@
+import FleetProtocol
+import Foundation
+import Logging
+import PostgresNIO
+
+/// The coordinator's store on PostgreSQL (`fleet-coordinator serve --database postgres://…`):
+/// the same tables as SQLite, JSON bodies as text, times as `timestamptz`, and the same
+/// semantics (ids are idempotent, a revision commits in one transaction, segments merge
+/// under row locks). Keeps no cache: every call reads or writes the database, so several
+/// processes may share it.
+///
+/// ```swift
+/// let store = try PostgresFleetStore(settings: PostgresSettings(url: url, password: password), logger: logger)
+/// try await store.migrate()   // checks the credentials and the schema, then migrates
+/// defer { Task { await store.shutdown() } }
+/// ```
+public final class PostgresFleetStore: FleetStore {
+    public let settings: PostgresSettings
+    let client: PostgresClient
+    let logger: Logger
+    private let runner: Task<Void, Never>
+    /// How long `ping` waits for the server.
+    let pingTimeout: Duration = .seconds(3)
+
+    /// Creates the connection pool; nothing connects until the first call (`migrate`).
+    public init(settings: PostgresSettings, logger: Logger) {
+        self.settings = settings
+        self.logger = logger
+        let client = PostgresClient(configuration: settings.clientConfiguration())
+        self.client = client
+        runner = Task { await client.run() }
+    }
+
+    deinit { runner.cancel() }
+
+    /// Closes the pool's connections.
+    public func shutdown() async {
+        runner.cancel()
+        await runner.value
+    }
+
+    /// Connects once on its own (so a wrong password or host is the server's own message, at
+    /// once), then applies missing migrations under an advisory lock.
+    public func migrate() async throws {
+        let connection: PostgresConnection
+        do {
+            connection = try await PostgresConnection.connect(configuration: try settings.connectionConfiguration(),
+                                                              id: 0, logger: logger)
+        } catch {
+            throw Self.classify(error, context: "cannot connect to \(settings)")
+        }
+        do {
+            try await PostgresMigrations.migrate(connection, store: settings.description, logger: logger)
+            try? await connection.close()
+        } catch {
+            try? await connection.close()
+            throw Self.classify(error, context: "cannot migrate \(settings)")
+        }
+    }
+
+    /// A small write, answered within `pingTimeout`: `/readyz` must not hang while the pool
+    /// waits for a server that went away.
+    public func ping() async throws {
+        let probe = String(Date().timeIntervalSince1970)
+        let timeout = pingTimeout
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            group.addTask {
+                try await self.execute("""
+                    INSERT INTO meta (key, value) VALUES ('probe', \(probe))
+                    ON CONFLICT (key) DO UPDATE SET value = excluded.value
+                    """)
+            }
+            group.addTask {
+                try await Task.sleep(for: timeout)
+                throw StoreError.unavailable("PostgreSQL did not answer within \(timeout)")
+            }
+            defer { group.cancelAll() }
+            try await group.next()
+        }
+    }
+
+    // MARK: Helpers
+
+    /// Runs `body` on one pooled connection; errors become `StoreError`s.
+    func withConnection<T: Sendable>(_ body: (PostgresConnection) async throws -> T) async throws -> T {
+        do {
+            return try await client.withConnection { connection in try await body(connection) }
+        } catch {
+            throw Self.classify(error, context: "PostgreSQL")
+        }
+    }
+
+    /// Runs `body` between BEGIN and COMMIT on one connection; ROLLBACK when it throws.
+    func transaction<T: Sendable>(_ body: (PostgresConnection) async throws -> T) async throws -> T {
+        let logger = logger
+        return try await withConnection { connection in
+            try await connection.query("BEGIN", logger: logger)
+            do {
+                let value = try await body(connection)
+                try await connection.query("COMMIT", logger: logger)
+                return value
+            } catch {
+                _ = try? await connection.query("ROLLBACK", logger: logger)
+                throw error
+            }
+        }
+    }
+
+    /// One statement on its own (autocommit).
+    func execute(_ query: PostgresQuery) async throws {
+        let logger = logger
+        try await withConnection { connection in _ = try await connection.query(query, logger: logger) }
+    }
+
+    /// The first column of every row, as text.
+    func texts(_ query: PostgresQuery) async throws -> [String] {
+        let logger = logger
+        return try await withConnection { connection in try await connection.texts(query, logger: logger) }
+    }
+
+    /// Decodes JSON bodies; a body that does not decode is `StoreError.corrupt`.
+    static func decode<T: Decodable>(_ type: T.Type, _ bodies: [String], what: String) throws -> [T] {
+        try bodies.map { try decode(type, $0, what: what) }
+    }
+
+    static func decode<T: Decodable>(_ type: T.Type, _ body: String, what: String) throws -> T {
+        do {
+            return try WireCoding.decode(type, from: Data(body.utf8))
+        } catch {
+            throw StoreError.corrupt("\(what): \(error)")
+        }
+    }
+
+    static func encode<T: Encodable>(_ value: T) throws -> String {
+        String(decoding: try WireCoding.encode(value), as: UTF8.self)
+    }
+
+    /// Typed store errors with the server's message; never the password (PostgresNIO's own
+    /// descriptions are generic on purpose, so the parts are picked here).
+    static func classify(_ error: any Error, context: String) -> any Error {
+        if error is StoreError { return error }
+        guard let psql = error as? PSQLError else {
+            return StoreError.unavailable("\(context): \(error)")
+        }
+        let state = psql.serverInfo?[.sqlState]
+        let message = psql.serverInfo?[.message]
+        switch state {
+        case "53100": return StoreError.full("PostgreSQL: \(message ?? "disk full")")
+        case "25006": return StoreError.readOnly("PostgreSQL: \(message ?? "read-only transaction")")
+        default: break
+        }
+        if let message {
+            return StoreError.unavailable("\(context): \(message) (SQLSTATE \(state ?? "?"))")
+        }
+        if psql.code == .sslUnsupported {
+            return StoreError.unavailable("\(context): the server does not offer TLS, which this sslmode requires")
+        }
+        if let underlying = psql.underlying, "\(underlying)".contains("CERTIFICATE_VERIFY_FAILED") {
+            return StoreError.unavailable("\(context): the server's TLS certificate is not trusted or does not name "
+                                          + "this host (give its CA with sslrootcert=FILE)")
+        }
+        if let underlying = psql.underlying, "\(underlying)".contains("failedToValidateHostname") {
+            return StoreError.unavailable("\(context): the server's TLS certificate does not name the host of --database")
+        }
+        let underlying = psql.underlying.map { ": \($0)" } ?? ""
+        return StoreError.unavailable("\(context): \(psql.code)\(underlying)")
+    }
+
+    // MARK: Credentials
+
+    public func credentials() async throws -> [NodeCredential] {
+        let logger = logger
+        return try await withConnection { connection in
+            var result: [NodeCredential] = []
+            let rows = try await connection.query("SELECT name, token_hash, registered_at FROM credentials ORDER BY name",
+                                                  logger: logger)
+            for try await (name, hash, at) in rows.decode((String, String, Date).self) {
+                result.append(NodeCredential(name: name, tokenHash: hash, registeredAt: at))
+            }
+            return result
+        }
+    }
+
+    public func insertCredential(_ credential: NodeCredential) async throws -> Bool {
+        let logger = logger
+        return try await withConnection { connection in
+            try await connection.count("""
+                INSERT INTO credentials (name, token_hash, registered_at)
+                VALUES (\(credential.name), \(credential.tokenHash), \(credential.registeredAt))
+                ON CONFLICT (name) DO NOTHING RETURNING 1
+                """, logger: logger) == 1
+        }
+    }
+
+    public func deleteCredential(node: String) async throws -> Bool {
+        let logger = logger
+        return try await withConnection { connection in
+            try await connection.count("DELETE FROM credentials WHERE name = \(node) RETURNING 1", logger: logger) == 1
+        }
+    }
+
+    // MARK: Node status
+
+    public func saveSnapshots(_ snapshots: [NodeSnapshot]) async throws {
+        guard !snapshots.isEmpty else { return }
+        // One statement for the whole flush (every 2 s, up to every node): one round trip.
+        // A name listed twice keeps its last snapshot, as one upsert after another would.
+        var latest: [String: String] = [:]
+        for snapshot in snapshots { latest[snapshot.name] = try Self.encode(SnapshotBody(snapshot)) }
+        let names = latest.keys.sorted()
+        let bodies = names.map { latest[$0] ?? "" }
+        try await execute("""
+            INSERT INTO snapshots (name, body) SELECT * FROM unnest(\(names)::text[], \(bodies)::text[])
+            ON CONFLICT (name) DO UPDATE SET body = excluded.body
+            """)
+    }
+
+    public func loadSnapshots() async throws -> [NodeSnapshot] {
+        try Self.decode(SnapshotBody.self, try await texts("SELECT body FROM snapshots ORDER BY name"),
+                        what: "node snapshot").map(\.snapshot)
+    }
+
+    public func deleteSnapshot(node: String) async throws {
+        try await execute("DELETE FROM snapshots WHERE name = \(node)")
+    }
+}
+
+extension PostgresConnection {
+    /// The first column of every row, as text.
+    func texts(_ query: PostgresQuery, logger: Logger) async throws -> [String] {
+        var result: [String] = []
+        for try await text in try await self.query(query, logger: logger).decode(String.self) {
+            result.append(text)
+        }
+        return result
+    }
+
+    /// How many rows the statement returned (`… RETURNING 1` counts what it changed).
+    func count(_ query: PostgresQuery, logger: Logger) async throws -> Int {
+        var count = 0
+        for try await _ in try await self.query(query, logger: logger) { count += 1 }
+        return count
+    }
+}
