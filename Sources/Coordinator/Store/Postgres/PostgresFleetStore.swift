@@ -16,6 +16,8 @@ import PostgresNIO
 /// ```
 public final class PostgresFleetStore: FleetStore {
     public let settings: PostgresSettings
+    /// Whose clock the leader lease statements read (see `LeaseClock`).
+    public let leaseClock: LeaseClock
     let client: PostgresClient
     let logger: Logger
     private let runner: Task<Void, Never>
@@ -23,8 +25,9 @@ public final class PostgresFleetStore: FleetStore {
     let pingTimeout: Duration = .seconds(3)
 
     /// Creates the connection pool; nothing connects until the first call (`migrate`).
-    public init(settings: PostgresSettings, logger: Logger) {
+    public init(settings: PostgresSettings, logger: Logger, leaseClock: LeaseClock = .server) {
         self.settings = settings
+        self.leaseClock = leaseClock
         self.logger = logger
         let client = PostgresClient(configuration: settings.clientConfiguration())
         self.client = client

@@ -2,7 +2,7 @@ import Logging
 import PostgresNIO
 
 /// The PostgreSQL schema, as versioned migrations named like the SQLite ones ("v1",
-/// "v2-alerting", "v3-revision-inventory", "v4-rollouts"). Bodies are the same JSON text
+/// "v2-alerting", "v3-revision-inventory", "v4-rollouts", "v5-coordinators"). Bodies are the same JSON text
 /// the SQLite store keeps; times are `timestamptz`.
 ///
 /// All pending migrations run in one transaction that first takes a transaction-scoped
@@ -58,6 +58,16 @@ enum PostgresMigrations {
             """
             CREATE TABLE rollouts (revision bigint PRIMARY KEY, state text NOT NULL, updated_at timestamptz NOT NULL,
                 body text NOT NULL)
+            """,
+        ]),
+        ("v5-coordinators", [
+            """
+            CREATE TABLE coordinators (id text PRIMARY KEY, hostname text NOT NULL, version text NOT NULL,
+                url text NOT NULL, started_at timestamptz NOT NULL, last_seen timestamptz NOT NULL)
+            """,
+            """
+            CREATE TABLE leader_lease (name text PRIMARY KEY, holder text NOT NULL, term bigint NOT NULL,
+                expires_at timestamptz NOT NULL)
             """,
         ]),
     ]
