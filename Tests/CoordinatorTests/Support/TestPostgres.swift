@@ -47,6 +47,17 @@ enum TestPostgres {
         }
     }
 
+    /// Creates `t_<uuid>` and returns its name (drop it with `dropDatabase`).
+    static func createDatabase() async throws -> String {
+        let name = "t_" + UUID().uuidString.lowercased().replacingOccurrences(of: "-", with: "")
+        try await maintenance("CREATE DATABASE \(name)")
+        return name
+    }
+
+    static func dropDatabase(_ name: String) async throws {
+        try await maintenance("DROP DATABASE \(name) WITH (FORCE)")
+    }
+
     /// A store on a fresh database; shut down before the database is dropped.
     static func withStore<R>(_ body: (PostgresFleetStore) async throws -> R) async throws -> R {
         try await withDatabase { settings in
