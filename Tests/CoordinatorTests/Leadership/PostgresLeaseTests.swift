@@ -84,5 +84,20 @@ struct PostgresLeaseTests {
         #expect(try await a.leaseHolder()?.term == 2)
         #expect(try await !a.isLeader(holder: "b", term: 2, now: past))
         #expect(try await a.acquireLease(holder: "a", ttl: 15, now: future)?.term == 3)
+
+        // Released again, then ten holders race on both handles: exactly one wins, term 4.
+        try await a.releaseLease(holder: "a", term: 3)
+        let winners = try await withThrowingTaskGroup(of: LeaseGrant?.self) { group in
+            for index in 0..<10 {
+                let store = index % 2 == 0 ? a : b
+                group.addTask { try await store.acquireLease(holder: "h\(index)", ttl: 15, now: past) }
+            }
+            var all: [LeaseGrant] = []
+            for try await grant in group { if let grant { all.append(grant) } }
+            return all
+        }
+        #expect(winners.count == 1, "\(winners)")
+        #expect(winners.first?.term == 4)
+        #expect(try await b.leaseHolder()?.holder == winners.first?.holder)
     }
 }
