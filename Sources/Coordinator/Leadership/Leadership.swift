@@ -206,9 +206,14 @@ public actor Leadership {
     }
 
     /// Every registered instance, which one holds the live lease, for `GET /v1/coordinators`.
+    /// "Live" is the store's judgement (`isLeader`), on the server's clock where it has one.
     public func coordinatorViews(now: Date = Date()) async throws -> [CoordinatorView] {
         let instances = try await registry.coordinators()
-        let live = try await lease.leaseHolder().flatMap { $0.expiresAt > now ? $0 : nil }
+        var live: LeaseGrant?
+        if let stored = try await lease.leaseHolder(),
+           try await lease.isLeader(holder: stored.holder, term: stored.term, now: now) {
+            live = stored
+        }
         return instances.map { instance in
             let leads = instance.id == live?.holder
             return CoordinatorView(id: instance.id, hostname: instance.hostname, version: instance.version, url: instance.url,
