@@ -29,7 +29,8 @@ extension SQLiteFleetStore: CoordinatorRegistry, LeaderLease {
                     result = try body(db)
                     return .commit
                 }
-                return result!
+                guard let result else { throw StoreError.unavailable("an immediate transaction committed without a result") }
+                return result
             }
         } catch let error as DatabaseError {
             throw Self.classify(error)
