@@ -24,7 +24,9 @@ import Testing
             as_other() { setpriv --reuid \(otherUID) --regid \(otherUID) --clear-groups "$@"; }
             setpriv --reuid \(agentUID) --regid \(agentUID) --clear-groups sh -c 'sleep 30; :' ffmpeg -i 'rtsp://viewer:\(password)@127.0.0.1:554/x' >/dev/null 2>&1 &
             A=$!
-            i=0; until grep -q '\(password)' /proc/$A/cmdline 2>/dev/null || [ $i -ge 200 ]; do i=$((i+1)); sleep 0.05; done
+            # Wait until A is the final image (sh as the agent's uid), not setpriv mid-exec:
+            # during an exec its command line briefly reads as empty.
+            i=0; until tr '\\0' ' ' < /proc/$A/cmdline 2>/dev/null | grep -q '^sh -c .*\(password)' || [ $i -ge 200 ]; do i=$((i+1)); sleep 0.05; done
             as_other cat /proc/$A/cmdline 2>/dev/null | tr '\\0' ' ' | grep -q '\(password)' && echo default-proc-readable-by-other
             unshare -m sh -c '
                 mount -t proc -o hidepid=invisible proc /proc || exit 1
