@@ -29,15 +29,15 @@ struct PostgresChangeFeedTests {
             let feedB = PostgresChangeFeed(store: storeB, logger: Logger(label: "feed-b"), backoff: (.seconds(2), .seconds(2)))
             await a.attach(feed: feedA)
             await b.attach(feed: feedB)
-            let seen = Mutex<[StoreChange]>([])
-            let following = Task {
+            let seen = Seen()
+            let following = Task { [feedB, b, seen] in
                 for await change in feedB.changes() {
-                    seen.withLock { $0.append(change) }
+                    seen.items.withLock { $0.append(change) }
                     await b.follow(change)
                 }
             }
             defer { following.cancel() }
-            func resyncs() -> Int { seen.withLock { $0.filter { $0 == .resync }.count } }
+            func resyncs() -> Int { seen.items.withLock { $0.filter { $0 == .resync }.count } }
             #expect(try await waitFor(.seconds(5)) { resyncs() == 1 }, "b listens")
 
             // An apply through a wakes a watch parked on b.
@@ -58,7 +58,7 @@ struct PostgresChangeFeedTests {
                 """)
             try await Task.sleep(for: .milliseconds(300))
             _ = try await a.apply(files: Self.inventory(heartbeat: 2), dryRun: false)
-            #expect(!seen.withLock { $0.contains(.revision(2)) }, "b did not hear revision 2")
+            #expect(!seen.items.withLock { $0.contains(.revision(2)) }, "b did not hear revision 2")
             #expect(try await waitFor(.seconds(10)) { resyncs() == 2 }, "b resynced after reconnecting")
             let caughtUp = await b.watch(node: "pi1", knownRevision: 1, timeout: .seconds(1))
             #expect(caughtUp.assignment?.revision == 2, "the missed revision was taken on resync")
@@ -70,6 +70,11 @@ struct PostgresChangeFeedTests {
             await storeA.shutdown()
             await storeB.shutdown()
         }
+    }
+
+    /// What b's feed yielded, in order.
+    final class Seen: Sendable {
+        let items = Mutex<[StoreChange]>([])
     }
 
     /// Polls `condition` every 50 ms until it holds or `timeout` passes.
