@@ -27,7 +27,9 @@ struct PostgresCoordinatorWakeTests {
                     logDir: fleet.dir)
                 defer { if bProcess.isRunning { kill(bProcess.pid, SIGKILL) } }
                 let b = String(try await bProcess.waitForLine(containing: "listening on").split(separator: " ").last ?? "")
-                _ = try await bProcess.waitForLine(containing: "listening for changes of other coordinators")
+                #expect(await waitUntil(timeout: .seconds(10)) {
+                    bProcess.stderr.contains("listening for changes of other coordinators")
+                }, "\(bProcess.output)")
                 func logs() -> String { fleet.logs + "\n" + bProcess.output }
 
                 let inventory = try fleet.renderInventory("fleet.yaml")
