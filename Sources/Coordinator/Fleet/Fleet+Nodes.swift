@@ -39,7 +39,6 @@ extension Fleet {
             throw conflict
         }
         registry.add(name: request.name, tokenHash: hash)
-        await announce(.credential(node: request.name))
         _ = tracker.heartbeat(node: request.name, at: now, intervalSeconds: heartbeatSeconds(of: request.name))
         observed.registered(node: request.name, agentVersion: request.agentVersion)
         metrics.registrations.increment()
@@ -66,7 +65,6 @@ extension Fleet {
             throw FleetError.conflict("node \(name) is in the inventory: remove it there and apply, then delete it")
         }
         _ = try await store.deleteCredential(node: name)
-        await announce(.credential(node: name))
         try await store.deleteSnapshot(node: name)
         registry.remove(name: name)
         tracker.forget(name)
@@ -83,7 +81,6 @@ extension Fleet {
     public func resetNode(_ name: String) async throws {
         guard allNodes().contains(name) else { throw FleetError.notFound(kind: "node", name: name) }
         _ = try await store.deleteCredential(node: name)
-        await announce(.credential(node: name))
         registry.remove(name: name)
         watches.wake(node: name)
         refreshNodeGauges()

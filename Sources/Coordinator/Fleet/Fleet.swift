@@ -61,9 +61,6 @@ public actor Fleet {
     var leadership: Leadership?
     /// The leader term rollouts and pruning last ran under; nil while this instance does not lead.
     var drivingTerm: Int64?
-    /// How this instance announces its changes to the other coordinators on the store
-    /// (Fleet+StoreChanges.swift); nil: it is the only one.
-    var storeFeed: (any StoreChangeFeed)?
 
     public init(store: any FleetStore, logger: Logger, metrics: CoordinatorMetrics, defaultHeartbeatSeconds: Int = 10,
                 registration: RegistrationPolicy = .open, secretFiles: SecretFileCheck = .require,

@@ -35,9 +35,6 @@ struct NodeRegistry {
     /// The registered name equal to `name` ignoring case.
     func registeredName(matching name: String) -> String? { nameByKey[ResourceName.key(name)] }
 
-    /// Whether `name` holds exactly this credential.
-    func holds(name: String, tokenHash: String) -> Bool { tokenHashByNode[name] == tokenHash }
-
     mutating func add(name: String, tokenHash: String) {
         if let old = tokenHashByNode[name] { nodeByTokenHash[old] = nil }
         tokenHashByNode[name] = tokenHash
