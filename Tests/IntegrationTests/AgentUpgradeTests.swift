@@ -116,14 +116,13 @@ import Glibc
         #expect((pidJSON["startTime"] as? NSNumber)?.uint64Value == ProcessTableView.startTime(of: ffmpeg))
         #expect(ffmpegProcesses(writingUnder: dir) == [ffmpeg])
 
-        // It keeps recording under the new process: a segment closes after the adoption and the
-        // adopting agent lists it (its segment-list tail and stderr pump work on the handed fds).
-        let closedAfter = await waitUntil(timeout: .seconds(20)) {
-            let lines = text(log).components(separatedBy: "\n")
-            guard let at = lines.lastIndex(where: { $0.contains("recorder.adopted") }) else { return false }
-            return lines[at...].contains { $0.contains("[ffmpeg \(ffmpeg)]") } && segmentCount(dir + "/recordings/ROST1") >= 2
-        }
+        // It keeps recording under the new process: segments keep closing after the adoption, and
+        // ffmpeg's stderr is still the pipe the agent reads (the handed fd is held by the adopting
+        // process; ffmpeg only writes warnings there, so waiting for a line would be a race).
+        let closedAfter = await waitUntil(timeout: .seconds(20)) { segmentCount(dir + "/recordings/ROST1") >= 2 }
         #expect(closedAfter, "\(text(log))")
+        let stderrPipe = try #require(pipeInode(pid: ffmpeg, fd: 2), "ffmpeg's stderr is not a pipe")
+        #expect(pipeInodes(heldBy: agent.pid).contains(stderrPipe), "the agent does not hold ffmpeg's stderr pipe")
         // The adopting process follows the handed-over segment list: a segment opened after the
         // adoption closes, is probed and queued for the coordinator (no coordinator acknowledges
         // it here, so it waits in the persisted outbox).

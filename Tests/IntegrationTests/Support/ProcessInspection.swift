@@ -42,6 +42,19 @@ func executable(of pid: Int32) -> String? {
     try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/\(pid)/exe")
 }
 
+/// The inode of the pipe behind a process's file descriptor (`pipe:[123]` in /proc), if it is one.
+func pipeInode(pid: Int32, fd: Int32) -> String? {
+    guard let target = try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/\(pid)/fd/\(fd)"),
+          target.hasPrefix("pipe:") else { return nil }
+    return target
+}
+
+/// Every pipe a process holds open.
+func pipeInodes(heldBy pid: Int32) -> Set<String> {
+    let fds = (try? FileManager.default.contentsOfDirectory(atPath: "/proc/\(pid)/fd")) ?? []
+    return Set(fds.compactMap { Int32($0).flatMap { pipeInode(pid: pid, fd: $0) } })
+}
+
 func segmentNames(_ dir: String) -> [String] {
     ((try? FileManager.default.contentsOfDirectory(atPath: dir)) ?? []).filter { $0.hasSuffix(".mkv") }.sorted()
 }
