@@ -61,6 +61,13 @@ public actor Fleet {
     var leadership: Leadership?
     /// The leader term rollouts and pruning last ran under; nil while this instance does not lead.
     var drivingTerm: Int64?
+    /// This instance's id on the snapshots it writes when several coordinators share the store
+    /// (Fleet+SharedLiveness.swift); nil: a single coordinator, nothing to pull.
+    var livenessWriter: String?
+    /// Where the next pull of other instances' snapshots starts (the store's clock).
+    var snapshotCursor: Date?
+    /// Whether the last pull failed (logged once until one succeeds).
+    var snapshotPullFailing = false
 
     public init(store: any FleetStore, logger: Logger, metrics: CoordinatorMetrics, defaultHeartbeatSeconds: Int = 10,
                 registration: RegistrationPolicy = .open, secretFiles: SecretFileCheck = .require,
@@ -124,9 +131,12 @@ public actor Fleet {
         await recordTransitions(transitions)
     }
 
-    /// Stores transitions as events of their nodes, then publishes them.
+    /// Stores transitions as events of their nodes, then publishes them. Liveness transitions
+    /// (online, missed, offline) every instance computes alike from the shared heartbeats:
+    /// only the leader stores them, so each is stored once (Fleet+SharedLiveness.swift).
     func recordTransitions(_ transitions: [NodeTransition]) async {
-        for (node, group) in Dictionary(grouping: transitions, by: \.node) {
+        let stored = drives ? transitions : transitions.filter { !$0.kind.isLiveness }
+        for (node, group) in Dictionary(grouping: stored, by: \.node) {
             do {
                 try await store.recordEvents(group.map(\.event), node: node)
             } catch {
@@ -160,7 +170,7 @@ public actor Fleet {
                                 appliedRevision: node.appliedRevision, report: node.report)
         }
         do {
-            try await store.saveSnapshots(snapshots)
+            try await store.saveSnapshots(snapshots, writer: livenessWriter ?? "")
             if !snapshots.isEmpty { noteStore(nil) }
         } catch {
             observed.markDirty(names)

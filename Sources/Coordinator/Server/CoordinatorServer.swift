@@ -132,6 +132,10 @@ public struct CoordinatorServer: Sendable {
                                     timing: configuration.leaseTiming, logger: logger, metrics: metrics)
         await leadership.start()
         await fleet.attach(leadership)
+        // Several instances may share a PostgreSQL database: each flushes the liveness of the
+        // agents attached to it every second and merges what the others flushed.
+        let sharedStore = store is PostgresFleetStore
+        if sharedStore { await fleet.shareLiveness(writer: leadership.instanceID) }
         do {
             var alertingOptions = configuration.alerting
             if alertingOptions.externalURL.isEmpty {
@@ -163,7 +167,7 @@ public struct CoordinatorServer: Sendable {
                 },
                 logger: logger
             )
-            let housekeeping = Housekeeping(fleet: fleet)
+            let housekeeping = Housekeeping(fleet: fleet, shared: sharedStore)
             let group = ServiceGroup(configuration: .init(
                 services: [app, housekeeping], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
             try await group.run()
@@ -234,11 +238,13 @@ public struct CoordinatorServer: Sendable {
 
 /// Drives the fleet's clocks: each tick hands due deadlines to the heartbeat tracker (node
 /// missed/offline events), the watch registry and the command queue; snapshots are flushed
-/// every 2 s and old history pruned hourly.
+/// every 2 s and old history pruned hourly. With a shared store (`shared`) snapshots are
+/// flushed every second and the other instances' pulled every second, half a second later.
 /// Listed after the HTTP server so it is shut down first: it releases every parked
 /// watch, and the server's drain of in-flight requests is then quick.
 struct Housekeeping: Service {
     let fleet: Fleet
+    var shared = false
 
     func run() async throws {
         await cancelWhenGracefulShutdown {
@@ -247,7 +253,8 @@ struct Housekeeping: Service {
                 await fleet.tick()
                 if ticks % 14_400 == 0 { await fleet.pruneHistory() }  // at start, then hourly
                 ticks += 1
-                if ticks % 8 == 0 { await fleet.flushSnapshots() }
+                if ticks % (shared ? 4 : 8) == 0 { await fleet.flushSnapshots() }
+                if shared, ticks % 4 == 2 { await fleet.pullSnapshots() }
                 try? await Task.sleep(for: .milliseconds(250))
             }
         }

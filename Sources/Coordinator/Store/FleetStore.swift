@@ -32,6 +32,19 @@ public struct NodeSnapshot: Sendable, Equatable {
     }
 }
 
+/// Snapshots other coordinators changed, and the cursor to read the next changes from.
+public struct SnapshotChanges: Sendable, Equatable {
+    public var snapshots: [NodeSnapshot]
+    /// The newest change marker read (the store's clock), or the cursor given when nothing
+    /// changed: pass it to the next ``FleetStore/snapshotsChanged(since:overlap:excludingWriter:)``.
+    public var cursor: Date?
+
+    public init(snapshots: [NodeSnapshot], cursor: Date?) {
+        self.snapshots = snapshots
+        self.cursor = cursor
+    }
+}
+
 /// The desired state as of one inventory revision.
 public struct StoredDesiredState: Sendable {
     public var revision: Int
@@ -159,8 +172,15 @@ public protocol FleetStore: AlertStore {
     func deleteCredential(node: String) async throws -> Bool
 
     // MARK: Node status
-    func saveSnapshots(_ snapshots: [NodeSnapshot]) async throws
+    /// Upserts snapshots in one batch, marking each row changed now (on the store's clock) by
+    /// `writer` (the instance's id). Never moves a node's last heartbeat backwards: a stored
+    /// row with a newer `lastHeartbeat` is kept as it is.
+    func saveSnapshots(_ snapshots: [NodeSnapshot], writer: String) async throws
     func loadSnapshots() async throws -> [NodeSnapshot]
+    /// Snapshots changed after `cursor - overlap` (all of them when `cursor` is nil), oldest
+    /// change first, leaving out rows `excludingWriter` wrote. The overlap re-reads rows whose
+    /// transaction committed after a newer one was already read; merging them is idempotent.
+    func snapshotsChanged(since cursor: Date?, overlap: TimeInterval, excludingWriter: String?) async throws -> SnapshotChanges
     func deleteSnapshot(node: String) async throws
 
     // MARK: Reported items
@@ -187,6 +207,11 @@ public protocol FleetStore: AlertStore {
 }
 
 extension FleetStore {
+    /// ``saveSnapshots(_:writer:)`` by a single coordinator (no writer id).
+    public func saveSnapshots(_ snapshots: [NodeSnapshot]) async throws {
+        try await saveSnapshots(snapshots, writer: "")
+    }
+
     /// ``commitRevision(_:inventory:desired:changedAssignments:deletedNodes:)`` without an inventory.
     public func commitRevision(_ record: RevisionRecord, desired: Data, changedAssignments: [Assignment],
                                deletedNodes: [String]) async throws {

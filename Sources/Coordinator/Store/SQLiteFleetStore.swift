@@ -53,6 +53,7 @@ public final class SQLiteFleetStore: FleetStore {
         Self.registerRevisionInventoryMigration(&migrator)
         Self.registerRolloutMigration(&migrator)
         Self.registerCoordinatorsMigration(&migrator)
+        Self.registerSnapshotLivenessMigration(&migrator)
         // A database a newer coordinator migrated is left alone: this one would misread it.
         let known = Set(migrator.migrations)
         let applied: [String]
@@ -143,32 +144,6 @@ public final class SQLiteFleetStore: FleetStore {
         try await write { db in
             try db.execute(sql: "DELETE FROM credentials WHERE name = ?", arguments: [node])
             return db.changesCount == 1
-        }
-    }
-
-    // MARK: Node status
-
-    public func saveSnapshots(_ snapshots: [NodeSnapshot]) async throws {
-        guard !snapshots.isEmpty else { return }
-        let bodies = try snapshots.map { ($0.name, try WireCoding.encode(SnapshotBody($0))) }
-        try await write { db in
-            for (name, body) in bodies {
-                try db.execute(sql: "INSERT OR REPLACE INTO snapshots (name, body) VALUES (?, ?)", arguments: [name, body])
-            }
-        }
-    }
-
-    public func loadSnapshots() async throws -> [NodeSnapshot] {
-        try await pool.read { db in
-            try Data.fetchAll(db, sql: "SELECT body FROM snapshots").map {
-                try Self.decode(SnapshotBody.self, $0, what: "node snapshot").snapshot
-            }
-        }
-    }
-
-    public func deleteSnapshot(node: String) async throws {
-        try await write { db in
-            try db.execute(sql: "DELETE FROM snapshots WHERE name = ?", arguments: [node])
         }
     }
 

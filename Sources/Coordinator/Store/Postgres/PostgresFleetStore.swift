@@ -201,31 +201,6 @@ public final class PostgresFleetStore: FleetStore {
             try await connection.count("DELETE FROM credentials WHERE name = \(node) RETURNING 1", logger: logger) == 1
         }
     }
-
-    // MARK: Node status
-
-    public func saveSnapshots(_ snapshots: [NodeSnapshot]) async throws {
-        guard !snapshots.isEmpty else { return }
-        // One statement for the whole flush (every 2 s, up to every node): one round trip.
-        // A name listed twice keeps its last snapshot, as one upsert after another would.
-        var latest: [String: String] = [:]
-        for snapshot in snapshots { latest[snapshot.name] = try Self.encode(SnapshotBody(snapshot)) }
-        let names = latest.keys.sorted()
-        let bodies = names.map { latest[$0] ?? "" }
-        try await execute("""
-            INSERT INTO snapshots (name, body) SELECT * FROM unnest(\(names)::text[], \(bodies)::text[])
-            ON CONFLICT (name) DO UPDATE SET body = excluded.body
-            """)
-    }
-
-    public func loadSnapshots() async throws -> [NodeSnapshot] {
-        try Self.decode(SnapshotBody.self, try await texts("SELECT body FROM snapshots ORDER BY name"),
-                        what: "node snapshot").map(\.snapshot)
-    }
-
-    public func deleteSnapshot(node: String) async throws {
-        try await execute("DELETE FROM snapshots WHERE name = \(node)")
-    }
 }
 
 extension PostgresConnection {
