@@ -50,16 +50,13 @@ struct HeartbeatTracker {
     /// Takes in a heartbeat another coordinator received (its stored snapshot). Only a newer
     /// heartbeat than this instance knows moves the node, so every instance ends on the newest
     /// one (the maximum over instances) whatever order rows arrive in. Returns `.online` when
-    /// that brings the node back from missed or offline (or is the first this instance hears
-    /// of it), like a heartbeat received here.
+    /// that brings the node back from missed or offline, like a heartbeat received here.
     mutating func merge(node: String, lastHeartbeat: Date, intervalSeconds: Int, now: Date) -> NodeTransition? {
         let previous = records[node]
         if let previous, previous.lastHeartbeat >= lastHeartbeat { return nil }
         restore(node: node, lastHeartbeat: lastHeartbeat, intervalSeconds: max(1, intervalSeconds), now: now)
-        guard records[node]?.phase == .online, previous?.phase != .online else { return nil }
-        guard let previous else {
-            return NodeTransition(node: node, kind: .online, at: lastHeartbeat, message: "first heartbeat (via another coordinator)")
-        }
+        // A node first heard of here registered at the other instance (which stores that).
+        guard let previous, previous.phase != .online, records[node]?.phase == .online else { return nil }
         let silent = Int(lastHeartbeat.timeIntervalSince(previous.lastHeartbeat).rounded())
         return NodeTransition(node: node, kind: .online, at: lastHeartbeat,
                               message: "heartbeat again after \(silent)s via another coordinator "
