@@ -131,11 +131,12 @@ public actor Fleet {
         await recordTransitions(transitions)
     }
 
-    /// Stores transitions as events of their nodes, then publishes them. Liveness transitions
-    /// (online, missed, offline) every instance computes alike from the shared heartbeats:
-    /// only the leader stores them, so each is stored once (Fleet+SharedLiveness.swift).
+    /// Stores transitions as events of their nodes, then publishes them. With shared liveness,
+    /// liveness transitions (online, missed, offline) every instance computes alike: only the
+    /// leader stores them, so each is stored once (Fleet+SharedLiveness.swift). A single
+    /// coordinator stores all, leader or not (after a crash it waits out its old lease).
     func recordTransitions(_ transitions: [NodeTransition]) async {
-        let stored = drives ? transitions : transitions.filter { !$0.kind.isLiveness }
+        let stored = drives || livenessWriter == nil ? transitions : transitions.filter { !$0.kind.isLiveness }
         for (node, group) in Dictionary(grouping: stored, by: \.node) {
             do {
                 try await store.recordEvents(group.map(\.event), node: node)
