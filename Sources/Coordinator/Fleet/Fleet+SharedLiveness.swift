@@ -22,7 +22,7 @@ extension Fleet {
     /// `writer` (this instance's id) and `pullSnapshots` merges what the others wrote.
     public func shareLiveness(writer: String) {
         livenessWriter = writer
-        tracker.syncGrace = Self.sharedLivenessGrace
+        tracker.setSyncGrace(Self.sharedLivenessGrace, now: Date())
     }
 
     /// Whether liveness is shared (several coordinators may run on the store).

@@ -31,7 +31,7 @@ struct HeartbeatTracker {
     private(set) var records: [String: Record] = [:]
     /// Added to both limits: how late a heartbeat another coordinator took may arrive here
     /// (shared liveness: its flush plus this instance's pull). 0 for a single coordinator.
-    var syncGrace: TimeInterval = 0
+    private(set) var syncGrace: TimeInterval = 0
     private var deadlines = DeadlineQueue<String>()
 
     /// Restores a node from its stored snapshot without emitting a transition.
@@ -45,6 +45,14 @@ struct HeartbeatTracker {
         }
         records[node] = record
         scheduleNext(node, record)
+    }
+
+    /// Sets `syncGrace` and re-places the nodes already known under the new limits, silently.
+    mutating func setSyncGrace(_ grace: TimeInterval, now: Date) {
+        syncGrace = grace
+        for (node, record) in records {
+            restore(node: node, lastHeartbeat: record.lastHeartbeat, intervalSeconds: record.intervalSeconds, now: now)
+        }
     }
 
     /// Takes in a heartbeat another coordinator received (its stored snapshot). Only a newer

@@ -71,8 +71,13 @@ import Testing
 
     @Test func mergedHeartbeatsOnlyMoveForwardAndBringANodeBackOnline() {
         var tracker = HeartbeatTracker()
-        tracker.syncGrace = 2
         let t0 = Date(timeIntervalSince1970: 1000)
+        // A node restored before the grace is set is placed again under the new limits.
+        tracker.restore(node: "pi0", lastHeartbeat: t0.addingTimeInterval(-21), intervalSeconds: 10, now: t0)
+        #expect(tracker.state(of: "pi0") == .online)
+        tracker.setSyncGrace(2, now: t0)
+        #expect(tracker.tick(now: t0).isEmpty, "missed after 22 s now, not 20 s")
+        tracker.forget("pi0")
         // First heard of through the store: taken silently, in the phase its age gives.
         #expect(tracker.merge(node: "pi1", lastHeartbeat: t0, intervalSeconds: 10, now: t0) == nil)
         #expect(tracker.state(of: "pi1") == .online)
