@@ -24,8 +24,9 @@ struct PostgresCoordinatorWakeTests {
             #expect(revision == 1)
 
             // A node token registered through a works on b at once: b looks it up in the store.
+            // (The watch answers as soon as b serves revision 1, which it learns by notification.)
             let token = try await pair.register(Self.probe)
-            let first = try await pair.watch(Self.probe, token: token, revision: 0, timeoutSeconds: 1)
+            let first = try await pair.watch(Self.probe, token: token, revision: 0, timeoutSeconds: 30)
             #expect(first.status == 200, "a token registered through a is accepted by b\n\(pair.logs())")
             #expect(first.answer?.assignment?.revision == 1)
 
@@ -91,7 +92,7 @@ struct PostgresCoordinatorWakeTests {
         try await withTwoCoordinators("pg-relisten") { pair in
             #expect(try await pair.apply(keep: 48) == 1)
             let token = try await pair.register(Self.probe)
-            #expect(try await pair.watch(Self.probe, token: token, revision: 0, timeoutSeconds: 1).answer?.assignment?.revision == 1)
+            #expect(try await pair.watch(Self.probe, token: token, revision: 0, timeoutSeconds: 30).answer?.assignment?.revision == 1)
             let listenedBefore = pair.bListens
 
             // Kill every LISTEN session (a's and b's), then apply through a at once: b may
