@@ -82,6 +82,9 @@ import Testing
         #expect(lookups.admit(tokenHash: "e", now: now) == .retryAfter(1))
         // After the TTL a miss is looked up again (the bucket refilled meanwhile).
         #expect(lookups.admit(tokenHash: "d", now: now.addingTimeInterval(1.5)) == .lookUp)
+        // Being limited is logged once per 10 s at most.
+        let reports = [0, 5, 10].map { lookups.shouldReportLimit(now: now.addingTimeInterval($0)) }
+        #expect(reports == [true, false, true])
     }
 
     @Test func aCommandQueuedThroughAnotherInstanceIsFoundByTheNextWatch() async throws {

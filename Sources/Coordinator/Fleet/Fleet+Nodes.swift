@@ -69,8 +69,10 @@ extension Fleet {
         case .knownUnknown:
             return .invalid
         case .retryAfter(let seconds):
-            logger.warning("too many requests with unknown node tokens; asking to retry",
-                           metadata: ["retryAfterSeconds": "\(seconds)"])
+            if credentialLookups.shouldReportLimit(now: Date()) {
+                logger.warning("too many requests with unknown node tokens; asking them to retry (logged every 10 s at most)",
+                               metadata: ["retryAfterSeconds": "\(seconds)"])
+            }
             throw FleetError.tooManyRequests("too many requests with unknown node tokens; retry in \(seconds)s",
                                              retryAfterSeconds: seconds)
         case .lookUp:
@@ -83,7 +85,11 @@ extension Fleet {
             removals = registry.removals
             stored = try await store.credential(tokenHash: hash)
         }
-        guard let stored, stored.tokenHash == hash, registry.removals == removals else {
+        guard registry.removals == removals else {
+            // Revocations keep overlapping the lookup: neither accept nor refuse for good.
+            throw FleetError.tooManyRequests("node credentials are changing; retry in 1s", retryAfterSeconds: 1)
+        }
+        guard let stored, stored.tokenHash == hash else {
             credentialLookups.remember(unknown: hash, now: Date())
             return .invalid
         }

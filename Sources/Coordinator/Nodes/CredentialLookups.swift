@@ -32,6 +32,7 @@ struct CredentialLookups: Sendable {
     private var bucket: TokenBucket
     /// Token hash → when its "not found" expires.
     private var unknown: [String: Date] = [:]
+    private var lastReport: Date?
 
     /// Defaults: remember a miss for 1 s, at most 1024 misses, and 50 lookups in a burst,
     /// then 20 per second.
@@ -66,8 +67,11 @@ struct CredentialLookups: Sendable {
         unknown[tokenHash] = now.addingTimeInterval(ttl)
     }
 
-    /// Forgets a remembered miss: the hash now names a credential (registered here).
-    mutating func forget(_ tokenHash: String) {
-        unknown[tokenHash] = nil
+    /// Whether to log that lookups are being limited: at most once every 10 s, so that a
+    /// flood of made-up tokens does not flood the log too.
+    mutating func shouldReportLimit(now: Date) -> Bool {
+        if let lastReport, now.timeIntervalSince(lastReport) < 10 { return false }
+        lastReport = now
+        return true
     }
 }
