@@ -35,8 +35,18 @@ enum StoreContract {
         #expect(try await store.insertCredential(credential))
         #expect(!(try await store.insertCredential(NodeCredential(name: "pi1", tokenHash: "other", registeredAt: Date()))))
         #expect(try await store.credentials() == [credential])
+        // Looked up by token hash: the credential, nothing for an unknown hash or a name.
+        #expect(try await store.credential(tokenHash: "abc") == credential)
+        #expect(try await store.credential(tokenHash: "other") == nil)
+        #expect(try await store.credential(tokenHash: "pi1") == nil)
+        let second = NodeCredential(name: "pi2", tokenHash: "def", registeredAt: Date(timeIntervalSince1970: 1001))
+        #expect(try await store.insertCredential(second))
+        #expect(try await store.credential(tokenHash: "def") == second)
         #expect(try await store.deleteCredential(node: "pi1"))
         #expect(!(try await store.deleteCredential(node: "pi1")))
+        #expect(try await store.credential(tokenHash: "abc") == nil, "a deleted credential is no longer found")
+        #expect(try await store.credential(tokenHash: "def") == second)
+        #expect(try await store.deleteCredential(node: "pi2"))
 
         // Snapshots upsert.
         let report = StatusReport(agentVersion: "1", uptimeSeconds: 5, appliedRevision: 2,

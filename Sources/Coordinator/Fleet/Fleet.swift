@@ -49,6 +49,8 @@ public actor Fleet {
     var reportLimiter = Fleet.makeReportLimiter()
     /// Registrations across the whole fleet: a burst of 20, then one every 2 s.
     var registrationLimiter = TokenBucket(capacity: 20, refillPerSecond: 0.5)
+    /// Store lookups of node tokens the registry does not know: misses remembered, rate-limited.
+    var credentialLookups = CredentialLookups()
     /// Whether unknown names may register.
     let registration: RegistrationPolicy
     /// The last write condition (full, read-only) the store reported; nil when writable.
@@ -68,6 +70,9 @@ public actor Fleet {
     var snapshotCursor: Date?
     /// Whether the last pull failed (logged once until one succeeds).
     var snapshotPullFailing = false
+    /// How this instance announces its changes to the other coordinators on the store
+    /// (Fleet+StoreChanges.swift); nil: it is the only one.
+    var storeFeed: (any StoreChangeFeed)?
 
     public init(store: any FleetStore, logger: Logger, metrics: CoordinatorMetrics, defaultHeartbeatSeconds: Int = 10,
                 registration: RegistrationPolicy = .open, secretFiles: SecretFileCheck = .require,

@@ -110,6 +110,15 @@ public struct CoordinatorServer: Sendable {
         let fleet = Fleet(store: store, logger: logger, metrics: metrics, registration: configuration.registration,
                           agentBuilds: agentBuilds)
         try await fleet.load()
+        // Coordinators sharing a PostgreSQL database tell each other what they changed, so
+        // that a watch held here wakes for an apply, registration or command made elsewhere.
+        let feed: any StoreChangeFeed = (store as? PostgresFleetStore).map { PostgresChangeFeed(store: $0, logger: logger) }
+            ?? SoloChangeFeed()
+        await fleet.attach(feed: feed)
+        let following = Task {
+            for await change in feed.changes() { await fleet.follow(change) }
+        }
+        defer { following.cancel() }
         let notifiers = NotifierSet(logger: logger)
         var alertingRef: Alerting?
         // A wildcard listen address is no link: name this host instead.
@@ -172,11 +181,13 @@ public struct CoordinatorServer: Sendable {
                 services: [app, housekeeping], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
             try await group.run()
         } catch {
+            await feed.stop()
             await alertingRef?.stop()
             await leadership.stop(release: true)
             await notifiers.shutdown()
             throw error
         }
+        await feed.stop()
         await alertingRef?.stop()
         // A clean stop hands the lease over at once instead of after its TTL.
         await leadership.stop(release: true)

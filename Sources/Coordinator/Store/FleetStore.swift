@@ -166,6 +166,10 @@ public protocol FleetStore: AlertStore {
 
     // MARK: Credentials
     func credentials() async throws -> [NodeCredential]
+    /// The credential whose token hashes to `tokenHash`, if any: one indexed single-row
+    /// lookup, for a token this instance's registry does not know (registered through
+    /// another coordinator on the same database).
+    func credential(tokenHash: String) async throws -> NodeCredential?
     /// Stores a credential. Returns false, storing nothing, when the name already holds one.
     func insertCredential(_ credential: NodeCredential) async throws -> Bool
     /// Removes a credential. Returns false when there was none.

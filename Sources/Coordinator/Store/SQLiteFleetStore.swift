@@ -54,6 +54,9 @@ public final class SQLiteFleetStore: FleetStore {
         Self.registerRolloutMigration(&migrator)
         Self.registerCoordinatorsMigration(&migrator)
         Self.registerSnapshotLivenessMigration(&migrator)
+        migrator.registerMigration("v7-credential-token-hash") { db in
+            try db.execute(sql: "CREATE INDEX credentials_token_hash ON credentials(tokenHash)")
+        }
         // A database a newer coordinator migrated is left alone: this one would misread it.
         let known = Set(migrator.migrations)
         let applied: [String]
@@ -126,6 +129,16 @@ public final class SQLiteFleetStore: FleetStore {
     public func credentials() async throws -> [NodeCredential] {
         try await pool.read { db in
             try Row.fetchAll(db, sql: "SELECT name, tokenHash, registeredAt FROM credentials").map {
+                NodeCredential(name: $0["name"], tokenHash: $0["tokenHash"],
+                               registeredAt: Date(timeIntervalSince1970: $0["registeredAt"]))
+            }
+        }
+    }
+
+    public func credential(tokenHash: String) async throws -> NodeCredential? {
+        try await pool.read { db in
+            try Row.fetchOne(db, sql: "SELECT name, tokenHash, registeredAt FROM credentials WHERE tokenHash = ? LIMIT 1",
+                             arguments: [tokenHash]).map {
                 NodeCredential(name: $0["name"], tokenHash: $0["tokenHash"],
                                registeredAt: Date(timeIntervalSince1970: $0["registeredAt"]))
             }

@@ -3,7 +3,7 @@ import PostgresNIO
 
 /// The PostgreSQL schema, as versioned migrations named like the SQLite ones ("v1",
 /// "v2-alerting", "v3-revision-inventory", "v4-rollouts", "v5-coordinators",
-/// "v6-snapshot-liveness"). Bodies are the same JSON text
+/// "v7-credential-token-hash"). Bodies are the same JSON text
 /// the SQLite store keeps; times are `timestamptz`.
 ///
 /// All pending migrations run in one transaction that first takes a transaction-scoped
@@ -80,6 +80,10 @@ enum PostgresMigrations {
                 ADD COLUMN writer text NOT NULL DEFAULT ''
             """,
             "CREATE INDEX snapshots_updated_at ON snapshots(updated_at)",
+        ]),
+        ("v7-credential-token-hash", [
+            // A request with a token this instance does not know looks it up by hash.
+            "CREATE INDEX credentials_token_hash ON credentials(token_hash)",
         ]),
     ]
 
