@@ -90,7 +90,7 @@ public struct CoordinatorServer: Sendable {
         let store = try makeStore()
         do {
             // An unreachable database is waited for (with back-off) before anything is served.
-            guard try await StoreStartup(store: store, logger: logger).migrate() else {
+            guard try await StoreStartup(migrate: store.migrate, logger: logger).migrate() else {
                 await (store as? PostgresFleetStore)?.shutdown()
                 return
             }

@@ -9,13 +9,19 @@ import Logging
 /// than this coordinator) is thrown at once. SIGTERM or SIGINT during the wait ends it.
 ///
 /// ```swift
-/// guard try await StoreStartup(store: store, logger: logger).migrate() else { return }  // signalled
+/// guard try await StoreStartup(migrate: store.migrate, logger: logger).migrate() else { return }  // signalled
 /// ```
 struct StoreStartup {
-    let store: any FleetStore
+    /// One attempt: connect, check the schema, migrate.
+    let attempt: @Sendable () async throws -> Void
     let logger: Logger
     var firstDelay: Duration = .seconds(1)
     var maxDelay: Duration = .seconds(15)
+
+    init(migrate attempt: @escaping @Sendable () async throws -> Void, logger: Logger) {
+        self.attempt = attempt
+        self.logger = logger
+    }
 
     /// The delays between attempts: `firstDelay` doubling up to `maxDelay`.
     static func delays(first: Duration, max: Duration) -> some Sequence<Duration> {
@@ -26,7 +32,7 @@ struct StoreStartup {
     /// SIGINT came before the store did.
     func migrate() async throws -> Bool {
         do {
-            try await store.migrate()
+            try await attempt()
             return true
         } catch StoreError.unreachable(let reason) {
             return try await retry(after: reason)
@@ -37,17 +43,17 @@ struct StoreStartup {
         let signals = StopSignals()
         defer { signals.stop() }
         var reason = firstReason
-        var attempt = 1
+        var tries = 1
         for delay in Self.delays(first: firstDelay, max: maxDelay) {
-            logger.warning("database unreachable: \(reason); attempt \(attempt) failed, next in \(delay.components.seconds) s (nothing is served until then)")
+            logger.warning("database unreachable: \(reason); attempt \(tries) failed, next in \(delay.components.seconds) s (nothing is served until then)")
             guard await signals.sleep(for: delay) else {
                 logger.notice("stopped while waiting for the database")
                 return false
             }
-            attempt += 1
+            tries += 1
             do {
-                try await store.migrate()
-                logger.notice("database reachable after \(attempt) attempts")
+                try await attempt()
+                logger.notice("database reachable after \(tries) attempts")
                 return true
             } catch StoreError.unreachable(let next) {
                 reason = next
