@@ -18,8 +18,7 @@ struct PostgresOutageTests {
                 label: "coordinator", executable: try binary("fleet-coordinator"),
                 arguments: ["serve", "--listen", "127.0.0.1:0", "--data-dir", dir + "/data", "--database", cluster.url,
                             "--database-password-file", dir + "/pg-password"],
-                logDir: dir)
-            defer { Task { await coordinator.stop(signal: SIGKILL) } }
+                logDir: dir)  // killed when released, should an expectation below throw
 
             // The clear line: which database, why, when the next attempt is; not serving meanwhile.
             let retried = await waitUntil(timeout: .seconds(20)) { coordinator.stderr.contains("attempt 2 failed") }
@@ -42,6 +41,7 @@ struct PostgresOutageTests {
             try await node.register(joinToken: joinToken)
             #expect(await node.heartbeat() == 200, "\(coordinator.output)")
             #expect(coordinator.stderr.contains("database reachable after"), "\(coordinator.output)")
+            #expect(await coordinator.stop(signal: SIGTERM) == 0, "\(coordinator.output)")
         }
     }
 

@@ -73,7 +73,12 @@ final class StopSignals: @unchecked Sendable {
 
     init() {
         for number in [SIGTERM, SIGINT] {
+            #if canImport(Darwin)
+            // kqueue delivers signals to the source only when they are ignored otherwise. On
+            // Linux libdispatch installs its own handler: the disposition is not touched (setting
+            // it back later would undo the handler the service group's sources share).
             signal(number, SIG_IGN)
+            #endif
             let source = DispatchSource.makeSignalSource(signal: number, queue: .global())
             source.setEventHandler { [weak self] in self?.fire() }
             source.resume()
@@ -112,12 +117,9 @@ final class StopSignals: @unchecked Sendable {
         return slept && !wasSignalled
     }
 
-    /// Gives the signals back to their default handling (the service group installs its own).
+    /// Ends the sources; the service group registers its own for the same signals.
     func stop() {
         for source in sources { source.cancel() }
         sources = []
-        if !wasSignalled {
-            for number in [SIGTERM, SIGINT] { signal(number, SIG_DFL) }
-        }
     }
 }
