@@ -53,6 +53,11 @@ struct StoreStartup {
             tries += 1
             do {
                 try await attempt()
+                // A signal during the attempt itself still stops the start.
+                guard !signals.wasSignalled else {
+                    logger.notice("stopped while waiting for the database")
+                    return false
+                }
                 logger.notice("database reachable after \(tries) attempts")
                 return true
             } catch StoreError.unreachable(let next) {

@@ -203,7 +203,7 @@ public final class PostgresFleetStore: FleetStore {
     static func connectionReason(_ psql: PSQLError) -> String {
         let underlying = psql.underlying.map { "\($0)" } ?? ""
         if underlying.contains("Connection refused") { return "connection refused" }
-        if underlying.contains("connectTimeout") || underlying.contains("timeout") { return "no answer within the connect timeout" }
+        if underlying.contains("connectTimeout") || underlying.contains("timeout") { return "no answer within \(PostgresSettings.connectTimeout.components.seconds) s" }
         switch psql.code {
         case .serverClosedConnection, .uncleanShutdown: return "the server closed the connection"
         default: return underlying.isEmpty ? "\(psql.code)" : "\(psql.code): \(underlying)"
