@@ -107,6 +107,15 @@ public enum StoreError: Error, CustomStringConvertible, Equatable {
         }
     }
 
+    /// Whether two errors are the same condition (same case, whatever the detail): a database
+    /// that stays unreachable is one condition, however each attempt failed.
+    public static func sameCondition(_ first: StoreError?, _ second: StoreError?) -> Bool {
+        switch (first, second) {
+        case (nil, nil), (.full?, .full?), (.readOnly?, .readOnly?), (.unreachable?, .unreachable?): return true
+        default: return first == second
+        }
+    }
+
     /// True for conditions that clear by themselves once an operator frees space, remounts
     /// or the database server is back: the coordinator reports not ready meanwhile.
     public var isWriteCondition: Bool {

@@ -24,6 +24,13 @@ import Testing
         #expect(APIError.from(StoreError.unavailable("boom")).status == .internalServerError)
     }
 
+    @Test func anOutageIsOneConditionWhateverEachAttemptSaid() {
+        #expect(StoreError.sameCondition(.unreachable("connection refused"), .unreachable("no connection within 5 s")))
+        #expect(!StoreError.sameCondition(.unreachable("x"), .full("x")))
+        #expect(!StoreError.sameCondition(.unreachable("x"), nil))
+        #expect(StoreError.sameCondition(nil, nil))
+    }
+
     @Test func startUpWaitsOnlyForAnUnreachableDatabase() async throws {
         let attempts = Attempts(failures: [.unreachable("connection refused"), .unreachable("connection refused")])
         var startup = StoreStartup(migrate: { try await attempts.next() }, logger: Self.logger)

@@ -32,7 +32,7 @@ enum PooledLease {
             }
             group.addTask {
                 do { try await Task.sleep(for: timeout) } catch { return }
-                handoff.finish(throwing: StoreError.unreachable("PostgreSQL: no connection within \(timeout)"))
+                handoff.finish(throwing: StoreError.unreachable("PostgreSQL: no connection within \(timeout.components.seconds) s"))
             }
             defer {
                 hold.release()
