@@ -201,7 +201,7 @@ public actor Fleet {
     /// Tracks the store's write condition: logs and counts each change once, keeps the gauge.
     func noteStore(_ error: (any Error)?) {
         let condition = (error as? StoreError).flatMap { $0.isWriteCondition ? $0 : nil }
-        guard condition != storeCondition else { return }
+        guard !StoreError.sameCondition(condition, storeCondition) else { return }
         if let condition {
             logger.critical("store cannot write; requests that store data answer 507/503 until it recovers",
                             metadata: ["reason": "\(condition)"])

@@ -89,6 +89,11 @@ public struct CoordinatorServer: Sendable {
         let secrets = try prepareDataDir()
         let store = try makeStore()
         do {
+            // An unreachable database is waited for (with back-off) before anything is served.
+            guard try await StoreStartup(migrate: store.migrate, logger: logger).migrate() else {
+                await (store as? PostgresFleetStore)?.shutdown()
+                return
+            }
             try await serve(store: store, tls: tls, secrets: secrets, onListening: onListening)
         } catch {
             await (store as? PostgresFleetStore)?.shutdown()

@@ -95,6 +95,9 @@ public struct StoredRevision: Sendable, Equatable {
 /// Errors of a store backend, with context for the log.
 public enum StoreError: Error, CustomStringConvertible, Equatable {
     case unavailable(String)
+    /// The database server cannot be reached now (connection refused, no answer, shutting
+    /// down or starting up): nothing was stored; it clears by itself when the server is back.
+    case unreachable(String)
     case corrupt(String)
     /// The disk under the store is full: nothing was written.
     case full(String)
@@ -107,6 +110,7 @@ public enum StoreError: Error, CustomStringConvertible, Equatable {
     public var description: String {
         switch self {
         case .unavailable(let detail): return "store unavailable: \(detail)"
+        case .unreachable(let detail): return "database unreachable: \(detail)"
         case .corrupt(let detail): return "store holds unreadable data: \(detail)"
         case .full(let detail): return "the coordinator's disk is full (\(detail)); nothing was stored"
         case .readOnly(let detail): return "the coordinator's store is read-only (\(detail)); nothing was stored"
@@ -116,11 +120,20 @@ public enum StoreError: Error, CustomStringConvertible, Equatable {
         }
     }
 
-    /// True for conditions that clear by themselves once an operator frees space or
-    /// remounts: the coordinator reports not ready meanwhile.
+    /// Whether two errors are the same condition (same case, whatever the detail): a database
+    /// that stays unreachable is one condition, however each attempt failed.
+    public static func sameCondition(_ first: StoreError?, _ second: StoreError?) -> Bool {
+        switch (first, second) {
+        case (nil, nil), (.full?, .full?), (.readOnly?, .readOnly?), (.unreachable?, .unreachable?): return true
+        default: return first == second
+        }
+    }
+
+    /// True for conditions that clear by themselves once an operator frees space, remounts
+    /// or the database server is back: the coordinator reports not ready meanwhile.
     public var isWriteCondition: Bool {
         switch self {
-        case .full, .readOnly: return true
+        case .full, .readOnly, .unreachable: return true
         case .unavailable, .corrupt, .schemaTooNew: return false
         }
     }
