@@ -141,9 +141,21 @@ private struct SnapshotLastHeartbeat: Decodable {
             logDir: dir)
         let waiting = await waitUntil(timeout: .seconds(20)) { coordinator.stderr.contains("database unreachable") }
         #expect(waiting, "\(coordinator.output)")
+        // libdispatch installs the SIGTERM handler asynchronously after the source resumes:
+        // wait until the kernel shows it caught, or the signal would still take its default action.
+        let caught = await waitUntil(timeout: .seconds(10)) { catchesSIGTERM(pid: coordinator.pid) }
+        #expect(caught, "\(coordinator.output)")
         let status = await coordinator.stop(signal: SIGTERM, timeout: .seconds(10))
         #expect(status == 0, "\(coordinator.output)")
         #expect(coordinator.stderr.contains("stopped while waiting for the database"), "\(coordinator.output)")
         #expect(!coordinator.stdout.contains("listening on"))
     }
+}
+
+/// Whether the process has a handler for SIGTERM (`SigCgt` in /proc/PID/status, bit 14).
+private func catchesSIGTERM(pid: Int32) -> Bool {
+    guard let status = try? String(contentsOfFile: "/proc/\(pid)/status", encoding: .utf8),
+          let line = status.split(separator: "\n").first(where: { $0.hasPrefix("SigCgt:") }),
+          let mask = UInt64(line.dropFirst("SigCgt:".count).trimmingCharacters(in: .whitespaces), radix: 16) else { return false }
+    return mask & (1 << (UInt64(SIGTERM) - 1)) != 0
 }
