@@ -48,6 +48,15 @@ enum StoreContract {
         #expect(try await store.credential(tokenHash: "def") == second)
         #expect(try await store.deleteCredential(node: "pi2"))
 
+        // The shared join token: none at first, then the last one saved (expiry optional).
+        #expect(try await store.sharedJoinToken() == nil)
+        let join = SharedJoinToken(hash: "h1", expiresAt: Date(timeIntervalSince1970: 5000), rotatedAt: Date(timeIntervalSince1970: 4000))
+        try await store.saveSharedJoinToken(join)
+        #expect(try await store.sharedJoinToken() == join)
+        let rotated = SharedJoinToken(hash: "h2", expiresAt: nil, rotatedAt: Date(timeIntervalSince1970: 4100))
+        try await store.saveSharedJoinToken(rotated)
+        #expect(try await store.sharedJoinToken() == rotated)
+
         // Snapshots upsert.
         let report = StatusReport(agentVersion: "1", uptimeSeconds: 5, appliedRevision: 2,
                                   storage: [StorageMetric(path: "/", totalBytes: 100, freeBytes: 40, usedPercent: 60)])

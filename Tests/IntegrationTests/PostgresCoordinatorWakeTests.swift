@@ -85,6 +85,20 @@ struct PostgresCoordinatorWakeTests {
             #expect(try await waitUntil(timeout: .seconds(30)) {
                 try await pair.watch(Self.probe, token: token, revision: 0, timeoutSeconds: 0).status == 401
             }, "b refuses a credential reset through a\n\(pair.logs())")
+
+            // The join token rotated through a is the one b accepts: the old one is refused there.
+            let oldJoin = fleet.joinToken
+            let rotate = try await fleet.fleetctl(["token", "rotate", "join"])
+            #expect(rotate.status == 0, "\(rotate.stderr)")
+            #expect(fleet.joinToken != oldJoin)
+            func registerOnB(_ name: String, with join: String) async throws -> Int {
+                let body = try JSONEncoder().encode(RegistrationRequest(name: name, agentVersion: "test"))
+                return try await pair.send(.POST, APIPath.register, token: join, body: body, at: pair.b).0
+            }
+            #expect(try await waitUntil(timeout: .seconds(30)) {
+                try await registerOnB("pi-old-join", with: oldJoin) == 401
+            }, "b refuses the join token rotated away through a\n\(pair.logs())")
+            #expect(try await registerOnB("pi-new-join", with: fleet.joinToken) == 201, "b accepts the new join token")
         }
     }
 

@@ -28,7 +28,10 @@ extension Fleet {
                 try await reloadCredentials(only: node)
             case .command(let node):
                 try await reloadCommands(only: node)
+            case .joinToken:
+                try await reloadJoinToken()
             case .resync:
+                try await reloadJoinToken()
                 try await reloadDesiredState()
                 try await reloadCredentials(only: nil)
                 try await reloadCommands(only: nil)

@@ -73,6 +73,9 @@ public actor Fleet {
     /// How this instance announces its changes to the other coordinators on the store
     /// (Fleet+StoreChanges.swift); nil: it is the only one.
     var storeFeed: (any StoreChangeFeed)?
+    /// The token files whose join token the coordinators on the store share
+    /// (Fleet+JoinToken.swift); nil: this coordinator's join token is its own.
+    var sharedSecrets: CoordinatorSecrets?
 
     public init(store: any FleetStore, logger: Logger, metrics: CoordinatorMetrics, defaultHeartbeatSeconds: Int = 10,
                 registration: RegistrationPolicy = .open, secretFiles: SecretFileCheck = .require,

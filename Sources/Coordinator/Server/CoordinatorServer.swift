@@ -120,6 +120,8 @@ public struct CoordinatorServer: Sendable {
         let feed: any StoreChangeFeed = (store as? PostgresFleetStore).map { PostgresChangeFeed(store: $0, logger: logger) }
             ?? SoloChangeFeed()
         await fleet.attach(feed: feed)
+        // Coordinators on one database accept one join token, whoever rotated it.
+        if store is PostgresFleetStore { try await fleet.shareJoinToken(secrets) }
         let following = Task {
             for await change in feed.changes() { await fleet.follow(change) }
         }

@@ -45,6 +45,20 @@ public struct SnapshotChanges: Sendable, Equatable {
     }
 }
 
+/// The join token as coordinators sharing one store know it: only its SHA-256, its expiry
+/// and when it was rotated. Kept in the store's `meta` table as JSON under `join_token`.
+public struct SharedJoinToken: Codable, Sendable, Equatable {
+    public var hash: String
+    public var expiresAt: Date?
+    public var rotatedAt: Date
+
+    public init(hash: String, expiresAt: Date?, rotatedAt: Date) {
+        self.hash = hash
+        self.expiresAt = expiresAt
+        self.rotatedAt = rotatedAt
+    }
+}
+
 /// The desired state as of one inventory revision.
 public struct StoredDesiredState: Sendable {
     public var revision: Int
@@ -185,6 +199,11 @@ public protocol FleetStore: AlertStore {
     func credential(tokenHash: String) async throws -> NodeCredential?
     /// Stores a credential. Returns false, storing nothing, when the name already holds one.
     func insertCredential(_ credential: NodeCredential) async throws -> Bool
+    /// The join token the coordinators sharing this store accept (its hash), nil before one
+    /// was stored.
+    func sharedJoinToken() async throws -> SharedJoinToken?
+    /// Replaces the shared join token.
+    func saveSharedJoinToken(_ token: SharedJoinToken) async throws
     /// Removes a credential. Returns false when there was none.
     func deleteCredential(node: String) async throws -> Bool
 

@@ -153,6 +153,22 @@ public final class SQLiteFleetStore: FleetStore {
         }
     }
 
+    public func sharedJoinToken() async throws -> SharedJoinToken? {
+        guard let data = try await pool.read({ db in
+            try Data.fetchOne(db, sql: "SELECT value FROM meta WHERE key = 'join_token'")
+        }) else { return nil }
+        do { return try WireCoding.decode(SharedJoinToken.self, from: data) } catch {
+            throw StoreError.corrupt("shared join token: \(error)")
+        }
+    }
+
+    public func saveSharedJoinToken(_ token: SharedJoinToken) async throws {
+        let data = try WireCoding.encode(token)
+        try await write { db in
+            try db.execute(sql: "INSERT OR REPLACE INTO meta (key, value) VALUES ('join_token', ?)", arguments: [data])
+        }
+    }
+
     public func deleteCredential(node: String) async throws -> Bool {
         try await write { db in
             try db.execute(sql: "DELETE FROM credentials WHERE name = ?", arguments: [node])

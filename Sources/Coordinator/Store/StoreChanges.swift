@@ -12,6 +12,8 @@ public enum StoreChange: Sendable, Equatable, Codable {
     case credential(node: String)
     /// A command of a node was queued or finished.
     case command(node: String)
+    /// The join token was rotated; the receiver takes the stored one.
+    case joinToken
     /// Reload everything: announcements may have been missed.
     case resync
 }

@@ -225,6 +225,19 @@ public final class PostgresFleetStore: FleetStore {
         }
     }
 
+    public func sharedJoinToken() async throws -> SharedJoinToken? {
+        guard let body = try await texts("SELECT value FROM meta WHERE key = 'join_token'").first else { return nil }
+        return try Self.decode(SharedJoinToken.self, body, what: "shared join token")
+    }
+
+    public func saveSharedJoinToken(_ token: SharedJoinToken) async throws {
+        let body = String(decoding: try WireCoding.encode(token), as: UTF8.self)
+        try await execute("""
+            INSERT INTO meta (key, value) VALUES ('join_token', \(body))
+            ON CONFLICT (key) DO UPDATE SET value = excluded.value
+            """)
+    }
+
     public func credential(tokenHash: String) async throws -> NodeCredential? {
         let logger = logger
         return try await withConnection { connection in
