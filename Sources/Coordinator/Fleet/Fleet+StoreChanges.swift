@@ -28,11 +28,15 @@ extension Fleet {
                 try await reloadCredentials(only: node)
             case .command(let node):
                 try await reloadCommands(only: node)
+            case .rollout(let revision):
+                guard revision == book.revision else { return }  // an older one; a newer comes with its revision
+                try await reloadRollout()
             case .joinToken:
                 try await reloadJoinToken()
             case .resync:
                 try await reloadJoinToken()
                 try await reloadDesiredState()
+                try await reloadRollout()
                 try await reloadCredentials(only: nil)
                 try await reloadCommands(only: nil)
             }
@@ -68,6 +72,26 @@ extension Fleet {
         logger.info("revision taken from another coordinator", metadata: [
             "revision": "\(book.revision)", "nodesChanged": "\(woken.count)"])
         changes.publish(.revision(book.revision, nodes: woken.sorted()))
+    }
+
+    /// Takes the leader's stored rollout of the current revision and serves what it decides
+    /// (released, held or reverted nodes), waking the nodes whose served assignment changed.
+    /// The leader itself holds the latest state and skips this.
+    func reloadRollout() async throws {
+        guard !drives else { return }
+        if !applyGate.tryEnter() {
+            await withCheckedContinuation { applyGate.enqueue($0) }
+        }
+        defer { applyGate.leave() }
+        let servedBefore = book.servedAssignments
+        try await loadRollout()
+        let servedAfter = book.servedAssignments
+        let woken = Set(servedBefore.keys).union(servedAfter.keys).filter { servedBefore[$0] != servedAfter[$0] }
+        for node in woken.sorted() { watches.wake(node: node) }
+        if !woken.isEmpty {
+            logger.info("rollout progress taken from the leader", metadata: ["revision": "\(book.revision)",
+                                                                        "nodesChanged": "\(woken.count)"])
+        }
     }
 
     /// Brings credentials in step with the store: all of them, or one node's.

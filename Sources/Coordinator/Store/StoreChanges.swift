@@ -12,6 +12,9 @@ public enum StoreChange: Sendable, Equatable, Codable {
     case credential(node: String)
     /// A command of a node was queued or finished.
     case command(node: String)
+    /// The leader's staged rollout of this revision released or reverted nodes (or changed
+    /// state); the receiver takes the stored rollout and serves what it decides.
+    case rollout(revision: Int)
     /// The join token was rotated; the receiver takes the stored one.
     case joinToken
     /// Reload everything: announcements may have been missed.
