@@ -29,33 +29,12 @@ struct PostgresAgentFailoverTests {
         """
 
     @Test func agentsGivenBothURLsKeepHeartbeatingThroughALeaderKill() async throws {
-        let server = try PostgresServer()
-        let dir = try makeScratchDir("pg-agent-failover")
-        defer { try? FileManager.default.removeItem(atPath: dir) }
-        let dataDir = dir + "/coordinator"
-        let passwordFile = dir + "/pg-password"
-        try (server.password + "\n").write(toFile: passwordFile, atomically: true, encoding: .utf8)
-        try Self.inventory.write(toFile: dir + "/fleet.yaml", atomically: true, encoding: .utf8)
-        let admin = ["FLEET_TOKEN_FILE": dataDir + "/admin.token"]
-
-        try await server.withDatabase { database in
-            var processes: [ManagedProcess] = []
-            defer { for process in processes where process.isRunning { kill(process.pid, SIGKILL) } }
-            func start(_ label: String) async throws -> (ManagedProcess, String) {
-                let process = try ManagedProcess(
-                    label: label, executable: try binary("fleet-coordinator"),
-                    arguments: ["serve", "--listen", "127.0.0.1:0", "--data-dir", dataDir,
-                                "--database", server.url(database: database), "--database-password-file", passwordFile,
-                                "--lease-ttl", "3s", "--lease-renew", "500ms", "--log-level", "info"],
-                    logDir: dir)
-                processes.append(process)
-                let line = try await process.waitForLine(containing: "listening on")
-                return (process, String(line.split(separator: " ").last ?? ""))
-            }
+        try await withPostgresCoordinators("pg-agent-failover") { group in
+            let dir = group.dir, dataDir = group.dataDir
+            try Self.inventory.write(toFile: dir + "/fleet.yaml", atomically: true, encoding: .utf8)
+            func start(_ label: String) async throws -> (ManagedProcess, String) { try await group.start(label) }
             func fleetctl(_ arguments: [String], via url: String) async throws -> String {
-                let outcome = try await runCommand(try binary("fleetctl"), arguments + ["--coordinator", url], environment: admin)
-                guard outcome.status == 0 else { throw HarnessError.http("fleetctl \(arguments): \(outcome.stderr)") }
-                return outcome.stdout
+                try await group.fleetctl(arguments, via: url)
             }
             func nodes(via url: String) async throws -> [String: NodeView] {
                 let listed = try WireCoding.decode([NodeView].self,
@@ -71,7 +50,7 @@ struct PostgresAgentFailoverTests {
                 }
                 return stored
             }
-            var logs: String { processes.map(\.output).joined(separator: "\n") }
+            var logs: String { group.logs }
 
             let (a, urlA) = try await start("failover-coordinator-a")
             _ = try await fleetctl(["apply", "-f", dir + "/fleet.yaml"], via: urlA)
@@ -84,7 +63,7 @@ struct PostgresAgentFailoverTests {
                                 "--state-dir", dir + "/agent-\(name)", "--name", name, "--status-listen", "off",
                                 "--log-level", "info"],
                     logDir: dir)
-                processes.append(agent)
+                group.adopt(agent)
                 agents[name] = agent
             }
 
@@ -106,9 +85,7 @@ struct PostgresAgentFailoverTests {
             }
             #expect(failedOver, "pi2 moved to b; logs:\n\(logs)")
             let leads = try await waitUntil(timeout: .seconds(15), poll: .milliseconds(250)) {
-                let listed = try WireCoding.decode([CoordinatorView].self, from: Data(
-                    try await fleetctl(["get", "coordinators", "-o", "json"], via: urlB).utf8))
-                return listed.first { $0.leader }?.url == urlB
+                try await group.coordinators(via: urlB).first { $0.leader }?.url == urlB
             }
             #expect(leads, "b leads after a died; logs:\n\(logs)")
 

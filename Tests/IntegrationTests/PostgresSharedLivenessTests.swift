@@ -33,33 +33,12 @@ struct PostgresSharedLivenessTests {
         """
 
     @Test func aNodeAttachedToTheFollowerIsLiveOnTheLeaderAndGoesOfflineOnce() async throws {
-        let server = try PostgresServer()
-        let dir = try makeScratchDir("pg-liveness")
-        defer { try? FileManager.default.removeItem(atPath: dir) }
-        let dataDir = dir + "/coordinator"
-        let passwordFile = dir + "/pg-password"
-        try (server.password + "\n").write(toFile: passwordFile, atomically: true, encoding: .utf8)
-        try Self.inventory.write(toFile: dir + "/fleet.yaml", atomically: true, encoding: .utf8)
-        let admin = ["FLEET_TOKEN_FILE": dataDir + "/admin.token"]
-
-        try await server.withDatabase { database in
-            var processes: [ManagedProcess] = []
-            defer { for process in processes where process.isRunning { kill(process.pid, SIGKILL) } }
-            func start(_ label: String) async throws -> String {
-                let process = try ManagedProcess(
-                    label: label, executable: try binary("fleet-coordinator"),
-                    arguments: ["serve", "--listen", "127.0.0.1:0", "--data-dir", dataDir,
-                                "--database", server.url(database: database), "--database-password-file", passwordFile,
-                                "--lease-ttl", "3s", "--lease-renew", "500ms", "--log-level", "info"],
-                    logDir: dir)
-                processes.append(process)
-                let line = try await process.waitForLine(containing: "listening on")
-                return String(line.split(separator: " ").last ?? "")
-            }
+        try await withPostgresCoordinators("pg-liveness") { group in
+            let dir = group.dir, dataDir = group.dataDir
+            try Self.inventory.write(toFile: dir + "/fleet.yaml", atomically: true, encoding: .utf8)
+            func start(_ label: String) async throws -> String { try await group.start(label).1 }
             func fleetctl(_ arguments: [String], via url: String) async throws -> String {
-                let outcome = try await runCommand(try binary("fleetctl"), arguments + ["--coordinator", url], environment: admin)
-                guard outcome.status == 0 else { throw HarnessError.http("fleetctl \(arguments): \(outcome.stderr)") }
-                return outcome.stdout
+                try await group.fleetctl(arguments, via: url)
             }
             func node(via url: String) async throws -> NodeView? {
                 let listed = try WireCoding.decode([NodeView].self,
@@ -74,14 +53,13 @@ struct PostgresSharedLivenessTests {
             func nodeOfflineAlert(via url: String) async throws -> Bool {
                 try await fleetctl(["get", "alerts", "-o", "json"], via: url).contains("NodeOffline")
             }
-            var logs: String { processes.map(\.output).joined(separator: "\n") }
+            var logs: String { group.logs }
 
             // The first to start leads; the inventory is applied before the second starts.
             let leader = try await start("liveness-coordinator-a")
             _ = try await fleetctl(["apply", "-f", dir + "/fleet.yaml"], via: leader)
             let follower = try await start("liveness-coordinator-b")
-            let coordinators = try WireCoding.decode([CoordinatorView].self, from: Data(
-                try await fleetctl(["get", "coordinators", "-o", "json"], via: follower).utf8))
+            let coordinators = try await group.coordinators(via: follower)
             #expect(coordinators.filter(\.leader).map(\.url) == [leader], "a leads")
 
             // The agent knows only the follower's URL.
@@ -91,7 +69,7 @@ struct PostgresSharedLivenessTests {
                             "--state-dir", dir + "/agent", "--name", Self.node, "--status-listen", "127.0.0.1:0",
                             "--log-level", "info"],
                 logDir: dir)
-            processes.append(agent)
+            group.adopt(agent)
 
             // The leader shows it online, registered, with its report (agent version, applied revision).
             let live = try await waitUntil(timeout: .seconds(20), poll: .milliseconds(250)) {
