@@ -30,7 +30,9 @@ final class BenchCoordinator: @unchecked Sendable {
         guard options.instances == 1 || database != nil else {
             throw BenchError("--instances above 1 needs --database (instances share one PostgreSQL database)")
         }
-        var arguments = ["serve", "--listen", "127.0.0.1:0", "--data-dir", dir + "/data", "--log-level", "warning"]
+        // Thousands of simulated agents register at once: lift the registration rate limit.
+        var arguments = ["serve", "--listen", "127.0.0.1:0", "--data-dir", dir + "/data", "--log-level", "warning",
+                         "--registration-rate", "10000"]
         if let database {
             arguments += ["--database", database.url, "--database-password-file", database.passwordFile]
         }

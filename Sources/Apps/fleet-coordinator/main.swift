@@ -56,6 +56,9 @@ struct Serve: AsyncParsableCommand {
         """, valueName: "policy"))
     var registration: String = RegistrationPolicy.open.rawValue
 
+    @Option(help: ArgumentHelp("Registrations accepted per second after a burst of 20 (or ten seconds' worth); raise it to onboard many stations at once, e.g. 50.", valueName: "n"))
+    var registrationRate: Double = Fleet.defaultRegistrationRate
+
     @Option(help: ArgumentHelp("Open connections at most; further ones are closed at once (logged once per episode).", valueName: "n"))
     var maxConnections: Int = 1024
 
@@ -91,6 +94,9 @@ struct Serve: AsyncParsableCommand {
         guard Logger.Level(rawValue: logLevel) != nil else { throw ValidationError("unknown --log-level \(logLevel)") }
         guard RegistrationPolicy(rawValue: registration) != nil else {
             throw ValidationError("--registration must be open or inventory, got \(registration)")
+        }
+        guard registrationRate > 0, registrationRate <= 10_000 else {
+            throw ValidationError("--registration-rate must be above 0 and at most 10000 per second, got \(registrationRate)")
         }
         guard maxConnections > 0 else { throw ValidationError("--max-connections must be at least 1, got \(maxConnections)") }
         guard ConnectionLimits.parseDuration(idleTimeout) != nil else {
@@ -148,6 +154,7 @@ struct Serve: AsyncParsableCommand {
                                                         externalURL: externalURL ?? ""))
         configuration.databasePassword = databasePassword
         var configured = configuration
+        configured.registrationRate = registrationRate
         configured.leaseTiming = LeaseTiming(ttl: ConnectionLimits.parseDuration(leaseTTL) ?? .seconds(15),
                                              renewEvery: ConnectionLimits.parseDuration(leaseRenew) ?? .seconds(5))
         do {

@@ -48,7 +48,15 @@ public actor Fleet {
     var rolloutUnsaved = false
     var reportLimiter = Fleet.makeReportLimiter()
     /// Registrations across the whole fleet: a burst of 20, then one every 2 s.
-    var registrationLimiter = TokenBucket(capacity: 20, refillPerSecond: 0.5)
+    var registrationLimiter = TokenBucket(capacity: 20, refillPerSecond: Fleet.defaultRegistrationRate)
+    /// Registrations per second by default: a burst of 20, then one every 2 s.
+    public static let defaultRegistrationRate = 0.5
+
+    /// Accepts `perSecond` registrations per second, after a burst of 20 or ten seconds'
+    /// worth, whichever is more (`--registration-rate`, for onboarding many stations at once).
+    public func setRegistrationRate(_ perSecond: Double) {
+        registrationLimiter = TokenBucket(capacity: max(20, perSecond * 10), refillPerSecond: perSecond)
+    }
     /// Store lookups of node tokens the registry does not know: misses remembered, rate-limited.
     var credentialLookups = CredentialLookups()
     /// Whether unknown names may register.

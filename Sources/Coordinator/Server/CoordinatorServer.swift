@@ -29,6 +29,8 @@ public struct CoordinatorConfiguration: Sendable {
     public var agentBuildMaxBytes: Int64 = AgentBuild.maxSize
     /// Leader lease TTL and renewal interval (tests make them short).
     public var leaseTiming = LeaseTiming()
+    /// Registrations accepted per second, sustained (`--registration-rate`).
+    public var registrationRate = Fleet.defaultRegistrationRate
 
     public init(listen: ListenAddress, dataDir: String, databaseURL: String? = nil, tlsCertificate: String? = nil,
                 tlsKey: String? = nil, insecureHTTP: Bool = false, registration: RegistrationPolicy = .open,
@@ -115,6 +117,7 @@ public struct CoordinatorServer: Sendable {
         let fleet = Fleet(store: store, logger: logger, metrics: metrics, registration: configuration.registration,
                           agentBuilds: agentBuilds)
         try await fleet.load()
+        await fleet.setRegistrationRate(configuration.registrationRate)
         // Coordinators sharing a PostgreSQL database tell each other what they changed, so
         // that a watch held here wakes for an apply, registration or command made elsewhere.
         let feed: any StoreChangeFeed = (store as? PostgresFleetStore).map { PostgresChangeFeed(store: $0, logger: logger) }
