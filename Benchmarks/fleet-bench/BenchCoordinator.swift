@@ -80,7 +80,7 @@ final class BenchCoordinator: @unchecked Sendable {
         request.method = method
         request.headers.add(name: "Authorization", value: "Bearer \(token)")
         if let body { request.body = .bytes(ByteBuffer(bytes: body)) }
-        let response = try await http.execute(request, timeout: .seconds(60))
+        let response = try await execute(request)
         let bytes = try await response.body.collect(upTo: 64 * 1024 * 1024)
         guard response.status.code < 300 else {
             throw BenchError("\(method) \(path): \(response.status.code) \(String(buffer: bytes))")
@@ -94,9 +94,26 @@ final class BenchCoordinator: @unchecked Sendable {
         request.method = method
         if let token { request.headers.add(name: "Authorization", value: "Bearer \(token)") }
         if let body { request.body = .bytes(ByteBuffer(bytes: body)) }
-        let response = try await http.execute(request, timeout: .seconds(60))
+        let response = try await execute(request)
         _ = try await response.body.collect(upTo: 1024 * 1024)
         guard response.status.code < 300 else { throw BenchError("\(method) \(path): \(response.status.code)") }
+    }
+
+    /// Sends `request`, once more when the pool handed it a connection the coordinator had
+    /// closed (it closes a connection once a watch on it ended; after many watches the pool may
+    /// hold many such connections).
+    func execute(_ request: HTTPClientRequest) async throws -> HTTPClientResponse {
+        var attempts = 0
+        while true {
+            attempts += 1
+            do {
+                return try await http.execute(request, timeout: .seconds(60))
+            } catch let error as HTTPClientError where error == .remoteConnectionClosed && attempts < 50 {
+                continue
+            } catch ChannelError.ioOnClosedChannel where attempts < 50 {
+                continue
+            }
+        }
     }
 
     /// Registers `count` agents with bounded concurrency; returns (name, token) pairs.

@@ -30,16 +30,32 @@ struct ConvergeBench: AsyncParsableCommand {
             let names = agents.map(\.0)
             let first: ApplyResult = try await coordinator.send(.POST, APIPath.apply, token: coordinator.adminToken,
                                                                 body: try inventory(names, heartbeat: 10), as: ApplyResult.self)
+            // Every instance serves the first revision before the watches park on it.
+            for _ in 0..<600 {
+                if try await revisions(coordinator).allSatisfy({ $0 >= first.revision }) { break }
+                try await Task.sleep(for: .milliseconds(50))
+            }
             let started = StartMark()
             let elapsed = try await withThrowingTaskGroup(of: Double.self) { group in
                 for (index, (name, token)) in agents.enumerated() {
                     let base = coordinator.url(forAgent: index)
                     group.addTask {
                         // Park on the watch at the current revision, like an agent that is up to date.
-                        for _ in 0..<5 {
-                            let answer: WatchResponse = try await coordinator.send(
-                                .GET, APIPath.watch(name) + "?revision=\(first.revision)&timeout=30", token: token,
-                                as: WatchResponse.self, via: base)
+                        // Until the new revision; a watch on another instance may answer at once
+                        // while that instance has not yet taken the first revision.
+                        for _ in 0..<200 {
+                            // The coordinator closes a connection once a watch on it ended, and the
+                            // pool may hand that one to the next watch: such a watch is sent again.
+                            let answer: WatchResponse
+                            do {
+                                answer = try await coordinator.send(
+                                    .GET, APIPath.watch(name) + "?revision=\(first.revision)&timeout=30", token: token,
+                                    as: WatchResponse.self, via: base)
+                            } catch let error as HTTPClientError where error == .remoteConnectionClosed {
+                                continue
+                            } catch ChannelError.ioOnClosedChannel {
+                                continue
+                            }
                             if let assignment = answer.assignment, assignment.revision > first.revision {
                                 let begin = started.value.withLock { $0 } ?? ContinuousClock.now
                                 let took = ContinuousClock.now - begin
@@ -69,16 +85,26 @@ struct ConvergeBench: AsyncParsableCommand {
         }
     }
 
+    /// Each instance's desired-state revision (its metrics).
+    func revisions(_ coordinator: BenchCoordinator) async throws -> [Int] {
+        var revisions: [Int] = []
+        for base in coordinator.urls {
+            revisions.append(try await gauge("stationfleet_inventory_revision", of: coordinator, at: base))
+        }
+        return revisions
+    }
+
+    func gauge(_ name: String, of coordinator: BenchCoordinator, at base: String) async throws -> Int {
+        let response = try await coordinator.execute(HTTPClientRequest(url: base + APIPath.metrics))
+        let text = String(buffer: try await response.body.collect(upTo: 16 * 1024 * 1024))
+        let line = text.split(separator: "\n").first { $0.hasPrefix(name + " ") }
+        return line.flatMap { Double($0.split(separator: " ").last ?? "") }.map { Int($0) } ?? 0
+    }
+
     /// Watches parked on all instances together.
     func openWatches(_ coordinator: BenchCoordinator) async throws -> Int {
         var total = 0
-        for base in coordinator.urls {
-            let request = HTTPClientRequest(url: base + APIPath.metrics)
-            let response = try await coordinator.http.execute(request, timeout: .seconds(10))
-            let text = String(buffer: try await response.body.collect(upTo: 16 * 1024 * 1024))
-            let line = text.split(separator: "\n").first { $0.hasPrefix("stationfleet_open_watches ") }
-            total += line.flatMap { Double($0.split(separator: " ").last ?? "") }.map { Int($0) } ?? 0
-        }
+        for base in coordinator.urls { total += try await gauge("stationfleet_open_watches", of: coordinator, at: base) }
         return total
     }
 

@@ -84,6 +84,8 @@ public actor Fleet {
     /// The token files whose join token the coordinators on the store share
     /// (Fleet+JoinToken.swift); nil: this coordinator's join token is its own.
     var sharedSecrets: CoordinatorSecrets?
+    /// Whether the node-count gauges wait for a recount (`refreshNodeGauges`).
+    var nodeGaugesStale = false
 
     public init(store: any FleetStore, logger: Logger, metrics: CoordinatorMetrics, defaultHeartbeatSeconds: Int = 10,
                 registration: RegistrationPolicy = .open, secretFiles: SecretFileCheck = .require,
@@ -119,7 +121,7 @@ public actor Fleet {
         commands = CommandQueue(try await store.commands(inStates: CommandView.State.open))
         try await loadRollout()
         metrics.revision.record(book.revision)
-        refreshNodeGauges()
+        updateNodeGauges()
         logger.info("fleet loaded", metadata: ["revision": "\(book.revision)", "nodes": "\(book.assignments.count)",
                                                "registered": "\(registry.count)"])
     }
@@ -133,6 +135,7 @@ public actor Fleet {
     /// expires commands. Each part touches only what is due.
     public func tick(now: Date = Date()) async {
         let transitions = tracker.tick(now: now)
+        defer { if nodeGaugesStale { updateNodeGauges() } }
         watches.expire(now: now)
         await expireCommands(now: now)
         await followLeadership()
@@ -223,7 +226,14 @@ public actor Fleet {
         metrics.setStoreWritable(condition == nil)
     }
 
-    func refreshNodeGauges() {
+    /// Marks the node-count gauges for recounting at the next tick (a quarter second): a count
+    /// walks every node, so thousands of nodes coming back online after an outage must not
+    /// each pay for one.
+    func refreshNodeGauges() { nodeGaugesStale = true }
+
+    /// Recounts online, offline and pending nodes for the gauges.
+    func updateNodeGauges() {
+        nodeGaugesStale = false
         var online = 0, offline = 0, pending = 0
         for name in allNodes() {
             switch nodeState(name) {
