@@ -201,7 +201,8 @@ const SF = (() => {
   }
 
   document.addEventListener("DOMContentLoaded", start);
-  return { el, api, enc, age, duration, since, time, bytes, badge, diskBar, state, refresh,
+  const tone = (value) => tones[value] || "muted";
+  return { el, api, enc, age, duration, since, time, bytes, badge, tone, diskBar, state, refresh,
            isAdmin: () => state.session && state.session.role === "admin" };
 })();
 """#

@@ -46,7 +46,7 @@ enum DashboardPagesJS {
           el("td", {}, badge(count + " firing", count ? "bad" : "ok")),
           el("td", {}, el("div", { class: "chips" }, nodeStations.map((s) =>
             el("a", { href: "#/station/" + enc(s.name), class: "station-chip", "data-station": s.name, "data-state": s.state },
-              badge(s.name + ": " + s.state))))));
+              badge(s.name + ": " + s.state, SF.tone(s.state)))))));
       });
       root.append(el("section", { class: "site" },
         el("h2", { text: "Site " + site }),
