@@ -139,6 +139,8 @@ const SF = (() => {
       const content = await page(parts.slice(1));
       view.replaceChildren(content);
       view.dataset.rendered = String(Date.now());
+      // Milliseconds from navigation to the first complete view (the browser test reads it).
+      if (!view.dataset.firstRenderMs) view.dataset.firstRenderMs = String(Math.round(performance.now()));
     } catch (error) {
       if (error.status !== 401) view.replaceChildren(el("p", { class: "error", role: "alert", text: "Could not load: " + error.message }));
     } finally {
