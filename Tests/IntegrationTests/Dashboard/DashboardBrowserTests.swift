@@ -91,7 +91,7 @@ import Testing
 
         // The station page: coverage timelines for 24 h and 7 d.
         try await browser.navigate(to: fleet.url + "/#/station/ROST1")
-        try await browser.waitFor("the station's timelines", "return document.querySelectorAll('#station .coverage .timeline').length === 2")
+        try await browser.waitFor("the station's timelines", "return document.querySelectorAll('#station .coverage .timeline').length === 3")
         try await browser.screenshot(to: screens + "/station-1920.png")
 
         // Silence a firing alert from the page; fleetctl sees it silenced.

@@ -129,7 +129,9 @@ const SF = (() => {
   }
 
   async function refresh() {
-    if (!state.session || state.rendering) return;
+    if (!state.session) return;
+    // A change that arrives while the page renders is shown by one more render right after.
+    if (state.rendering) { state.again = true; return; }
     state.rendering = true;
     const hash = location.hash || "#/";
     const parts = hash.slice(2).split("/").map(decodeURIComponent);
@@ -145,6 +147,7 @@ const SF = (() => {
       if (error.status !== 401) view.replaceChildren(el("p", { class: "error", role: "alert", text: "Could not load: " + error.message }));
     } finally {
       state.rendering = false;
+      if (state.again) { state.again = false; scheduleRefresh(); }
     }
   }
 

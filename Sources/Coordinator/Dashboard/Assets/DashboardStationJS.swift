@@ -7,9 +7,12 @@ enum DashboardStationJS {
 (() => {
   const { el, api, enc, age, duration, time, bytes, badge } = SF;
 
-  function around(events, gap, marginMs) {
-    const from = Date.parse(gap.from) - marginMs, to = Date.parse(gap.to) + marginMs;
-    return (events || []).filter((e) => { const t = Date.parse(e.time); return t >= from && t <= to; });
+  // The station's events near a gap: within half its length (30 s to 10 min) of either edge, at most 8.
+  function around(events, gap) {
+    const margin = Math.min(600000, Math.max(30000, gap.seconds * 500));
+    const from = Date.parse(gap.from) - margin, to = Date.parse(gap.to) + margin;
+    return (events || []).filter((e) => { const t = Date.parse(e.time); return t >= from && t <= to; })
+      .sort((a, b) => Date.parse(a.time) - Date.parse(b.time)).slice(-8);
   }
 
   function timeline(view, events, label) {
@@ -26,7 +29,7 @@ enum DashboardStationJS {
       bar.append(block);
     }
     view.gaps.forEach((gap, index) => {
-      const near = around(events, gap, 10 * 60 * 1000);
+      const near = around(events, gap);
       const text = "Gap " + (index + 1) + ": " + time(gap.from) + " – " + time(gap.to) + " (" + duration(gap.seconds) + ")" +
         (near.length ? "\n" + near.map((e) => time(e.time) + " " + e.kind + ": " + e.message).join("\n") : "");
       const block = el("div", { class: "gap", title: text, tabindex: "0", "data-gap": index });
@@ -37,7 +40,7 @@ enum DashboardStationJS {
     const gapRows = view.gaps.map((gap, index) => el("tr", {},
       el("td", { text: String(index + 1) }), el("td", { text: time(gap.from) }), el("td", { text: time(gap.to) }),
       el("td", {}, badge(duration(gap.seconds), "bad")),
-      el("td", { class: "small" }, around(events, gap, 10 * 60 * 1000).map((e) => el("div", { text: time(e.time) + " " + e.kind + ": " + e.message })))));
+      el("td", { class: "small" }, around(events, gap).map((e) => el("div", { text: time(e.time) + " " + e.kind + ": " + e.message })))));
     const percent = ((view.coveredSeconds * 1000) / span) * 100;
     return el("section", { class: "panel coverage", "data-window": label },
       el("h2", { text: label + ": " + percent.toFixed(1) + "% recorded, " + view.gaps.length + " gap" + (view.gaps.length === 1 ? "" : "s") }),
@@ -55,8 +58,9 @@ enum DashboardStationJS {
     const range = (hours) => "?from=" + enc(new Date(now - hours * 3600 * 1000).toISOString().replace(/\.\d+Z$/, "Z")) +
       "&to=" + enc(new Date(now).toISOString().replace(/\.\d+Z$/, "Z"));
     const path = "/v1/stations/" + enc(name);
-    const [station, day, week] = await Promise.all([
-      api("GET", path), api("GET", path + "/recordings" + range(24)), api("GET", path + "/recordings" + range(24 * 7))]);
+    const [station, hour, day, week] = await Promise.all([
+      api("GET", path), api("GET", path + "/recordings" + range(1)), api("GET", path + "/recordings" + range(24)),
+      api("GET", path + "/recordings" + range(24 * 7))]);
     const admin = SF.isAdmin();
     return el("div", { id: "station" },
       el("h1", {}, "Station ", el("span", { class: "name", text: station.name }), " ", badge(station.state)),
@@ -69,6 +73,7 @@ enum DashboardStationJS {
         station.lastError ? el("p", { class: "error", text: "Last error: " + station.lastError }) : null,
         admin ? el("button", { type: "button", onclick: async (e) => { e.target.disabled = true;
           try { await api("POST", path + "/restart"); } finally { SF.refresh(); } }, text: "Restart recorder" }) : null),
+      timeline(hour, station.recentEvents, "Last hour"),
       timeline(day, station.recentEvents, "Last 24 hours"),
       timeline(week, station.recentEvents, "Last 7 days"),
       el("h2", { text: "Recent events" }),
