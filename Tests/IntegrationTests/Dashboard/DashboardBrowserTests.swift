@@ -12,7 +12,8 @@ import Testing
 /// 360 px) are kept in a `stationfleet-dashboard-screens-…` folder under the temp dir.
 ///
 /// Without chromium the test passes with a note, except when FLEET_REQUIRE_BROWSER=1
-/// (scripts/test.sh sets it): then it fails and says what to install.
+/// (scripts/test.sh sets it): then it fails and says what to install. Other browser tests:
+/// `DashboardRecordingTests` (a paused camera on the open page), `DashboardScaleTests`.
 @Suite(.serialized) struct DashboardBrowserTests {
     static let xss = "<img src=x onerror=alert(1)>"
     static let nodes = ["recordingpi", "emsn-zolder", "emsn-berging"]
@@ -89,7 +90,13 @@ import Testing
         #expect(await !browser.alertOpen())
         try await browser.screenshot(to: screens + "/overview-1920.png")
 
-        // The station page: coverage timelines for 24 h and 7 d.
+        // The node page lists the hostile failed unit as text too.
+        try await browser.navigate(to: fleet.url + "/#/node/xss-pi")
+        try await browser.waitFor("the hostile node's page", "return !!document.querySelector('#node') && document.querySelector('#node').textContent.includes(\(Self.jsString("failed " + Self.xss)))")
+        #expect(await browser.bool("return document.querySelectorAll('img').length === 0"))
+        #expect(await !browser.alertOpen())
+
+        // The station page: coverage timelines for the last hour, 24 h and 7 d.
         try await browser.navigate(to: fleet.url + "/#/station/ROST1")
         try await browser.waitFor("the station's timelines", "return document.querySelectorAll('#station .coverage .timeline').length === 3")
         try await browser.screenshot(to: screens + "/station-1920.png")
@@ -153,7 +160,8 @@ import Testing
         let (status, data) = try await fleet.request(.POST, Endpoints.register.template, token: fleet.joinToken, body: registration)
         guard status == 201 else { throw HarnessError.http("register answered \(status)") }
         let credential = try WireCoding.decode(RegistrationResponse.self, from: data).nodeToken
-        let report = try WireCoding.encode(StatusReport(agentVersion: Self.xss, uptimeSeconds: 1, appliedRevision: 0))
+        let report = try WireCoding.encode(StatusReport(agentVersion: Self.xss, uptimeSeconds: 1, appliedRevision: 0,
+                                                        failedUnits: [Self.xss]))
         let (heartbeat, body) = try await fleet.request(.POST, Endpoints.heartbeat.path("xss-pi"), token: credential, body: report)
         guard heartbeat == 200 else { throw HarnessError.http("heartbeat answered \(heartbeat): \(String(decoding: body, as: UTF8.self))") }
     }
