@@ -56,14 +56,18 @@ import Testing
             try await browser.screenshot(to: screens + "/overview-stalled-1920.png")
 
             try await browser.navigate(to: fleet.url + "/#/station/ROST1")
-            let gaps = "document.querySelectorAll('.coverage[data-window=\"Last hour\"] .timeline .gap').length"
-            try await browser.waitFor("the station page", "return \(gaps) >= 0 && !!document.querySelector('#station')")
-            let before = try await browser.execute("return \(gaps)") as? Int ?? 0
+            try await browser.waitFor("the station page", "return document.querySelectorAll('#station .coverage').length === 3")
             try await browser.execute("window.sfMarker = 8; return true")
             await waitUntil(timeout: .seconds(9)) { Date().timeIntervalSince(pausedAt) > 8 }
             camera.resume()
-            try await browser.waitFor("a new gap on the open station page", timeout: .seconds(60),
-                                      "return window.sfMarker === 8 && \(gaps) > \(before) && document.querySelector('#station .badge').textContent === 'recording'")
+            let resumedAt = Date()
+            // A closed gap (recording again after it) spanning the pause, on the open page by itself.
+            let paused = Int(pausedAt.timeIntervalSince1970 * 1000), resumed = Int(resumedAt.timeIntervalSince1970 * 1000)
+            try await browser.waitFor("the pause's gap on the open station page", timeout: .seconds(60), """
+                return window.sfMarker === 8 && document.querySelector('#station .badge').textContent === 'recording' &&
+                  [...document.querySelectorAll('.coverage[data-window="Last hour"] .timeline .gap')].some((g) =>
+                    g.dataset.open === 'false' && Date.parse(g.dataset.from) <= \(resumed) && Date.parse(g.dataset.to) >= \(paused));
+                """)
             let title = try await browser.string("const g = document.querySelectorAll('.coverage[data-window=\"Last hour\"] .timeline .gap'); return g[g.length - 1].getAttribute('title')")
             #expect(title.contains("Gap") && title.contains("–"), "gap tooltip: \(title)")
             try await browser.screenshot(to: screens + "/station-gap-1920.png")

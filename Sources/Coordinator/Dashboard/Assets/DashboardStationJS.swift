@@ -32,7 +32,9 @@ enum DashboardStationJS {
       const near = around(events, gap);
       const text = "Gap " + (index + 1) + ": " + time(gap.from) + " – " + time(gap.to) + " (" + duration(gap.seconds) + ")" +
         (near.length ? "\n" + near.map((e) => time(e.time) + " " + e.kind + ": " + e.message).join("\n") : "");
-      const block = el("div", { class: "gap", title: text, tabindex: "0", "data-gap": index });
+      // data-open: the gap runs to the window's end (nothing recorded after it yet).
+      const block = el("div", { class: "gap", title: text, tabindex: "0", "data-gap": index, "data-from": gap.from,
+                                "data-to": gap.to, "data-open": Date.parse(gap.to) >= to ? "true" : "false" });
       block.style.left = pos(Date.parse(gap.from)) + "%";
       block.style.width = Math.max(0.2, pos(Date.parse(gap.to)) - pos(Date.parse(gap.from))) + "%";
       bar.append(block);
