@@ -212,8 +212,19 @@ extension BrowserSession {
         try await driver.call(.POST, "/session/\(id)/element/\(element)/value", ["text": text])
     }
 
-    func click(_ selector: String) async throws {
-        let element = try await element(selector)
-        try await driver.call(.POST, "/session/\(id)/element/\(element)/click", [:])
+    /// Clicks the element; finds it again when the page re-rendered it in between (a live page
+    /// replaces its elements whenever the fleet changes).
+    func click(_ selector: String, timeout: Duration = .seconds(20)) async throws {
+        let deadline = ContinuousClock.now + timeout
+        while true {
+            do {
+                let element = try await element(selector)
+                try await driver.call(.POST, "/session/\(id)/element/\(element)/click", [:])
+                return
+            } catch let failure as ChromeDriver.Failure where ContinuousClock.now < deadline
+                        && (failure.description.contains("stale element") || failure.description.contains("no such element")) {
+                try await Task.sleep(for: .milliseconds(50))
+            }
+        }
     }
 }

@@ -123,15 +123,24 @@ const SF = (() => {
     if (state.source && state.session && Date.now() - state.lastEvent > 12000) { setLost(true); connect(); }
   }, 3000);
 
+  // At most one re-read a second, at least 250 ms after the change (changes come in bursts).
   function scheduleRefresh() {
     if (state.timer) return;
-    state.timer = setTimeout(() => { state.timer = null; refresh(); }, 250);
+    const wait = Math.max(250, 1000 - (Date.now() - (state.lastRender || 0)));
+    state.timer = setTimeout(() => { state.timer = null; refresh(); }, wait);
+  }
+
+  // Someone is choosing in a form control of the view: do not pull it away under them.
+  function busy() {
+    const active = document.activeElement;
+    return !!active && $("view").contains(active) && ["SELECT", "INPUT", "TEXTAREA"].includes(active.tagName);
   }
 
   async function refresh() {
     if (!state.session) return;
     // A change that arrives while the page renders is shown by one more render right after.
     if (state.rendering) { state.again = true; return; }
+    if (busy()) { state.again = false; setTimeout(scheduleRefresh, 1000); return; }
     state.rendering = true;
     const hash = location.hash || "#/";
     const parts = hash.slice(2).split("/").map(decodeURIComponent);
@@ -147,6 +156,7 @@ const SF = (() => {
       if (error.status !== 401) view.replaceChildren(el("p", { class: "error", role: "alert", text: "Could not load: " + error.message }));
     } finally {
       state.rendering = false;
+      state.lastRender = Date.now();
       if (state.again) { state.again = false; scheduleRefresh(); }
     }
   }
