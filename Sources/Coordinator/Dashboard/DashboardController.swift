@@ -50,6 +50,11 @@ struct DashboardController {
     }
 
     private func signIn(_ request: Request) async throws -> Response {
+        // A cross-site HTML form cannot send application/json (that needs a CORS preflight,
+        // which is never granted): no login CSRF with a form posting someone else's token.
+        guard request.headers[.contentType]?.lowercased().hasPrefix("application/json") == true else {
+            throw APIError(.unsupportedMediaType, code: ErrorCode.badRequest, message: "sign-in needs Content-Type: application/json")
+        }
         let body = try await HTTPHelpers.decode(SessionRequest.self, from: request, limit: 4096)
         let token = body.token.trimmingCharacters(in: .whitespacesAndNewlines)
         let role: SessionRole

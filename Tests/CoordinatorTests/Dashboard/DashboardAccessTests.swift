@@ -80,6 +80,14 @@ import Testing
                 #expect(answer.headers[values: .setCookie].contains { $0.hasPrefix("sf_signed_in=1;") && !$0.contains("HttpOnly") })
                 #expect(answer.headers[.cacheControl] == "no-store")
 
+                // A cross-site form (text/plain) cannot sign anyone in.
+                var form = HTTPFields()
+                form[.contentType] = "text/plain"
+                let formStatus = try await client.execute(uri: Endpoints.sessionCreate.template, method: .post, headers: form,
+                                                          body: ByteBuffer(string: #"{"token":"\#(harness.admin)"}"#)) {
+                    (Int($0.status.code), $0.headers[values: .setCookie].isEmpty)
+                }
+                #expect(formStatus == (415, true))
                 let wrong = try await client.send(.post, Endpoints.sessionCreate.template, json: #"{"token":"sfa_guessed-secret"}"#)
                 #expect(wrong.status == 401)
                 #expect(!wrong.body.contains("guessed-secret"))
