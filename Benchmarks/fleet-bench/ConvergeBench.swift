@@ -17,14 +17,14 @@ struct ConvergeBench: AsyncParsableCommand {
         let baseline = try await measure(agents: 1)
         let full = try await measure(agents: options.agents)
         print("""
-            fleet-bench converge: agents=\(options.agents)
+            fleet-bench converge: agents=\(options.agents) store=\(options.database == nil ? "sqlite" : "postgres") instances=\(options.instances)
               baseline (1 agent): \(ms(baseline))
               \(options.agents) agents: \(ms(full)) (ratio \(String(format: "%.1f", full / baseline))x)
             """)
     }
 
     func measure(agents count: Int) async throws -> Double {
-        let coordinator = try await BenchCoordinator(executable: options.coordinator, connections: count + 16)
+        let coordinator = try await BenchCoordinator(options: options, connections: count + 16)
         do {
             let agents = try await coordinator.registerAgents(count, concurrency: min(count, 64))
             let names = agents.map(\.0)
@@ -32,13 +32,14 @@ struct ConvergeBench: AsyncParsableCommand {
                                                                 body: try inventory(names, heartbeat: 10), as: ApplyResult.self)
             let started = StartMark()
             let elapsed = try await withThrowingTaskGroup(of: Double.self) { group in
-                for (name, token) in agents {
+                for (index, (name, token)) in agents.enumerated() {
+                    let base = coordinator.url(forAgent: index)
                     group.addTask {
                         // Park on the watch at the current revision, like an agent that is up to date.
                         for _ in 0..<5 {
                             let answer: WatchResponse = try await coordinator.send(
                                 .GET, APIPath.watch(name) + "?revision=\(first.revision)&timeout=30", token: token,
-                                as: WatchResponse.self)
+                                as: WatchResponse.self, via: base)
                             if let assignment = answer.assignment, assignment.revision > first.revision {
                                 let begin = started.value.withLock { $0 } ?? ContinuousClock.now
                                 let took = ContinuousClock.now - begin
@@ -68,12 +69,17 @@ struct ConvergeBench: AsyncParsableCommand {
         }
     }
 
+    /// Watches parked on all instances together.
     func openWatches(_ coordinator: BenchCoordinator) async throws -> Int {
-        let request = HTTPClientRequest(url: coordinator.url + APIPath.metrics)
-        let response = try await coordinator.http.execute(request, timeout: .seconds(10))
-        let text = String(buffer: try await response.body.collect(upTo: 16 * 1024 * 1024))
-        let line = text.split(separator: "\n").first { $0.hasPrefix("stationfleet_open_watches ") }
-        return line.flatMap { Double($0.split(separator: " ").last ?? "") }.map { Int($0) } ?? 0
+        var total = 0
+        for base in coordinator.urls {
+            let request = HTTPClientRequest(url: base + APIPath.metrics)
+            let response = try await coordinator.http.execute(request, timeout: .seconds(10))
+            let text = String(buffer: try await response.body.collect(upTo: 16 * 1024 * 1024))
+            let line = text.split(separator: "\n").first { $0.hasPrefix("stationfleet_open_watches ") }
+            total += line.flatMap { Double($0.split(separator: " ").last ?? "") }.map { Int($0) } ?? 0
+        }
+        return total
     }
 
     func inventory(_ nodes: [String], heartbeat: Int) throws -> Data {

@@ -13,6 +13,8 @@ struct FleetBench: AsyncParsableCommand {
             Examples:
               fleet-bench heartbeats --agents 10000 --seconds 10
               fleet-bench converge --agents 1000
+              fleet-bench heartbeats --agents 10000 --database postgres://postgres@127.0.0.1:5432/postgres \\
+                  --database-password-file pw --instances 2
               fleet-bench alerts --nodes 10000          # in process: alert evaluation cost, flapping site
               fleet-bench rollout --nodes 1000          # in process: a staged rollout, canary 1, maxParallel 100
             """,
@@ -29,4 +31,14 @@ struct BenchOptions: ParsableArguments {
 
     @Option(help: "fleet-coordinator executable (default: next to fleet-bench).")
     var coordinator: String?
+
+    @Option(help: ArgumentHelp("A PostgreSQL server (maintenance database URL, no password) instead of SQLite.",
+                               discussion: "Each measurement creates a fresh database on it with psql and drops it afterwards."))
+    var database: String?
+
+    @Option(help: "File holding the PostgreSQL password.")
+    var databasePasswordFile: String?
+
+    @Option(help: "Coordinator instances sharing the PostgreSQL database; agents spread over them.")
+    var instances = 1
 }

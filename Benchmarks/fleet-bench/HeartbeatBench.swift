@@ -14,7 +14,7 @@ struct HeartbeatBench: AsyncParsableCommand {
     var seconds = 10
 
     func run() async throws {
-        let coordinator = try await BenchCoordinator(executable: options.coordinator, connections: options.concurrency)
+        let coordinator = try await BenchCoordinator(options: options, connections: options.concurrency)
         do {
             let agents = try await coordinator.registerAgents(options.agents, concurrency: options.concurrency)
             let idleRSS = residentMiB(pid: coordinator.process.processIdentifier) ?? 0
@@ -23,12 +23,15 @@ struct HeartbeatBench: AsyncParsableCommand {
             }
             let report = try WireCoding.encode(Self.sampleReport())
             let heartbeats = try await load(seconds: seconds, workers: options.concurrency) { worker, iteration in
-                let (name, token) = agents[(worker + iteration * options.concurrency) % agents.count]
-                try await coordinator.ping(.POST, APIPath.heartbeat(name), token: token, body: report)
+                let index = (worker + iteration * options.concurrency) % agents.count
+                let (name, token) = agents[index]
+                try await coordinator.ping(.POST, APIPath.heartbeat(name), token: token, body: report,
+                                           via: coordinator.url(forAgent: index))
             }
             let rss = residentMiB(pid: coordinator.process.processIdentifier) ?? 0
             print("""
-                fleet-bench heartbeats: agents=\(options.agents) concurrency=\(options.concurrency) seconds=\(seconds)
+                fleet-bench heartbeats: agents=\(options.agents) concurrency=\(options.concurrency) seconds=\(seconds) \
+                store=\(options.database == nil ? "sqlite" : "postgres") instances=\(coordinator.urls.count)
                   baseline GET /healthz: \(Int(baseline.rate))/s p50 \(ms(baseline.stats.percentile(50))) p99 \(ms(baseline.stats.percentile(99)))
                   heartbeats:            \(Int(heartbeats.rate))/s p50 \(ms(heartbeats.stats.percentile(50))) p99 \(ms(heartbeats.stats.percentile(99)))
                   ratio heartbeat/baseline rate: \(String(format: "%.2f", heartbeats.rate / baseline.rate))

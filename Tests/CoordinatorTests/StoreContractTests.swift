@@ -35,8 +35,27 @@ enum StoreContract {
         #expect(try await store.insertCredential(credential))
         #expect(!(try await store.insertCredential(NodeCredential(name: "pi1", tokenHash: "other", registeredAt: Date()))))
         #expect(try await store.credentials() == [credential])
+        // Looked up by token hash: the credential, nothing for an unknown hash or a name.
+        #expect(try await store.credential(tokenHash: "abc") == credential)
+        #expect(try await store.credential(tokenHash: "other") == nil)
+        #expect(try await store.credential(tokenHash: "pi1") == nil)
+        let second = NodeCredential(name: "pi2", tokenHash: "def", registeredAt: Date(timeIntervalSince1970: 1001))
+        #expect(try await store.insertCredential(second))
+        #expect(try await store.credential(tokenHash: "def") == second)
         #expect(try await store.deleteCredential(node: "pi1"))
         #expect(!(try await store.deleteCredential(node: "pi1")))
+        #expect(try await store.credential(tokenHash: "abc") == nil, "a deleted credential is no longer found")
+        #expect(try await store.credential(tokenHash: "def") == second)
+        #expect(try await store.deleteCredential(node: "pi2"))
+
+        // The shared join token: none at first, then the last one saved (expiry optional).
+        #expect(try await store.sharedJoinToken() == nil)
+        let join = SharedJoinToken(hash: "h1", expiresAt: Date(timeIntervalSince1970: 5000), rotatedAt: Date(timeIntervalSince1970: 4000))
+        try await store.saveSharedJoinToken(join)
+        #expect(try await store.sharedJoinToken() == join)
+        let rotated = SharedJoinToken(hash: "h2", expiresAt: nil, rotatedAt: Date(timeIntervalSince1970: 4100))
+        try await store.saveSharedJoinToken(rotated)
+        #expect(try await store.sharedJoinToken() == rotated)
 
         // Snapshots upsert.
         let report = StatusReport(agentVersion: "1", uptimeSeconds: 5, appliedRevision: 2,
@@ -114,6 +133,54 @@ enum StoreContract {
         try await runAlerting(store)
         try await runRollouts(store)
         try await runConcurrentSegments(store)
+        try await runSharedLiveness(store)
+    }
+
+    /// Snapshots as several coordinators share them: a batched upsert that never moves a
+    /// node's last heartbeat backwards, and changes read by cursor, without the reader's own.
+    static func runSharedLiveness(_ store: any FleetStore) async throws {
+        func snapshot(_ name: String, at seconds: TimeInterval, uptime: Double) -> NodeSnapshot {
+            NodeSnapshot(name: name, lastHeartbeat: Date(timeIntervalSince1970: seconds), agentVersion: "1", appliedRevision: 1,
+                         report: StatusReport(agentVersion: "1", uptimeSeconds: uptime, appliedRevision: 1))
+        }
+        func stored(_ name: String) async throws -> NodeSnapshot? { try await store.loadSnapshots().first { $0.name == name } }
+        let before = try await store.snapshotsChanged(since: nil, overlap: 0, excludingWriter: nil)
+
+        // Never backwards: an instance holding an older view of live1 cannot overwrite the newer row.
+        try await store.saveSnapshots([snapshot("live1", at: 5000, uptime: 1)], writer: "a")
+        try await store.saveSnapshots([snapshot("live1", at: 4000, uptime: 2)], writer: "b")
+        #expect(try await stored("live1") == snapshot("live1", at: 5000, uptime: 1))
+        // In one batch: newer rows replace, and a name listed twice keeps its newest heartbeat.
+        try await store.saveSnapshots([snapshot("live1", at: 6000, uptime: 3), snapshot("live2", at: 6000, uptime: 4),
+                                       snapshot("live2", at: 5500, uptime: 5)], writer: "b")
+        #expect(try await stored("live1") == snapshot("live1", at: 6000, uptime: 3))
+        #expect(try await stored("live2") == snapshot("live2", at: 6000, uptime: 4))
+        try await store.saveSnapshots([snapshot("live2", at: 5999, uptime: 6)], writer: "a")
+        #expect(try await stored("live2") == snapshot("live2", at: 6000, uptime: 4))
+
+        // Changes since a cursor, without the reader's own rows (b wrote both rows last).
+        let forA = try await store.snapshotsChanged(since: before.cursor, overlap: 0, excludingWriter: "a")
+        #expect(Set(forA.snapshots.map(\.name)) == ["live1", "live2"])
+        #expect(forA.snapshots.first { $0.name == "live1" } == snapshot("live1", at: 6000, uptime: 3))
+        let cursor = try #require(forA.cursor)
+        #expect(before.cursor.map { cursor > $0 } ?? true)
+        #expect(try await store.snapshotsChanged(since: before.cursor, overlap: 0, excludingWriter: "b").snapshots.isEmpty)
+        let all = try await store.snapshotsChanged(since: nil, overlap: 0, excludingWriter: nil)
+        #expect(Set(all.snapshots.map(\.name)).isSuperset(of: ["live1", "live2"]))
+        // Nothing new: no rows, the same cursor. The overlap reads the recent rows again.
+        let idle = try await store.snapshotsChanged(since: cursor, overlap: 0, excludingWriter: "a")
+        #expect(idle.snapshots.isEmpty)
+        #expect(idle.cursor == cursor)
+        let overlapping = try await store.snapshotsChanged(since: cursor, overlap: 3600, excludingWriter: "a")
+        #expect(Set(overlapping.snapshots.map(\.name)).isSuperset(of: ["live1", "live2"]))
+        // A later change comes after the cursor.
+        try await store.saveSnapshots([snapshot("live1", at: 7000, uptime: 7)], writer: "c")
+        let next = try await store.snapshotsChanged(since: cursor, overlap: 0, excludingWriter: "a")
+        #expect(next.snapshots == [snapshot("live1", at: 7000, uptime: 7)])
+        #expect(next.cursor.map { $0 > cursor } == true)
+
+        try await store.deleteSnapshot(node: "live1")
+        try await store.deleteSnapshot(node: "live2")
     }
 
     /// Concurrent reports of the same segments, in opposite orders, merge one after the other:

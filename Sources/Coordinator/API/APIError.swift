@@ -44,12 +44,15 @@ public struct APIError: Error, HTTPResponseError, CustomStringConvertible {
                                             message: "this endpoint needs the admin token; a viewer may only read")
 
     /// Maps a store's write condition to its HTTP answer: 507 for a full disk, 503 for a
-    /// read-only store; the client retries later and nothing it sent was half-stored.
+    /// read-only store or an unreachable database (retry after 5 s: it is usually back
+    /// soon); the client retries later and nothing it sent was half-stored.
     static func from(_ error: StoreError) -> APIError {
         switch error {
         case .full: return APIError(.init(code: 507, reasonPhrase: "Insufficient Storage"), code: ErrorCode.storageFull, message: error.description, retryAfter: 30)
         case .readOnly:
             return APIError(.serviceUnavailable, code: ErrorCode.unavailable, message: error.description, retryAfter: 30)
+        case .unreachable:
+            return APIError(.serviceUnavailable, code: ErrorCode.unavailable, message: error.description, retryAfter: 5)
         case .unavailable, .corrupt, .schemaTooNew:
             return APIError(.internalServerError, code: ErrorCode.internalError, message: "internal error; see the coordinator log")
         }

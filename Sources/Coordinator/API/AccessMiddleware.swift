@@ -78,7 +78,7 @@ struct Authenticator: Sendable {
             throw APIError.unauthorized
         case .node:
             let node = node ?? ""
-            switch await fleet.authorize(nodeToken: token, for: node) {
+            switch try await fleet.authorize(nodeToken: token, for: node) {
             case .allowed: return .node(node)
             case .otherNode: throw APIError.forbidden("a node credential may act only for its own node")
             case .invalid:
@@ -90,8 +90,11 @@ struct Authenticator: Sendable {
         }
     }
 
+    /// Only picks the message for a token of the wrong kind: a failed or refused lookup
+    /// counts as no node token (401).
     private func isNodeToken(_ token: String) async -> Bool {
-        await fleet.authorize(nodeToken: token, for: "") != .invalid
+        let authorization = try? await fleet.authorize(nodeToken: token, for: "")
+        return authorization.map { $0 != .invalid } ?? false
     }
 }
 

@@ -28,7 +28,7 @@ struct AdminController {
                 throw APIError(.badRequest, code: ErrorCode.badRequest,
                                message: "validForSeconds \(seconds) is outside 60…31622400 (one minute to a year)")
             }
-            let rotated = try secrets.rotateJoin(validFor: body.validForSeconds.map(TimeInterval.init))
+            let rotated = try await fleet.rotateJoinToken(secrets, validFor: body.validForSeconds.map(TimeInterval.init))
             return RotatedJoinToken(token: rotated.token, path: rotated.path, expiresAt: rotated.expiresAt)
         }
         group.on(Endpoints.stations) { _, _, _ in await fleet.stationViews() }

@@ -51,6 +51,11 @@ struct CommandQueue {
 
     mutating func add(_ view: CommandView) { open[view.id] = view }
 
+    /// Open commands of one node, or of all nodes when `node` is nil.
+    func openCommands(node: String?) -> [CommandView] {
+        open.values.filter { node == nil || $0.node == node }
+    }
+
     /// Pending commands for a node, oldest first, marked delivered. "Delivered" is not
     /// persisted: after a coordinator restart an open command is simply delivered again.
     mutating func takeForDelivery(node: String, now: Date) -> [Command] {

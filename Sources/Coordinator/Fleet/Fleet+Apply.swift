@@ -64,6 +64,7 @@ extension Fleet {
         try await store.commitRevision(record, inventory: inventory, desired: try WireCoding.encode(compiled),
                                        changedAssignments: plan.changedAssignments, deletedNodes: plan.deletedNodes)
         book.commit(plan)
+        await announce(.revision(plan.revision))
         await commitRollout(nextRollout, superseded: superseded)
         metrics.applies.increment()
         metrics.revision.record(book.revision)

@@ -35,6 +35,7 @@ extension Fleet {
         logger.info("command queued", metadata: ["command": "\(view.id)", "kind": "\(kind.rawValue)",
                                                  "target": "\(target)", "node": "\(node)"])
         watches.wake(node: node)
+        await announce(.command(node: node))
         changes.publish(.command(view))
         return view
     }
@@ -53,6 +54,7 @@ extension Fleet {
         case .success(let view):
             try await store.saveCommand(view)
             commands.finish(view.id)
+            await announce(.command(node: node))
             return view
         case .failure(let refusal) where refusal.refusal != .unknown:
             logger.warning("command result refused", metadata: ["node": "\(node)", "command": "\(result.commandId)",

@@ -39,6 +39,7 @@ extension Fleet {
             throw conflict
         }
         registry.add(name: request.name, tokenHash: hash)
+        await announce(.credential(node: request.name))
         _ = tracker.heartbeat(node: request.name, at: now, intervalSeconds: heartbeatSeconds(of: request.name))
         observed.registered(node: request.name, agentVersion: request.agentVersion)
         metrics.registrations.increment()
@@ -53,8 +54,52 @@ extension Fleet {
     }
 
     /// Checks a bearer token against the node named in the request path.
-    public func authorize(nodeToken token: String, for node: String) -> NodeAuthorization {
-        registry.authorize(token: token, for: node)
+    ///
+    /// A token the in-memory registry does not know is looked up in the store (one indexed
+    /// query by its hash) before it is refused: it may have been registered through another
+    /// coordinator on the same database whose notification has not arrived (or was lost).
+    /// Found, it joins the registry. Misses are remembered for a second and lookups are
+    /// rate-limited (``CredentialLookups``); beyond the limit the caller is told to retry
+    /// (429), not refused. Store errors propagate (503), never as a 401.
+    public func authorize(nodeToken token: String, for node: String) async throws -> NodeAuthorization {
+        let local = registry.authorize(token: token, for: node)
+        guard local == .invalid else { return local }
+        let hash = Tokens.hash(token)
+        switch credentialLookups.admit(tokenHash: hash, now: Date()) {
+        case .knownUnknown:
+            return .invalid
+        case .retryAfter(let seconds):
+            if credentialLookups.shouldReportLimit(now: Date()) {
+                logger.warning("too many requests with unknown node tokens; asking them to retry (logged every 10 s at most)",
+                               metadata: ["retryAfterSeconds": "\(seconds)"])
+            }
+            throw FleetError.tooManyRequests("too many requests with unknown node tokens; retry in \(seconds)s",
+                                             retryAfterSeconds: seconds)
+        case .lookUp:
+            break
+        }
+        var removals = registry.removals
+        var stored = try await store.credential(tokenHash: hash)
+        if registry.removals != removals {
+            // A credential was revoked while the lookup ran: what it read may predate that.
+            removals = registry.removals
+            stored = try await store.credential(tokenHash: hash)
+        }
+        guard registry.removals == removals else {
+            // Revocations keep overlapping the lookup: neither accept nor refuse for good.
+            throw FleetError.tooManyRequests("node credentials are changing; retry in 1s", retryAfterSeconds: 1)
+        }
+        guard let stored, stored.tokenHash == hash else {
+            credentialLookups.remember(unknown: hash, now: Date())
+            return .invalid
+        }
+        if !registry.holds(name: stored.name, tokenHash: hash) {
+            registry.add(name: stored.name, tokenHash: hash)
+            refreshNodeGauges()
+            logger.info("node credential taken from the store (registered through another coordinator)",
+                        metadata: ["node": "\(stored.name)"])
+        }
+        return registry.authorize(token: token, for: node)
     }
 
     /// Removes a node the inventory does not list: its credential, liveness and last
@@ -65,6 +110,7 @@ extension Fleet {
             throw FleetError.conflict("node \(name) is in the inventory: remove it there and apply, then delete it")
         }
         _ = try await store.deleteCredential(node: name)
+        await announce(.credential(node: name))
         try await store.deleteSnapshot(node: name)
         registry.remove(name: name)
         tracker.forget(name)
@@ -81,6 +127,7 @@ extension Fleet {
     public func resetNode(_ name: String) async throws {
         guard allNodes().contains(name) else { throw FleetError.notFound(kind: "node", name: name) }
         _ = try await store.deleteCredential(node: name)
+        await announce(.credential(node: name))
         registry.remove(name: name)
         watches.wake(node: name)
         refreshNodeGauges()

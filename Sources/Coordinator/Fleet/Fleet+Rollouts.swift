@@ -154,13 +154,18 @@ extension Fleet {
     /// After `rollout` became `next`: serves what it decides, logs and publishes a change of
     /// the rollout's state, stores it.
     private func transitioned(from milestone: Rollout.Milestone?, to next: Rollout) async {
-        for node in book.setHeld(next.held) { watches.wake(node: node) }
-        if next.state != milestone?.state || next.reason != milestone?.reason {
+        let released = book.setHeld(next.held)
+        for node in released { watches.wake(node: node) }
+        let stateChanged = next.state != milestone?.state || next.reason != milestone?.reason
+        if stateChanged {
             logger.notice("rollout \(next.state.rawValue)", metadata: ["revision": "\(next.revision)",
                                                                      "status": "\(next.statusLine(now: Date()))"])
             publishRollout()
         }
-        await saveRollout(next)
+        // The other coordinators on the store serve what the leader decided once it is stored.
+        if await saveRollout(next), !released.isEmpty || stateChanged {
+            await announce(.rollout(revision: next.revision))
+        }
     }
 
     @discardableResult

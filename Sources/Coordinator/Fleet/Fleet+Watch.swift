@@ -5,7 +5,19 @@ extension Fleet {
     /// Long-poll on a node's assignment and commands. Returns at once when the node's
     /// revision differs from `knownRevision` or commands wait; otherwise parks until one
     /// of those happens, the timeout passes, or the caller goes away.
+    ///
+    /// With other coordinators on the store, the node's open commands are read from the store
+    /// first: a command queued through another instance is delivered here even when its
+    /// notification was missed (by this watch or, at the latest, the next one).
     public func watch(node: String, knownRevision: Int, timeout: Duration) async -> WatchResponse {
+        if storeFeed?.isShared == true {
+            do {
+                try await reloadCommands(only: node)
+            } catch {
+                logger.warning("cannot read a node's open commands from the store; serving what this instance holds",
+                               metadata: ["node": "\(node)", "error": "\(error)"])
+            }
+        }
         if let ready = readyWatchResponse(node: node, knownRevision: knownRevision) { return ready }
         if watches.draining { return WatchResponse(assignment: nil, commands: []) }
         let id = UUID()

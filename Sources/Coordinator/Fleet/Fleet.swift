@@ -49,6 +49,8 @@ public actor Fleet {
     var reportLimiter = Fleet.makeReportLimiter()
     /// Registrations across the whole fleet: a burst of 20, then one every 2 s.
     var registrationLimiter = TokenBucket(capacity: 20, refillPerSecond: 0.5)
+    /// Store lookups of node tokens the registry does not know: misses remembered, rate-limited.
+    var credentialLookups = CredentialLookups()
     /// Whether unknown names may register.
     let registration: RegistrationPolicy
     /// The last write condition (full, read-only) the store reported; nil when writable.
@@ -61,6 +63,19 @@ public actor Fleet {
     var leadership: Leadership?
     /// The leader term rollouts and pruning last ran under; nil while this instance does not lead.
     var drivingTerm: Int64?
+    /// This instance's id on the snapshots it writes when several coordinators share the store
+    /// (Fleet+SharedLiveness.swift); nil: a single coordinator, nothing to pull.
+    var livenessWriter: String?
+    /// Where the next pull of other instances' snapshots starts (the store's clock).
+    var snapshotCursor: Date?
+    /// Whether the last pull failed (logged once until one succeeds).
+    var snapshotPullFailing = false
+    /// How this instance announces its changes to the other coordinators on the store
+    /// (Fleet+StoreChanges.swift); nil: it is the only one.
+    var storeFeed: (any StoreChangeFeed)?
+    /// The token files whose join token the coordinators on the store share
+    /// (Fleet+JoinToken.swift); nil: this coordinator's join token is its own.
+    var sharedSecrets: CoordinatorSecrets?
 
     public init(store: any FleetStore, logger: Logger, metrics: CoordinatorMetrics, defaultHeartbeatSeconds: Int = 10,
                 registration: RegistrationPolicy = .open, secretFiles: SecretFileCheck = .require,
@@ -124,9 +139,13 @@ public actor Fleet {
         await recordTransitions(transitions)
     }
 
-    /// Stores transitions as events of their nodes, then publishes them.
+    /// Stores transitions as events of their nodes, then publishes them. With shared liveness,
+    /// liveness transitions (online, missed, offline) every instance computes alike: only the
+    /// leader stores them, so each is stored once (Fleet+SharedLiveness.swift). A single
+    /// coordinator stores all, leader or not (after a crash it waits out its old lease).
     func recordTransitions(_ transitions: [NodeTransition]) async {
-        for (node, group) in Dictionary(grouping: transitions, by: \.node) {
+        let stored = drives || livenessWriter == nil ? transitions : transitions.filter { !$0.kind.isLiveness }
+        for (node, group) in Dictionary(grouping: stored, by: \.node) {
             do {
                 try await store.recordEvents(group.map(\.event), node: node)
             } catch {
@@ -160,7 +179,7 @@ public actor Fleet {
                                 appliedRevision: node.appliedRevision, report: node.report)
         }
         do {
-            try await store.saveSnapshots(snapshots)
+            try await store.saveSnapshots(snapshots, writer: livenessWriter ?? "")
             if !snapshots.isEmpty { noteStore(nil) }
         } catch {
             observed.markDirty(names)
@@ -185,7 +204,7 @@ public actor Fleet {
     /// Tracks the store's write condition: logs and counts each change once, keeps the gauge.
     func noteStore(_ error: (any Error)?) {
         let condition = (error as? StoreError).flatMap { $0.isWriteCondition ? $0 : nil }
-        guard condition != storeCondition else { return }
+        guard !StoreError.sameCondition(condition, storeCondition) else { return }
         if let condition {
             logger.critical("store cannot write; requests that store data answer 507/503 until it recovers",
                             metadata: ["reason": "\(condition)"])

@@ -29,19 +29,46 @@ struct HeartbeatTracker {
     static let offlineAfterIntervals = 3.0
 
     private(set) var records: [String: Record] = [:]
+    /// Added to both limits: how late a heartbeat another coordinator took may arrive here
+    /// (shared liveness: its flush plus this instance's pull). 0 for a single coordinator.
+    private(set) var syncGrace: TimeInterval = 0
     private var deadlines = DeadlineQueue<String>()
 
     /// Restores a node from its stored snapshot without emitting a transition.
     mutating func restore(node: String, lastHeartbeat: Date, intervalSeconds: Int, now: Date) {
         var record = Record(lastHeartbeat: lastHeartbeat, intervalSeconds: intervalSeconds, phase: .online)
         let silent = now.timeIntervalSince(lastHeartbeat)
-        if silent > Self.offlineAfter(record) {
+        if silent > offlineAfter(record) {
             record.phase = .offline
-        } else if silent > Self.missedAfter(record) {
+        } else if silent > missedAfter(record) {
             record.phase = .missed
         }
         records[node] = record
         scheduleNext(node, record)
+    }
+
+    /// Sets `syncGrace` and re-places the nodes already known under the new limits, silently.
+    mutating func setSyncGrace(_ grace: TimeInterval, now: Date) {
+        syncGrace = grace
+        for (node, record) in records {
+            restore(node: node, lastHeartbeat: record.lastHeartbeat, intervalSeconds: record.intervalSeconds, now: now)
+        }
+    }
+
+    /// Takes in a heartbeat another coordinator received (its stored snapshot). Only a newer
+    /// heartbeat than this instance knows moves the node, so every instance ends on the newest
+    /// one (the maximum over instances) whatever order rows arrive in. Returns `.online` when
+    /// that brings the node back from missed or offline, like a heartbeat received here.
+    mutating func merge(node: String, lastHeartbeat: Date, intervalSeconds: Int, now: Date) -> NodeTransition? {
+        let previous = records[node]
+        if let previous, previous.lastHeartbeat >= lastHeartbeat { return nil }
+        restore(node: node, lastHeartbeat: lastHeartbeat, intervalSeconds: max(1, intervalSeconds), now: now)
+        // A node first heard of here registered at the other instance (which stores that).
+        guard let previous, previous.phase != .online, records[node]?.phase == .online else { return nil }
+        let silent = Int(lastHeartbeat.timeIntervalSince(previous.lastHeartbeat).rounded())
+        return NodeTransition(node: node, kind: .online, at: lastHeartbeat,
+                              message: "heartbeat again after \(silent)s via another coordinator "
+                                  + "(\(previous.phase == .offline ? "was offline" : "had missed heartbeats"))")
     }
 
     /// Records a heartbeat. Returns `.online` when the node was unknown, missed or offline.
@@ -66,7 +93,7 @@ struct HeartbeatTracker {
             guard var record = records[node] else { continue }
             let silent = now.timeIntervalSince(record.lastHeartbeat)
             switch record.phase {
-            case .online where silent > Self.offlineAfter(record):
+            case .online where silent > offlineAfter(record):
                 record.phase = .offline
             case .online:
                 record.phase = .missed
@@ -77,7 +104,7 @@ struct HeartbeatTracker {
             }
             records[node] = record
             scheduleNext(node, record)
-            let limit = Int(record.phase == .offline ? Self.offlineAfter(record) : Self.missedAfter(record))
+            let limit = Int(record.phase == .offline ? offlineAfter(record) : missedAfter(record))
             let verb = record.phase == .offline ? "offline" : "missed"
             transitions.append(NodeTransition(
                 node: node, kind: record.phase == .offline ? .offline : .missed, at: now,
@@ -102,17 +129,17 @@ struct HeartbeatTracker {
 
     private mutating func scheduleNext(_ node: String, _ record: Record) {
         switch record.phase {
-        case .online: deadlines.schedule(node, at: record.lastHeartbeat.addingTimeInterval(Self.missedAfter(record)))
-        case .missed: deadlines.schedule(node, at: record.lastHeartbeat.addingTimeInterval(Self.offlineAfter(record)))
+        case .online: deadlines.schedule(node, at: record.lastHeartbeat.addingTimeInterval(missedAfter(record)))
+        case .missed: deadlines.schedule(node, at: record.lastHeartbeat.addingTimeInterval(offlineAfter(record)))
         case .offline: deadlines.cancel(node)
         }
     }
 
-    private static func missedAfter(_ record: Record) -> TimeInterval {
-        Double(record.intervalSeconds) * missedAfterIntervals
+    private func missedAfter(_ record: Record) -> TimeInterval {
+        Double(record.intervalSeconds) * Self.missedAfterIntervals + syncGrace
     }
 
-    private static func offlineAfter(_ record: Record) -> TimeInterval {
-        Double(record.intervalSeconds) * offlineAfterIntervals
+    private func offlineAfter(_ record: Record) -> TimeInterval {
+        Double(record.intervalSeconds) * Self.offlineAfterIntervals + syncGrace
     }
 }

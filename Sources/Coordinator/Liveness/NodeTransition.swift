@@ -40,3 +40,8 @@ public struct NodeTransition: Sendable, Equatable {
         AgentEvent(time: at, kind: eventKind, message: message)
     }
 }
+
+extension NodeTransition.Kind {
+    /// Whether heartbeats decide it (online, missed, offline), not an operator or a registration.
+    var isLiveness: Bool { [.online, .missed, .offline].contains(self) }
+}

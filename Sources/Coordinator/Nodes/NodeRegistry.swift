@@ -35,6 +35,9 @@ struct NodeRegistry {
     /// The registered name equal to `name` ignoring case.
     func registeredName(matching name: String) -> String? { nameByKey[ResourceName.key(name)] }
 
+    /// Whether `name` holds exactly this credential.
+    func holds(name: String, tokenHash: String) -> Bool { tokenHashByNode[name] == tokenHash }
+
     mutating func add(name: String, tokenHash: String) {
         if let old = tokenHashByNode[name] { nodeByTokenHash[old] = nil }
         tokenHashByNode[name] = tokenHash
@@ -42,9 +45,14 @@ struct NodeRegistry {
         nameByKey[ResourceName.key(name)] = name
     }
 
+    /// How many times ``remove(name:)`` was called (a revocation, even of an unknown name):
+    /// a store lookup that overlapped one re-reads before trusting what it found.
+    private(set) var removals = 0
+
     /// Revokes a node's credential. Returns false when it had none.
     @discardableResult
     mutating func remove(name: String) -> Bool {
+        removals += 1
         guard let hash = tokenHashByNode.removeValue(forKey: name) else { return false }
         nodeByTokenHash[hash] = nil
         nameByKey[ResourceName.key(name)] = nil

@@ -125,14 +125,33 @@ public final class CoordinatorSecrets: Sendable {
         return expiresAt
     }
 
+    /// The join token as coordinators sharing a store keep it (no plaintext).
+    func sharedJoin(rotatedAt: Date) -> SharedJoinToken {
+        let current = join.withLock { $0 }
+        return SharedJoinToken(hash: current.hash, expiresAt: current.expiresAt, rotatedAt: rotatedAt)
+    }
+
+    /// Accepts the join token another coordinator on the same store rotated to (in memory
+    /// only: this instance never saw its plaintext). True when that changed the token.
+    func adoptJoin(_ shared: SharedJoinToken) -> Bool {
+        join.withLock { current in
+            guard current.hash != shared.hash || current.expiresAt != shared.expiresAt else { return false }
+            current = JoinToken(hash: shared.hash, expiresAt: shared.expiresAt)
+            return true
+        }
+    }
+
     /// The join token's expiry, if it has one.
     public var joinExpiresAt: Date? { join.withLock { $0.expiresAt } }
 
     /// Replaces the join token: the file is rewritten atomically (0600) and the old token
     /// stops working at once. Registered nodes keep their own credentials.
     public func rotateJoin(validFor seconds: TimeInterval?, now: Date = Date()) throws -> RotatedJoinToken {
-        let token = Tokens.generate(prefix: "sfj_")
-        let expiresAt = seconds.map { now.addingTimeInterval($0) }
+        try commitJoin(token: Tokens.generate(prefix: "sfj_"), expiresAt: seconds.map { now.addingTimeInterval($0) })
+    }
+
+    /// Makes `token` the join token: file first, then memory.
+    func commitJoin(token: String, expiresAt: Date?) throws -> RotatedJoinToken {
         try Self.writeAtomically(joinTokenPath, token + "\n")
         if let expiresAt {
             try Self.writeAtomically(joinExpiryPath, expiresAt.formatted(.iso8601) + "\n")

@@ -89,6 +89,11 @@ public struct CoordinatorServer: Sendable {
         let secrets = try prepareDataDir()
         let store = try makeStore()
         do {
+            // An unreachable database is waited for (with back-off) before anything is served.
+            guard try await StoreStartup(migrate: store.migrate, logger: logger).migrate() else {
+                await (store as? PostgresFleetStore)?.shutdown()
+                return
+            }
             try await serve(store: store, tls: tls, secrets: secrets, onListening: onListening)
         } catch {
             await (store as? PostgresFleetStore)?.shutdown()
@@ -110,6 +115,17 @@ public struct CoordinatorServer: Sendable {
         let fleet = Fleet(store: store, logger: logger, metrics: metrics, registration: configuration.registration,
                           agentBuilds: agentBuilds)
         try await fleet.load()
+        // Coordinators sharing a PostgreSQL database tell each other what they changed, so
+        // that a watch held here wakes for an apply, registration or command made elsewhere.
+        let feed: any StoreChangeFeed = (store as? PostgresFleetStore).map { PostgresChangeFeed(store: $0, logger: logger) }
+            ?? SoloChangeFeed()
+        await fleet.attach(feed: feed)
+        // Coordinators on one database accept one join token, whoever rotated it.
+        if store is PostgresFleetStore { try await fleet.shareJoinToken(secrets) }
+        let following = Task {
+            for await change in feed.changes() { await fleet.follow(change) }
+        }
+        defer { following.cancel() }
         let notifiers = NotifierSet(logger: logger)
         var alertingRef: Alerting?
         // A wildcard listen address is no link: name this host instead.
@@ -132,6 +148,10 @@ public struct CoordinatorServer: Sendable {
                                     timing: configuration.leaseTiming, logger: logger, metrics: metrics)
         await leadership.start()
         await fleet.attach(leadership)
+        // Several instances may share a PostgreSQL database: each flushes the liveness of the
+        // agents attached to it every second and merges what the others flushed.
+        let sharedStore = store is PostgresFleetStore
+        if sharedStore { await fleet.shareLiveness(writer: leadership.instanceID) }
         do {
             var alertingOptions = configuration.alerting
             if alertingOptions.externalURL.isEmpty {
@@ -163,16 +183,18 @@ public struct CoordinatorServer: Sendable {
                 },
                 logger: logger
             )
-            let housekeeping = Housekeeping(fleet: fleet)
+            let housekeeping = Housekeeping(fleet: fleet, shared: sharedStore)
             let group = ServiceGroup(configuration: .init(
                 services: [app, housekeeping], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
             try await group.run()
         } catch {
+            await feed.stop()
             await alertingRef?.stop()
             await leadership.stop(release: true)
             await notifiers.shutdown()
             throw error
         }
+        await feed.stop()
         await alertingRef?.stop()
         // A clean stop hands the lease over at once instead of after its TTL.
         await leadership.stop(release: true)
@@ -234,11 +256,13 @@ public struct CoordinatorServer: Sendable {
 
 /// Drives the fleet's clocks: each tick hands due deadlines to the heartbeat tracker (node
 /// missed/offline events), the watch registry and the command queue; snapshots are flushed
-/// every 2 s and old history pruned hourly.
+/// every 2 s and old history pruned hourly. With a shared store (`shared`) snapshots are
+/// flushed every second and the other instances' pulled every second, half a second later.
 /// Listed after the HTTP server so it is shut down first: it releases every parked
 /// watch, and the server's drain of in-flight requests is then quick.
 struct Housekeeping: Service {
     let fleet: Fleet
+    var shared = false
 
     func run() async throws {
         await cancelWhenGracefulShutdown {
@@ -247,7 +271,8 @@ struct Housekeeping: Service {
                 await fleet.tick()
                 if ticks % 14_400 == 0 { await fleet.pruneHistory() }  // at start, then hourly
                 ticks += 1
-                if ticks % 8 == 0 { await fleet.flushSnapshots() }
+                if ticks % (shared ? 4 : 8) == 0 { await fleet.flushSnapshots() }
+                if shared, ticks % 4 == 2 { await fleet.pullSnapshots() }
                 try? await Task.sleep(for: .milliseconds(250))
             }
         }

@@ -47,6 +47,18 @@ struct ObservedFleet {
         return changes
     }
 
+    /// A newer report another coordinator received (its stored snapshot): replaces the node's
+    /// standing report without marking it for this instance's flush. Returns the recorder
+    /// states that changed.
+    mutating func adopt(node: String, agentVersion: String, appliedRevision: Int, report: StatusReport) -> [StationStateChange] {
+        let before = nodes[node]?.report.stations ?? []
+        nodes[node] = Node(agentVersion: agentVersion, appliedRevision: appliedRevision, report: report)
+        return report.stations.compactMap { status in
+            let old = before.first { $0.station == status.station }?.state
+            return old == status.state ? nil : StationStateChange(node: node, station: status.station, from: old, to: status.state)
+        }
+    }
+
     /// A node that registered before it reported.
     mutating func registered(node: String, agentVersion: String) {
         let previous = nodes[node]

@@ -32,6 +32,33 @@ public struct NodeSnapshot: Sendable, Equatable {
     }
 }
 
+/// Snapshots other coordinators changed, and the cursor to read the next changes from.
+public struct SnapshotChanges: Sendable, Equatable {
+    public var snapshots: [NodeSnapshot]
+    /// The newest change marker read (the store's clock), or the cursor given when nothing
+    /// changed: pass it to the next ``FleetStore/snapshotsChanged(since:overlap:excludingWriter:)``.
+    public var cursor: Date?
+
+    public init(snapshots: [NodeSnapshot], cursor: Date?) {
+        self.snapshots = snapshots
+        self.cursor = cursor
+    }
+}
+
+/// The join token as coordinators sharing one store know it: only its SHA-256, its expiry
+/// and when it was rotated. Kept in the store's `meta` table as JSON under `join_token`.
+public struct SharedJoinToken: Codable, Sendable, Equatable {
+    public var hash: String
+    public var expiresAt: Date?
+    public var rotatedAt: Date
+
+    public init(hash: String, expiresAt: Date?, rotatedAt: Date) {
+        self.hash = hash
+        self.expiresAt = expiresAt
+        self.rotatedAt = rotatedAt
+    }
+}
+
 /// The desired state as of one inventory revision.
 public struct StoredDesiredState: Sendable {
     public var revision: Int
@@ -82,6 +109,9 @@ public struct StoredRevision: Sendable, Equatable {
 /// Errors of a store backend, with context for the log.
 public enum StoreError: Error, CustomStringConvertible, Equatable {
     case unavailable(String)
+    /// The database server cannot be reached now (connection refused, no answer, shutting
+    /// down or starting up): nothing was stored; it clears by itself when the server is back.
+    case unreachable(String)
     case corrupt(String)
     /// The disk under the store is full: nothing was written.
     case full(String)
@@ -94,6 +124,7 @@ public enum StoreError: Error, CustomStringConvertible, Equatable {
     public var description: String {
         switch self {
         case .unavailable(let detail): return "store unavailable: \(detail)"
+        case .unreachable(let detail): return "database unreachable: \(detail)"
         case .corrupt(let detail): return "store holds unreadable data: \(detail)"
         case .full(let detail): return "the coordinator's disk is full (\(detail)); nothing was stored"
         case .readOnly(let detail): return "the coordinator's store is read-only (\(detail)); nothing was stored"
@@ -103,11 +134,20 @@ public enum StoreError: Error, CustomStringConvertible, Equatable {
         }
     }
 
-    /// True for conditions that clear by themselves once an operator frees space or
-    /// remounts: the coordinator reports not ready meanwhile.
+    /// Whether two errors are the same condition (same case, whatever the detail): a database
+    /// that stays unreachable is one condition, however each attempt failed.
+    public static func sameCondition(_ first: StoreError?, _ second: StoreError?) -> Bool {
+        switch (first, second) {
+        case (nil, nil), (.full?, .full?), (.readOnly?, .readOnly?), (.unreachable?, .unreachable?): return true
+        default: return first == second
+        }
+    }
+
+    /// True for conditions that clear by themselves once an operator frees space, remounts
+    /// or the database server is back: the coordinator reports not ready meanwhile.
     public var isWriteCondition: Bool {
         switch self {
-        case .full, .readOnly: return true
+        case .full, .readOnly, .unreachable: return true
         case .unavailable, .corrupt, .schemaTooNew: return false
         }
     }
@@ -153,14 +193,30 @@ public protocol FleetStore: AlertStore {
 
     // MARK: Credentials
     func credentials() async throws -> [NodeCredential]
+    /// The credential whose token hashes to `tokenHash`, if any: one indexed single-row
+    /// lookup, for a token this instance's registry does not know (registered through
+    /// another coordinator on the same database).
+    func credential(tokenHash: String) async throws -> NodeCredential?
     /// Stores a credential. Returns false, storing nothing, when the name already holds one.
     func insertCredential(_ credential: NodeCredential) async throws -> Bool
+    /// The join token the coordinators sharing this store accept (its hash), nil before one
+    /// was stored.
+    func sharedJoinToken() async throws -> SharedJoinToken?
+    /// Replaces the shared join token.
+    func saveSharedJoinToken(_ token: SharedJoinToken) async throws
     /// Removes a credential. Returns false when there was none.
     func deleteCredential(node: String) async throws -> Bool
 
     // MARK: Node status
-    func saveSnapshots(_ snapshots: [NodeSnapshot]) async throws
+    /// Upserts snapshots in one batch, marking each row changed now (on the store's clock) by
+    /// `writer` (the instance's id). Never moves a node's last heartbeat backwards: a stored
+    /// row with a newer `lastHeartbeat` is kept as it is.
+    func saveSnapshots(_ snapshots: [NodeSnapshot], writer: String) async throws
     func loadSnapshots() async throws -> [NodeSnapshot]
+    /// Snapshots changed after `cursor - overlap` (all of them when `cursor` is nil), oldest
+    /// change first, leaving out rows `excludingWriter` wrote. The overlap re-reads rows whose
+    /// transaction committed after a newer one was already read; merging them is idempotent.
+    func snapshotsChanged(since cursor: Date?, overlap: TimeInterval, excludingWriter: String?) async throws -> SnapshotChanges
     func deleteSnapshot(node: String) async throws
 
     // MARK: Reported items
@@ -187,6 +243,11 @@ public protocol FleetStore: AlertStore {
 }
 
 extension FleetStore {
+    /// ``saveSnapshots(_:writer:)`` by a single coordinator (no writer id).
+    public func saveSnapshots(_ snapshots: [NodeSnapshot]) async throws {
+        try await saveSnapshots(snapshots, writer: "")
+    }
+
     /// ``commitRevision(_:inventory:desired:changedAssignments:deletedNodes:)`` without an inventory.
     public func commitRevision(_ record: RevisionRecord, desired: Data, changedAssignments: [Assignment],
                                deletedNodes: [String]) async throws {

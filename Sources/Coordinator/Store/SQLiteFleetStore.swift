@@ -53,6 +53,10 @@ public final class SQLiteFleetStore: FleetStore {
         Self.registerRevisionInventoryMigration(&migrator)
         Self.registerRolloutMigration(&migrator)
         Self.registerCoordinatorsMigration(&migrator)
+        Self.registerSnapshotLivenessMigration(&migrator)
+        migrator.registerMigration("v7-credential-token-hash") { db in
+            try db.execute(sql: "CREATE INDEX credentials_token_hash ON credentials(tokenHash)")
+        }
         // A database a newer coordinator migrated is left alone: this one would misread it.
         let known = Set(migrator.migrations)
         let applied: [String]
@@ -131,6 +135,16 @@ public final class SQLiteFleetStore: FleetStore {
         }
     }
 
+    public func credential(tokenHash: String) async throws -> NodeCredential? {
+        try await pool.read { db in
+            try Row.fetchOne(db, sql: "SELECT name, tokenHash, registeredAt FROM credentials WHERE tokenHash = ? LIMIT 1",
+                             arguments: [tokenHash]).map {
+                NodeCredential(name: $0["name"], tokenHash: $0["tokenHash"],
+                               registeredAt: Date(timeIntervalSince1970: $0["registeredAt"]))
+            }
+        }
+    }
+
     public func insertCredential(_ credential: NodeCredential) async throws -> Bool {
         try await write { db in
             try db.execute(sql: "INSERT OR IGNORE INTO credentials (name, tokenHash, registeredAt) VALUES (?, ?, ?)",
@@ -139,36 +153,26 @@ public final class SQLiteFleetStore: FleetStore {
         }
     }
 
+    public func sharedJoinToken() async throws -> SharedJoinToken? {
+        guard let data = try await pool.read({ db in
+            try Data.fetchOne(db, sql: "SELECT value FROM meta WHERE key = 'join_token'")
+        }) else { return nil }
+        do { return try WireCoding.decode(SharedJoinToken.self, from: data) } catch {
+            throw StoreError.corrupt("shared join token: \(error)")
+        }
+    }
+
+    public func saveSharedJoinToken(_ token: SharedJoinToken) async throws {
+        let data = try WireCoding.encode(token)
+        try await write { db in
+            try db.execute(sql: "INSERT OR REPLACE INTO meta (key, value) VALUES ('join_token', ?)", arguments: [data])
+        }
+    }
+
     public func deleteCredential(node: String) async throws -> Bool {
         try await write { db in
             try db.execute(sql: "DELETE FROM credentials WHERE name = ?", arguments: [node])
             return db.changesCount == 1
-        }
-    }
-
-    // MARK: Node status
-
-    public func saveSnapshots(_ snapshots: [NodeSnapshot]) async throws {
-        guard !snapshots.isEmpty else { return }
-        let bodies = try snapshots.map { ($0.name, try WireCoding.encode(SnapshotBody($0))) }
-        try await write { db in
-            for (name, body) in bodies {
-                try db.execute(sql: "INSERT OR REPLACE INTO snapshots (name, body) VALUES (?, ?)", arguments: [name, body])
-            }
-        }
-    }
-
-    public func loadSnapshots() async throws -> [NodeSnapshot] {
-        try await pool.read { db in
-            try Data.fetchAll(db, sql: "SELECT body FROM snapshots").map {
-                try Self.decode(SnapshotBody.self, $0, what: "node snapshot").snapshot
-            }
-        }
-    }
-
-    public func deleteSnapshot(node: String) async throws {
-        try await write { db in
-            try db.execute(sql: "DELETE FROM snapshots WHERE name = ?", arguments: [node])
         }
     }
 

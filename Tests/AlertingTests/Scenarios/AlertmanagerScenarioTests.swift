@@ -63,8 +63,14 @@ struct AlertmanagerScenarioTests {
                 ((try? await peer.alerts()) ?? [alert]).isEmpty
             }
             #expect(gone, "the resolved alert is no longer active at the Alertmanager")
-            let sent = try await harness.outbox().filter { $0.receiver == "am" }
-            #expect(sent.count == 2 && sent.allSatisfy { $0.state == .sent })
+            // The Alertmanager drops the alert when the resolution arrives; the outbox marks
+            // it sent once the POST has returned, a moment later.
+            var sent: [NotificationView] = []
+            let bothSent = await waitUntil(timeout: .seconds(10), poll: .milliseconds(100)) {
+                sent = ((try? await harness.outbox()) ?? []).filter { $0.receiver == "am" }
+                return sent.count == 2 && sent.allSatisfy { $0.state == .sent }
+            }
+            #expect(bothSent, "\(sent.map { "\($0.id) \($0.state)" })")
         }
     }
 }

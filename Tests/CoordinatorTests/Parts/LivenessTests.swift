@@ -68,4 +68,38 @@ import Testing
         tracker.forget("fresh")
         #expect(tracker.state(of: "fresh") == nil)
     }
+
+    @Test func mergedHeartbeatsOnlyMoveForwardAndBringANodeBackOnline() {
+        var tracker = HeartbeatTracker()
+        let t0 = Date(timeIntervalSince1970: 1000)
+        // A node restored before the grace is set is placed again under the new limits.
+        tracker.restore(node: "pi0", lastHeartbeat: t0.addingTimeInterval(-21), intervalSeconds: 10, now: t0)
+        #expect(tracker.state(of: "pi0") == .online)
+        tracker.setSyncGrace(2, now: t0)
+        #expect(tracker.tick(now: t0).isEmpty, "missed after 22 s now, not 20 s")
+        tracker.forget("pi0")
+        // First heard of through the store: taken silently, in the phase its age gives.
+        #expect(tracker.merge(node: "pi1", lastHeartbeat: t0, intervalSeconds: 10, now: t0) == nil)
+        #expect(tracker.state(of: "pi1") == .online)
+        // The grace moves both limits: missed after 22 s, offline after 32 s.
+        #expect(tracker.tick(now: t0.addingTimeInterval(21)).isEmpty)
+        #expect(tracker.tick(now: t0.addingTimeInterval(33)).map(\.kind) == [.offline])
+        // An older or equal heartbeat changes nothing; a newer one brings it back, once.
+        #expect(tracker.merge(node: "pi1", lastHeartbeat: t0.addingTimeInterval(-5), intervalSeconds: 10,
+                              now: t0.addingTimeInterval(34)) == nil)
+        #expect(tracker.merge(node: "pi1", lastHeartbeat: t0, intervalSeconds: 10, now: t0.addingTimeInterval(34)) == nil)
+        #expect(tracker.state(of: "pi1") == .offline)
+        let back = tracker.merge(node: "pi1", lastHeartbeat: t0.addingTimeInterval(33), intervalSeconds: 10,
+                                 now: t0.addingTimeInterval(34))
+        #expect(back?.kind == .online)
+        #expect(back?.message.contains("was offline") == true)
+        #expect(tracker.lastHeartbeat(of: "pi1") == t0.addingTimeInterval(33))
+        #expect(tracker.merge(node: "pi1", lastHeartbeat: t0.addingTimeInterval(33), intervalSeconds: 10,
+                              now: t0.addingTimeInterval(35)) == nil)
+        // A newer heartbeat that is itself too old keeps the node offline, without a transition.
+        _ = tracker.tick(now: t0.addingTimeInterval(100))
+        #expect(tracker.merge(node: "pi1", lastHeartbeat: t0.addingTimeInterval(40), intervalSeconds: 10,
+                              now: t0.addingTimeInterval(100)) == nil)
+        #expect(tracker.state(of: "pi1") == .offline)
+    }
 }

@@ -44,10 +44,11 @@ final class TestFleet: @unchecked Sendable {
         port = parsedPort
     }
 
-    func startAgent(_ name: String, extraArguments: [String] = []) async throws {
+    /// Starts an agent against this coordinator, or against `coordinator` (another instance).
+    func startAgent(_ name: String, coordinator: String? = nil, extraArguments: [String] = []) async throws {
         let process = try ManagedProcess(
             label: "agent-\(name)", executable: try binary("fleet-agent"),
-            arguments: ["run", "--coordinator", url, "--join-token-file", dataDir + "/join.token",
+            arguments: ["run", "--coordinator", coordinator ?? url, "--join-token-file", dataDir + "/join.token",
                         "--state-dir", dir + "/agents/\(name)", "--name", name, "--status-listen", "127.0.0.1:0",
                         "--log-level", "debug"] + extraArguments,
             logDir: dir)
@@ -83,8 +84,9 @@ final class TestFleet: @unchecked Sendable {
     }
 
     /// A raw HTTP request; returns status and body.
-    func request(_ method: HTTPMethod, _ path: String, token: String?, body: Data? = nil) async throws -> (Int, Data) {
-        var request = HTTPClientRequest(url: url + path)
+    func request(_ method: HTTPMethod, _ path: String, token: String?, body: Data? = nil,
+                 at base: String? = nil) async throws -> (Int, Data) {
+        var request = HTTPClientRequest(url: (base ?? url) + path)
         request.method = method
         if let token { request.headers.add(name: "Authorization", value: "Bearer \(token)") }
         if let body {
@@ -97,8 +99,8 @@ final class TestFleet: @unchecked Sendable {
     }
 
     /// GET with the admin token, decoded.
-    func get<T: Decodable>(_ type: T.Type, _ path: String) async throws -> T {
-        let (status, data) = try await request(.GET, path, token: adminToken)
+    func get<T: Decodable>(_ type: T.Type, _ path: String, at base: String? = nil) async throws -> T {
+        let (status, data) = try await request(.GET, path, token: adminToken, at: base)
         guard status == 200 else { throw HarnessError.http("GET \(path) answered \(status): \(String(decoding: data, as: UTF8.self))") }
         return try WireCoding.decode(type, from: data)
     }

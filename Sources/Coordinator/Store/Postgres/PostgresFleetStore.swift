@@ -23,6 +23,8 @@ public final class PostgresFleetStore: FleetStore {
     private let runner: Task<Void, Never>
     /// How long `ping` waits for the server.
     let pingTimeout: Duration = .seconds(3)
+    /// How long a call waits for a pooled connection before answering `.unreachable`.
+    let leaseTimeout: Duration = .seconds(5)
 
     /// Creates the connection pool; nothing connects until the first call (`migrate`).
     public init(settings: PostgresSettings, logger: Logger, leaseClock: LeaseClock = .server) {
@@ -45,10 +47,15 @@ public final class PostgresFleetStore: FleetStore {
     /// Connects once on its own (so a wrong password or host is the server's own message, at
     /// once), then applies missing migrations under an advisory lock.
     public func migrate() async throws {
+        let configuration: PostgresConnection.Configuration
+        do {
+            configuration = try settings.connectionConfiguration()
+        } catch {
+            throw StoreError.unavailable("cannot use the TLS settings of \(settings): \(error)")
+        }
         let connection: PostgresConnection
         do {
-            connection = try await PostgresConnection.connect(configuration: try settings.connectionConfiguration(),
-                                                              id: 0, logger: logger)
+            connection = try await PostgresConnection.connect(configuration: configuration, id: 0, logger: logger)
         } catch {
             throw Self.classify(error, context: "cannot connect to \(settings)")
         }
@@ -75,7 +82,7 @@ public final class PostgresFleetStore: FleetStore {
             }
             group.addTask {
                 try await Task.sleep(for: timeout)
-                throw StoreError.unavailable("PostgreSQL did not answer within \(timeout)")
+                throw StoreError.unreachable("PostgreSQL did not answer within \(timeout.components.seconds) s")
             }
             defer { group.cancelAll() }
             try await group.next()
@@ -84,10 +91,12 @@ public final class PostgresFleetStore: FleetStore {
 
     // MARK: Helpers
 
-    /// Runs `body` on one pooled connection; errors become `StoreError`s.
+    /// Runs `body` on one pooled connection; errors become `StoreError`s. Waiting for the
+    /// connection is bounded by `leaseTimeout` (`.unreachable` after it): while the server is
+    /// down the pool would hold a request until its circuit breaker opens, about a minute.
     func withConnection<T: Sendable>(_ body: (PostgresConnection) async throws -> T) async throws -> T {
         do {
-            return try await client.withConnection { connection in try await body(connection) }
+            return try await PooledLease.with(client, timeout: leaseTimeout, body)
         } catch {
             throw Self.classify(error, context: "PostgreSQL")
         }
@@ -139,10 +148,17 @@ public final class PostgresFleetStore: FleetStore {
     }
 
     /// Typed store errors with the server's message; never the password (PostgresNIO's own
-    /// descriptions are generic on purpose, so the parts are picked here).
+    /// descriptions are generic on purpose, so the parts are picked here). A server that cannot
+    /// be reached now (refused, no answer, shutting down, starting up) is `.unreachable`, which
+    /// clears by itself; a refused password, a missing database or a TLS mismatch is `.unavailable`.
     static func classify(_ error: any Error, context: String) -> any Error {
-        if error is StoreError { return error }
+        if error is StoreError || error is CancellationError { return error }
         guard let psql = error as? PSQLError else {
+            // The pool's ConnectionPoolError (its module is underscored): after failing to open
+            // connections for a while it fails requests at once while it keeps retrying.
+            if "\(error)".contains("connectionCreationCircuitBreakerTripped") {
+                return StoreError.unreachable("\(context): no connection could be opened for a while (still retrying)")
+            }
             return StoreError.unavailable("\(context): \(error)")
         }
         let state = psql.serverInfo?[.sqlState]
@@ -153,7 +169,8 @@ public final class PostgresFleetStore: FleetStore {
         default: break
         }
         if let message {
-            return StoreError.unavailable("\(context): \(message) (SQLSTATE \(state ?? "?"))")
+            let text = "\(context): \(message) (SQLSTATE \(state ?? "?"))"
+            return isTransient(sqlState: state) ? StoreError.unreachable(text) : StoreError.unavailable(text)
         }
         if psql.code == .sslUnsupported {
             return StoreError.unavailable("\(context): the server does not offer TLS, which this sslmode requires")
@@ -165,8 +182,32 @@ public final class PostgresFleetStore: FleetStore {
         if let underlying = psql.underlying, "\(underlying)".contains("failedToValidateHostname") {
             return StoreError.unavailable("\(context): the server's TLS certificate does not name the host of --database")
         }
+        let lost: [PSQLError.Code] = [.connectionError, .serverClosedConnection, .uncleanShutdown, .clientClosedConnection]
+        if lost.contains(psql.code) {
+            return StoreError.unreachable("\(context): \(connectionReason(psql))")
+        }
         let underlying = psql.underlying.map { ": \($0)" } ?? ""
         return StoreError.unavailable("\(context): \(psql.code)\(underlying)")
+    }
+
+    /// SQLSTATEs of a server that is going away or not yet accepting: class 08 (connection
+    /// exception), 57P01–57P03 (shut down by an administrator, crashed, starting up), 53300
+    /// (too many connections).
+    static func isTransient(sqlState: String?) -> Bool {
+        guard let sqlState else { return false }
+        return sqlState.hasPrefix("08") || ["57P01", "57P02", "57P03", "53300"].contains(sqlState)
+    }
+
+    /// A short reason for a lost or refused connection ("connection refused", "no answer
+    /// within 10 s"), else PostgresNIO's code and the underlying error.
+    static func connectionReason(_ psql: PSQLError) -> String {
+        let underlying = psql.underlying.map { "\($0)" } ?? ""
+        if underlying.contains("Connection refused") { return "connection refused" }
+        if underlying.contains("connectTimeout") || underlying.contains("timeout") { return "no answer within \(PostgresSettings.connectTimeout.components.seconds) s" }
+        switch psql.code {
+        case .serverClosedConnection, .uncleanShutdown: return "the server closed the connection"
+        default: return underlying.isEmpty ? "\(psql.code)" : "\(psql.code): \(underlying)"
+        }
     }
 
     // MARK: Credentials
@@ -181,6 +222,32 @@ public final class PostgresFleetStore: FleetStore {
                 result.append(NodeCredential(name: name, tokenHash: hash, registeredAt: at))
             }
             return result
+        }
+    }
+
+    public func sharedJoinToken() async throws -> SharedJoinToken? {
+        guard let body = try await texts("SELECT value FROM meta WHERE key = 'join_token'").first else { return nil }
+        return try Self.decode(SharedJoinToken.self, body, what: "shared join token")
+    }
+
+    public func saveSharedJoinToken(_ token: SharedJoinToken) async throws {
+        let body = String(decoding: try WireCoding.encode(token), as: UTF8.self)
+        try await execute("""
+            INSERT INTO meta (key, value) VALUES ('join_token', \(body))
+            ON CONFLICT (key) DO UPDATE SET value = excluded.value
+            """)
+    }
+
+    public func credential(tokenHash: String) async throws -> NodeCredential? {
+        let logger = logger
+        return try await withConnection { connection in
+            let rows = try await connection.query(
+                "SELECT name, token_hash, registered_at FROM credentials WHERE token_hash = \(tokenHash) LIMIT 1",
+                logger: logger)
+            for try await (name, hash, at) in rows.decode((String, String, Date).self) {
+                return NodeCredential(name: name, tokenHash: hash, registeredAt: at)
+            }
+            return nil
         }
     }
 
@@ -200,31 +267,6 @@ public final class PostgresFleetStore: FleetStore {
         return try await withConnection { connection in
             try await connection.count("DELETE FROM credentials WHERE name = \(node) RETURNING 1", logger: logger) == 1
         }
-    }
-
-    // MARK: Node status
-
-    public func saveSnapshots(_ snapshots: [NodeSnapshot]) async throws {
-        guard !snapshots.isEmpty else { return }
-        // One statement for the whole flush (every 2 s, up to every node): one round trip.
-        // A name listed twice keeps its last snapshot, as one upsert after another would.
-        var latest: [String: String] = [:]
-        for snapshot in snapshots { latest[snapshot.name] = try Self.encode(SnapshotBody(snapshot)) }
-        let names = latest.keys.sorted()
-        let bodies = names.map { latest[$0] ?? "" }
-        try await execute("""
-            INSERT INTO snapshots (name, body) SELECT * FROM unnest(\(names)::text[], \(bodies)::text[])
-            ON CONFLICT (name) DO UPDATE SET body = excluded.body
-            """)
-    }
-
-    public func loadSnapshots() async throws -> [NodeSnapshot] {
-        try Self.decode(SnapshotBody.self, try await texts("SELECT body FROM snapshots ORDER BY name"),
-                        what: "node snapshot").map(\.snapshot)
-    }
-
-    public func deleteSnapshot(node: String) async throws {
-        try await execute("DELETE FROM snapshots WHERE name = \(node)")
     }
 }
 

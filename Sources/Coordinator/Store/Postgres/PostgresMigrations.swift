@@ -2,7 +2,8 @@ import Logging
 import PostgresNIO
 
 /// The PostgreSQL schema, as versioned migrations named like the SQLite ones ("v1",
-/// "v2-alerting", "v3-revision-inventory", "v4-rollouts", "v5-coordinators"). Bodies are the same JSON text
+/// "v2-alerting", "v3-revision-inventory", "v4-rollouts", "v5-coordinators",
+/// "v7-credential-token-hash"). Bodies are the same JSON text
 /// the SQLite store keeps; times are `timestamptz`.
 ///
 /// All pending migrations run in one transaction that first takes a transaction-scoped
@@ -69,6 +70,20 @@ enum PostgresMigrations {
             CREATE TABLE leader_lease (name text PRIMARY KEY, holder text NOT NULL, term bigint NOT NULL,
                 expires_at timestamptz NOT NULL)
             """,
+        ]),
+        // Shared liveness (PostgresSnapshotStore.swift): rows from before keep -infinity as their
+        // last heartbeat, so any flush after the upgrade replaces them.
+        ("v6-snapshot-liveness", [
+            """
+            ALTER TABLE snapshots ADD COLUMN last_heartbeat timestamptz NOT NULL DEFAULT '-infinity',
+                ADD COLUMN updated_at timestamptz NOT NULL DEFAULT clock_timestamp(),
+                ADD COLUMN writer text NOT NULL DEFAULT ''
+            """,
+            "CREATE INDEX snapshots_updated_at ON snapshots(updated_at)",
+        ]),
+        ("v7-credential-token-hash", [
+            // A request with a token this instance does not know looks it up by hash.
+            "CREATE INDEX credentials_token_hash ON credentials(token_hash)",
         ]),
     ]
 

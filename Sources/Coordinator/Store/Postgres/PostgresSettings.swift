@@ -99,6 +99,9 @@ public struct PostgresSettings: Sendable, CustomStringConvertible {
         return tls
     }
 
+    /// How long opening a connection (TCP, TLS and the start-up handshake) may take.
+    static let connectTimeout: Duration = .seconds(10)
+
     /// Configuration of the connection pool.
     func clientConfiguration() -> PostgresClient.Configuration {
         let tls: PostgresClient.Configuration.TLS
@@ -109,7 +112,7 @@ public struct PostgresSettings: Sendable, CustomStringConvertible {
         }
         var configuration = PostgresClient.Configuration(host: host, port: port, username: username,
                                                          password: password, database: database, tls: tls)
-        configuration.options.connectTimeout = .seconds(10)
+        configuration.options.connectTimeout = Self.connectTimeout
         configuration.options.maximumConnections = 10
         return configuration
     }
@@ -125,7 +128,7 @@ public struct PostgresSettings: Sendable, CustomStringConvertible {
         }
         var configuration = PostgresConnection.Configuration(host: host, port: port, username: username,
                                                              password: password, database: database, tls: tls)
-        configuration.options.connectTimeout = .seconds(10)
+        configuration.options.connectTimeout = .seconds(Self.connectTimeout.components.seconds)
         return configuration
     }
 

@@ -1,0 +1,69 @@
+@testable import FleetCoordinator
+import FleetProtocol
+import Foundation
+import Testing
+
+/// Liveness shared by two coordinators on one store: the leader sees heartbeats the follower
+/// took, both agree on offline, and each liveness transition is stored once, by the leader.
+@Suite("Shared liveness of coordinators on one store", .timeLimit(.minutes(1)))
+struct SharedLivenessTests {
+    @Test func theLeaderSeesTheFollowersHeartbeatsAndAloneStoresTransitions() async throws {
+        let (storeA, dir) = try await LeaderLeaseTests.scratchStore()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let storeB = try SQLiteFleetStore(path: dir + "/coordinator.sqlite")
+        let logger = LeadershipTests.logger()
+        let leaderLease = Leadership(store: storeA, url: "http://127.0.0.1:1", timing: LeadershipTests.timing, logger: logger,
+                                     instanceID: "a")
+        let followerLease = Leadership(store: storeB, url: "http://127.0.0.1:2", timing: LeadershipTests.timing, logger: logger,
+                                       instanceID: "b")
+        await leaderLease.start()
+        await followerLease.start()
+        defer { Task { await leaderLease.stop(release: true); await followerLease.stop(release: true) } }
+        let leader = Fleet(store: storeA, logger: logger, metrics: CoordinatorMetrics())
+        let follower = Fleet(store: storeB, logger: logger, metrics: CoordinatorMetrics())
+        for (fleet, lease) in [(leader, leaderLease), (follower, followerLease)] {
+            try await fleet.load()
+            await fleet.attach(lease)
+            await fleet.shareLiveness(writer: lease.instanceID)
+        }
+        #expect(await leader.leaderTerm != nil)
+        #expect(await follower.leaderTerm == nil)
+        func kinds() async throws -> [String] {
+            try await storeA.recentEvents(node: "pi1", station: nil, limit: 20).map(\.kind).filter { $0.hasPrefix("node.") }.sorted()
+        }
+
+        // pi1 registers and reports to the follower only; the leader learns both from the store.
+        _ = try await follower.register(RegistrationRequest(name: "pi1", agentVersion: "1"))
+        let report = StatusReport(agentVersion: "1", uptimeSeconds: 7, appliedRevision: 0)
+        _ = try await follower.heartbeat(node: "pi1", report: report)
+        #expect(await leader.state(of: "pi1") == .pending)
+        await follower.flushSnapshots()
+        await leader.pullSnapshots()
+        #expect(await leader.state(of: "pi1") == .online)
+        #expect(await leader.nodeView("pi1", now: Date()).registered)
+        #expect(await leader.observed["pi1"]?.report.uptimeSeconds == 7)
+        #expect(try await kinds() == ["node.registered"])
+
+        // Silent past the offline limit (3 × 10 s + the sync grace): both call it offline; one event.
+        let later = Date().addingTimeInterval(60)
+        await leader.tick(now: later)
+        await follower.tick(now: later)
+        #expect(await leader.state(of: "pi1") == .offline)
+        #expect(await follower.state(of: "pi1") == .offline)
+        #expect(try await kinds() == ["node.offline", "node.registered"])
+
+        // It reports to the follower again: the leader brings it back online and stores that once.
+        _ = try await follower.heartbeat(node: "pi1", report: report)
+        await follower.flushSnapshots()
+        await leader.pullSnapshots()
+        await leader.pullSnapshots()  // the overlap reads the row again: nothing changes
+        #expect(await leader.state(of: "pi1") == .online)
+        #expect(try await kinds() == ["node.offline", "node.online", "node.registered"])
+
+        // The leader's older view never overwrites the newer row the follower wrote.
+        let stored = try #require(try await storeA.loadSnapshots().first { $0.name == "pi1" })
+        try await storeA.saveSnapshots([NodeSnapshot(name: "pi1", lastHeartbeat: stored.lastHeartbeat.addingTimeInterval(-5),
+                                                     agentVersion: "0", appliedRevision: 0, report: report)], writer: "a")
+        #expect(try await storeA.loadSnapshots().first { $0.name == "pi1" } == stored)
+    }
+}
