@@ -165,6 +165,10 @@ if [ "${DEMO_ALERTS:-1}" != 0 ]; then
 fi
 
 echo
+echo "demo: dashboard at $FLEET_COORDINATOR/ — sign in with the admin token:"
+echo "  cat $FLEET_TOKEN_FILE"
+echo "  (or a read-only one: $BIN/fleetctl token create --role viewer)"
+echo
 echo "demo: running. In another shell:"
 echo "  export FLEET_COORDINATOR=$FLEET_COORDINATOR FLEET_TOKEN_FILE=$FLEET_TOKEN_FILE"
 echo "  $BIN/fleetctl get stations"

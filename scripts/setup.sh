@@ -14,6 +14,7 @@ PACKAGES=(
   prometheus                                          # promtool: metrics lint test
   prometheus-alertmanager                             # test peer: alert forwarding
   postgresql-15 postgresql-client-15                  # PostgreSQL store tests (a throwaway cluster)
+  chromium chromium-driver                            # dashboard test in a real headless browser
 )
 
 missing=()

@@ -5,6 +5,7 @@
 # installs them with apt-get (directly as root, through sudo only otherwise).
 # Starts a throwaway PostgreSQL 15 cluster on 127.0.0.1 for the PostgreSQL store tests
 # (FLEET_TEST_POSTGRES_URL, FLEET_REQUIRE_POSTGRES=1) and removes it on every exit path.
+# FLEET_REQUIRE_BROWSER=1: the dashboard test in headless Chromium must run, not skip.
 # Extra arguments go to `swift test`, e.g. ./scripts/test.sh --filter StoreContract
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -24,6 +25,8 @@ if [ -z "${FLEET_TEST_POSTGRES_URL:-}" ]; then
   echo "test.sh: PostgreSQL 15 test cluster on 127.0.0.1:$PG_PORT (removed on exit)"
 fi
 export FLEET_REQUIRE_POSTGRES=1
+# The dashboard's browser test fails (instead of noting a skip) when chromium is missing.
+export FLEET_REQUIRE_BROWSER=1
 
 # Serial: the integration suites run real processes with timing bounds; running them one
 # at a time keeps those bounds meaningful on a 2-core machine (about 2 minutes in all).

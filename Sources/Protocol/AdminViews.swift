@@ -151,6 +151,8 @@ public struct NodeView: Codable, Sendable, Equatable {
     /// the agent last reported about upgrading to it.
     public var wantedAgentVersion: String?
     public var agentUpgrade: AgentUpgradeStatus?
+    /// `GET /v1/nodes/{name}` only: the systemd units the agent last reported failed.
+    public var failedUnits: [String]?
 
     public init(name: String, site: String, state: NodeState, appliedRevision: Int, desiredRevision: Int,
                 lastHeartbeatAgeSeconds: Double?, agentVersion: String?, diskUsedPercent: Double?, registered: Bool,

@@ -17,8 +17,20 @@ public enum EndpointAccess: String, Sendable, Hashable, CaseIterable {
     case join
     /// A node's own credential, for the node named in the path's `{name}` only.
     case node
-    /// The admin token.
+    /// The admin token. Every `GET` with this access is also open to a viewer (a viewer
+    /// token or a viewer's dashboard session): see ``allowsViewer(_:)``.
     case admin
+
+    /// The one rule for read-only callers: a viewer may call every admin `GET` and nothing
+    /// that acts (no `POST`, no `DELETE`).
+    ///
+    /// ```swift
+    /// Endpoints.alerts.access.allowsViewer(Endpoints.alerts.method)      // true
+    /// Endpoints.alertAck.access.allowsViewer(Endpoints.alertAck.method)  // false
+    /// ```
+    public func allowsViewer(_ method: EndpointMethod) -> Bool {
+        self == .admin && method == .get
+    }
 }
 
 /// The body of a request that has none, or of a `204 No Content` answer.

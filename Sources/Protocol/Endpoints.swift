@@ -123,7 +123,7 @@ public enum Endpoints {
         alertRoutes.info, alertRoutesTest.info,
         agentBuildPublish.info, agentBuilds.info, agentBuildDownload.info,
         coordinators.info,
-    ] + alerting + [
+    ] + alerting + dashboardEndpoints + [
         joinTokenRotate.info,  // last: calling it invalidates the join token
     ]
 }

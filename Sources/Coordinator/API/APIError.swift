@@ -37,6 +37,12 @@ public struct APIError: Error, HTTPResponseError, CustomStringConvertible {
 
     static let unauthorized = APIError(.unauthorized, code: ErrorCode.unauthorized, message: "missing or invalid bearer token")
 
+    static let sessionEnded = APIError(.unauthorized, code: ErrorCode.unauthorized,
+                                       message: "the session expired or was signed out; sign in again")
+
+    static let viewerMayOnlyRead = APIError(.forbidden, code: ErrorCode.forbidden,
+                                            message: "this endpoint needs the admin token; a viewer may only read")
+
     /// Maps a store's write condition to its HTTP answer: 507 for a full disk, 503 for a
     /// read-only store or an unreachable database (retry after 5 s: it is usually back
     /// soon); the client retries later and nothing it sent was half-stored.

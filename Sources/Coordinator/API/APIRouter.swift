@@ -18,11 +18,17 @@ struct APIRouter {
     let alerting: Alerting
     let agentBuilds: AgentBuildStore
     let leadership: Leadership
+    /// The dashboard's sessions (in memory).
+    var sessions = SessionStore()
+    /// Session cookies carry `Secure` (the coordinator serves TLS).
+    var secureCookies = false
 
     func build() -> Router<CoordinatorRequestContext> {
         let router = Router(context: CoordinatorRequestContext.self)
-        let authenticator = Authenticator(fleet: fleet, secrets: secrets)
+        let authenticator = Authenticator(fleet: fleet, secrets: secrets, sessions: sessions)
         PublicController(fleet: fleet, metrics: metrics).addRoutes(to: router.group())
+        let dashboard = DashboardController(fleet: fleet, secrets: secrets, sessions: sessions, secureCookies: secureCookies)
+        dashboard.addPublicRoutes(to: router.group())
         let nodes = NodeController(fleet: fleet)
         nodes.addJoinRoutes(to: router.group().add(middleware: AccessMiddleware(.join, authenticator: authenticator)))
         let nodeGroup = router.group().add(middleware: AccessMiddleware(.node, authenticator: authenticator))
@@ -34,6 +40,7 @@ struct APIRouter {
         AlertsController(alerting: alerting).addRoutes(to: admin)
         AlertRoutesController(fleet: fleet).addRoutes(to: admin)
         builds.addAdminRoutes(to: admin)
+        dashboard.addSignedInRoutes(to: admin)
         admin.on(Endpoints.coordinators) { _, _, _ in try await leadership.coordinatorViews() }
         return router
     }

@@ -12,6 +12,17 @@ extension HTTPRequest.Method {
     }
 }
 
+extension EndpointMethod {
+    /// The catalogue's method for a request: HEAD reads like GET; anything unknown counts as acting.
+    init(request method: HTTPRequest.Method) {
+        switch method {
+        case .get, .head: self = .get
+        case .delete: self = .delete
+        default: self = .post
+        }
+    }
+}
+
 extension RouterMethods where Context == CoordinatorRequestContext {
     /// Registers `endpoint` from its catalogue entry: method and template (`{name}` becomes `:name`).
     ///
@@ -25,9 +36,10 @@ extension RouterMethods where Context == CoordinatorRequestContext {
     func on<Body, Answer>(_ endpoint: Endpoint<Body, Answer>,
                           use handler: @escaping @Sendable (Request, Context) async throws -> Response) -> Self {
         let access = endpoint.access
+        let method = endpoint.method
         return on(RouterPath(EndpointTemplate.routerPath(endpoint.template)), method: HTTPRequest.Method(endpoint.method)) {
             request, context -> Response in
-            guard context.identity.satisfies(access) else { throw APIError.accessNotChecked }
+            guard context.identity.satisfies(access, method: method) else { throw APIError.accessNotChecked }
             return try await handler(request, context)
         }
     }

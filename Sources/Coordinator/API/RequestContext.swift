@@ -7,13 +7,16 @@ public enum CallerIdentity: Sendable, Equatable {
     case anonymous
     case join
     case admin
+    /// A viewer token or a viewer's dashboard session: reads only.
+    case viewer
     /// A node's own credential, checked against the node named in the path.
     case node(String)
 
-    /// Whether this identity is what `access` asks for.
-    func satisfies(_ access: EndpointAccess) -> Bool {
+    /// Whether this identity may call an endpoint with `access` and `method`.
+    func satisfies(_ access: EndpointAccess, method: EndpointMethod) -> Bool {
         switch (access, self) {
         case (.public, _), (.join, .join), (.admin, .admin), (.node, .node): return true
+        case (.admin, .viewer): return access.allowsViewer(method)
         default: return false
         }
     }
@@ -30,6 +33,8 @@ public struct CoordinatorRequestContext: RequestContext {
     public var coreContext: CoreRequestContextStorage
     /// Set by ``AccessMiddleware``; `.anonymous` on public endpoints.
     public internal(set) var identity: CallerIdentity = .anonymous
+    /// The dashboard session the caller authenticated with (its cookie), nil for a bearer token.
+    public internal(set) var session: SessionStore.Session?
 
     public init(source: ApplicationRequestContextSource) {
         coreContext = .init(source: source)

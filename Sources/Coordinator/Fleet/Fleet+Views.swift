@@ -16,6 +16,7 @@ extension Fleet {
         view.jobs = report?.jobs ?? []
         view.wantedAgentVersion = book.served(name)?.agent?.version
         view.agentUpgrade = report?.agentUpgrade
+        view.failedUnits = report?.failedUnits
         view.recentEvents = try await store.recentEvents(node: name, station: nil, limit: 20)
         return view
     }

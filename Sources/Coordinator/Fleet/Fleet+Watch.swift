@@ -61,3 +61,8 @@ extension Fleet {
         watches.drain()
     }
 }
+
+extension Fleet {
+    /// True once ``drain()`` ran (shutdown): long-lived streams such as the dashboard's events end.
+    public var isDraining: Bool { watches.draining }
+}

@@ -60,6 +60,8 @@ public final class CoordinatorSecrets: Sendable {
     public let joinTokenPath: String
     let adminHash: String
     private let join: Mutex<JoinToken>
+    /// Read-only tokens (`viewer.tokens` beside the others).
+    public let viewers: ViewerTokens
 
     struct JoinToken: Sendable {
         var hash: String
@@ -73,7 +75,9 @@ public final class CoordinatorSecrets: Sendable {
         public var expiresAt: Date?
     }
 
-    init(adminTokenPath: String, joinTokenPath: String, adminHash: String, joinHash: String, joinExpiresAt: Date?) {
+    init(adminTokenPath: String, joinTokenPath: String, adminHash: String, joinHash: String, joinExpiresAt: Date?,
+         viewers: ViewerTokens) {
+        self.viewers = viewers
         self.adminTokenPath = adminTokenPath
         self.joinTokenPath = joinTokenPath
         self.adminHash = adminHash
@@ -99,7 +103,9 @@ public final class CoordinatorSecrets: Sendable {
             expiresAt = date
         }
         return (CoordinatorSecrets(adminTokenPath: admin, joinTokenPath: join, adminHash: Tokens.hash(adminToken),
-                                   joinHash: Tokens.hash(joinToken), joinExpiresAt: expiresAt), created)
+                                   joinHash: Tokens.hash(joinToken), joinExpiresAt: expiresAt,
+                                   viewers: try ViewerTokens.load(path: (dataDir as NSString).appendingPathComponent("viewer.tokens"))),
+                created)
     }
 
     func isAdmin(_ token: String) -> Bool { Tokens.constantTimeEquals(Tokens.hash(token), adminHash) }
@@ -158,7 +164,7 @@ public final class CoordinatorSecrets: Sendable {
         return RotatedJoinToken(token: token, path: joinTokenPath, expiresAt: expiresAt)
     }
 
-    private static func writeAtomically(_ path: String, _ text: String) throws {
+    static func writeAtomically(_ path: String, _ text: String) throws {
         let temporary = path + ".tmp-\(UUID().uuidString.prefix(8))"
         guard FileManager.default.createFile(atPath: temporary, contents: Data(text.utf8),
                                              attributes: [.posixPermissions: 0o600]) else {

@@ -166,7 +166,7 @@ public struct CoordinatorServer: Sendable {
             try await alerting.start(fleet: fleet, leadership: leadership)
 
             let router = APIRouter(fleet: fleet, store: store, secrets: secrets, metrics: metrics, alerting: alerting,
-                                   agentBuilds: agentBuilds, leadership: leadership).build()
+                                   agentBuilds: agentBuilds, leadership: leadership, secureCookies: tls != nil).build()
             let responder = EnvelopeResponder(inner: router.buildResponder(), metrics: metrics, logger: logger)
             let scheme = tls == nil ? "http" : "https"
             let http1 = HTTPServerBuilder.guardedHTTP1(limits: configuration.limits, logger: logger)

@@ -2,17 +2,18 @@ import ArgumentParser
 import FleetProtocol
 import Foundation
 
-/// `fleetctl token rotate join [--expires-in DURATION]`.
+/// `fleetctl token rotate join [--expires-in DURATION]`, `fleetctl token create --role viewer`.
 public struct TokenCommand: ParsableCommand {
     public static let configuration = CommandConfiguration(
         commandName: "token",
-        abstract: "Rotate the coordinator's join token.",
+        abstract: "Rotate the coordinator's join token or create a read-only viewer token.",
         discussion: """
         Examples:
           fleetctl token rotate join
           fleetctl token rotate join --expires-in 7d
+          fleetctl token create --role viewer --name "field laptop"
         """,
-        subcommands: [TokenRotateCommand.self])
+        subcommands: [TokenRotateCommand.self, TokenCreateCommand.self])
 
     public init() {}
 }
@@ -72,6 +73,51 @@ public struct TokenRotateCommand: FleetctlRunnable {
             }
         } else {
             try printMachine(rotated, console)
+        }
+        return FleetctlExitCode.ok
+    }
+}
+
+/// `fleetctl token create --role viewer [--name NAME]`.
+public struct TokenCreateCommand: FleetctlRunnable {
+    public static let configuration = CommandConfiguration(
+        commandName: "create",
+        abstract: "Create a read-only viewer token (for the dashboard or for fleetctl).",
+        discussion: """
+        A viewer token may read everything the admin token may (every GET, the dashboard) \
+        and act on nothing: no apply, ack, silence, restart or rollout control. The \
+        coordinator keeps only its hash (viewer.tokens in its data dir) and prints it once here.
+
+        Examples:
+          fleetctl token create --role viewer
+          fleetctl token create --role viewer --name "field laptop"
+        """)
+
+    @OptionGroup public var global: GlobalOptions
+
+    @Option(help: ArgumentHelp("The token's role: only `viewer` can be created.", valueName: "role"))
+    public var role: String
+
+    @Option(help: ArgumentHelp("Who or what uses the token (kept beside its hash).", valueName: "name"))
+    public var name: String?
+
+    public init() {}
+
+    public func validate() throws {
+        guard role == SessionRole.viewer.rawValue else {
+            throw ValidationError("--role \(role): only viewer tokens can be created; the admin token is a file in the coordinator's data dir")
+        }
+    }
+
+    public func execute(_ console: Console) async throws -> Int32 {
+        let created = try await withClient(console) { client in
+            try await client.call(Endpoints.viewerTokenCreate, body: ViewerTokenRequest(name: name))
+        }
+        if global.output == .table {
+            console.stdout.line("new viewer token \"\(created.name)\" (read-only; shown once, the coordinator keeps only its hash):")
+            console.stdout.line(created.token)
+        } else {
+            try printMachine(created, console)
         }
         return FleetctlExitCode.ok
     }

@@ -48,6 +48,7 @@ import Testing
     /// Watches claim an unknown revision so they answer at once (no housekeeping runs here to end a parked one).
     static func path(_ endpoint: EndpointDescription) -> String {
         let path = endpoint.samplePath(endpoint.access == .node ? "pi1" : "x")
+        if endpoint.template == Endpoints.events.template { return path + "?timeout=0" }
         return endpoint.template.hasSuffix("/watch") ? path + "?revision=-1" : path
     }
 
