@@ -159,7 +159,7 @@ public actor CoordinatorClient {
         let response: HTTPClientResponse
         let bytes: ByteBuffer
         do {
-            response = try await http.execute(request, timeout: timeout)
+            response = try await executeOnLiveConnection(request, timeout: timeout)
             bytes = try await response.body.collect(upTo: 16 * 1024 * 1024)
         } catch is CancellationError {
             throw CancellationError()
@@ -182,6 +182,24 @@ public actor CoordinatorClient {
 }
 
 extension CoordinatorClient {
+    /// Sends `request`, again (twice at most) when the pool handed it a kept-alive connection
+    /// the coordinator had already closed: the coordinator closes a connection once a watch on
+    /// it ended, and that is no sign of a coordinator going away (no failover for it). A
+    /// report sent twice is harmless: its items are idempotent by id.
+    func executeOnLiveConnection(_ request: HTTPClientRequest, timeout: TimeAmount) async throws -> HTTPClientResponse {
+        var attempt = 0
+        while true {
+            attempt += 1
+            do {
+                return try await http.execute(request, timeout: timeout)
+            } catch let error as HTTPClientError where error == .remoteConnectionClosed && attempt < 3 {
+                continue
+            } catch ChannelError.ioOnClosedChannel where attempt < 3 {
+                continue
+            }
+        }
+    }
+
     /// The typed error for a non-2xx answer.
     static func error(status: Int, message: String, retryAfter: String?, base: URL) -> CoordinatorClientError {
         switch status {
