@@ -47,7 +47,7 @@ struct AgentBuildUpload: Sendable {
             }
             closed = true
             close(fd)
-            let digest = hasher.finalize().map { String(format: "%02x", $0) }.joined()
+            let digest = hasher.finalize().lowercaseHex
             return AgentBuildUpload(path: path, sha256: digest, size: size)
         } catch {
             if !closed { close(fd) }

@@ -1,3 +1,4 @@
+import FleetProtocol
 import Crypto
 import FleetInventory
 import Foundation
@@ -14,6 +15,6 @@ enum ContentHash {
     static func of(_ state: DesiredState) -> String {
         let objects = state.objects
         let canonical = objects.keys.sorted().map { "\($0)=\(objects[$0] ?? "")\n" }.joined()
-        return SHA256.hash(data: Data(canonical.utf8)).map { String(format: "%02x", $0) }.joined()
+        return SHA256.hash(data: Data(canonical.utf8)).lowercaseHex
     }
 }

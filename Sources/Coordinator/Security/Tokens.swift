@@ -18,7 +18,7 @@ public enum Tokens {
 
     /// Hex SHA-256 of a token: what the coordinator stores.
     public static func hash(_ token: String) -> String {
-        SHA256.hash(data: Data(token.utf8)).map { String(format: "%02x", $0) }.joined()
+        SHA256.hash(data: Data(token.utf8)).lowercaseHex
     }
 
     /// Compares two equal-length strings without an early exit.

@@ -1,3 +1,4 @@
+import FleetProtocol
 import Crypto
 import Foundation
 import NIOCore
@@ -45,6 +46,6 @@ struct FileChunks: AsyncSequence, Sendable {
             hasher.update(data: data)
             size += Int64(data.count)
         }
-        return (hasher.finalize().map { String(format: "%02x", $0) }.joined(), size)
+        return (hasher.finalize().lowercaseHex, size)
     }
 }

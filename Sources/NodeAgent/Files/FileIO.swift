@@ -1,3 +1,4 @@
+import FleetProtocol
 import Crypto
 import CFileSync
 import Foundation
@@ -63,7 +64,7 @@ public enum FileIO {
     }
 
     public static func hex<D: Sequence>(_ digest: D) -> String where D.Element == UInt8 {
-        digest.map { String(format: "%02x", $0) }.joined()
+        digest.lowercaseHex
     }
 
     /// Writes all bytes, retrying on EINTR and short writes.

@@ -1,3 +1,4 @@
+import FleetProtocol
 import AsyncHTTPClient
 import Crypto
 import FleetInventory
@@ -53,6 +54,6 @@ public struct WebhookNotifier: Notifier {
     /// `sha256=` and the lowercase hex HMAC-SHA256 of `body` keyed with `secret`.
     public static func signature(of body: Data, secret: String) -> String {
         let code = HMAC<SHA256>.authenticationCode(for: body, using: SymmetricKey(data: Data(secret.utf8)))
-        return "sha256=" + code.map { String(format: "%02x", $0) }.joined()
+        return "sha256=" + code.lowercaseHex
     }
 }
