@@ -248,23 +248,10 @@ extension LeadershipTests {
 @Suite("Fleet singleton work under the lease", .timeLimit(.minutes(1)))
 struct FleetLeadershipTests {
     @Test func onlyTheLeaderPrunesHistoryAndControlsRollouts() async throws {
-        let (storeA, dir) = try await LeaderLeaseTests.scratchStore()
-        defer { try? FileManager.default.removeItem(atPath: dir) }
-        let storeB = try SQLiteFleetStore(path: dir + "/coordinator.sqlite")
-        let logger = LeadershipTests.logger()
-        let leaderLease = Leadership(store: storeA, url: "http://127.0.0.1:1", timing: LeadershipTests.timing, logger: logger,
-                                     instanceID: "a")
-        let followerLease = Leadership(store: storeB, url: "http://127.0.0.1:2", timing: LeadershipTests.timing, logger: logger,
-                                       instanceID: "b")
-        await leaderLease.start()
-        await followerLease.start()
-        defer { Task { await leaderLease.stop(release: true); await followerLease.stop(release: true) } }
-        let leader = Fleet(store: storeA, logger: logger, metrics: CoordinatorMetrics())
-        let follower = Fleet(store: storeB, logger: logger, metrics: CoordinatorMetrics())
-        try await leader.load()
-        try await follower.load()
-        await leader.attach(leaderLease)
-        await follower.attach(followerLease)
+        let pair = try await LeaderAndFollower.make()
+        defer { pair.remove() }
+        let (leader, follower, storeA) = (pair.leader, pair.follower, pair.leaderStore)
+        let (leaderLease, followerLease) = (pair.leaderLease, pair.followerLease)
         #expect(await leader.leaderTerm == 1)
         #expect(await follower.leaderTerm == nil)
 

@@ -8,22 +8,10 @@ import Testing
 @Suite("Shared liveness of coordinators on one store", .timeLimit(.minutes(1)))
 struct SharedLivenessTests {
     @Test func theLeaderSeesTheFollowersHeartbeatsAndAloneStoresTransitions() async throws {
-        let (storeA, dir) = try await LeaderLeaseTests.scratchStore()
-        defer { try? FileManager.default.removeItem(atPath: dir) }
-        let storeB = try SQLiteFleetStore(path: dir + "/coordinator.sqlite")
-        let logger = LeadershipTests.logger()
-        let leaderLease = Leadership(store: storeA, url: "http://127.0.0.1:1", timing: LeadershipTests.timing, logger: logger,
-                                     instanceID: "a")
-        let followerLease = Leadership(store: storeB, url: "http://127.0.0.1:2", timing: LeadershipTests.timing, logger: logger,
-                                       instanceID: "b")
-        await leaderLease.start()
-        await followerLease.start()
-        defer { Task { await leaderLease.stop(release: true); await followerLease.stop(release: true) } }
-        let leader = Fleet(store: storeA, logger: logger, metrics: CoordinatorMetrics())
-        let follower = Fleet(store: storeB, logger: logger, metrics: CoordinatorMetrics())
-        for (fleet, lease) in [(leader, leaderLease), (follower, followerLease)] {
-            try await fleet.load()
-            await fleet.attach(lease)
+        let pair = try await LeaderAndFollower.make()
+        defer { pair.remove() }
+        let (leader, follower, storeA) = (pair.leader, pair.follower, pair.leaderStore)
+        for (fleet, lease) in [(leader, pair.leaderLease), (follower, pair.followerLease)] {
             await fleet.shareLiveness(writer: lease.instanceID)
         }
         #expect(await leader.leaderTerm != nil)

@@ -20,21 +20,9 @@ struct SharedRolloutTests {
     }
 
     @Test func theFollowerServesWhatTheLeadersRolloutReleased() async throws {
-        let (storeA, dir) = try await LeaderLeaseTests.scratchStore()
-        defer { try? FileManager.default.removeItem(atPath: dir) }
-        let storeB = try SQLiteFleetStore(path: dir + "/coordinator.sqlite")
-        let logger = LeadershipTests.logger()
-        let leaseA = Leadership(store: storeA, url: "http://127.0.0.1:1", timing: LeadershipTests.timing, logger: logger, instanceID: "a")
-        let leaseB = Leadership(store: storeB, url: "http://127.0.0.1:2", timing: LeadershipTests.timing, logger: logger, instanceID: "b")
-        await leaseA.start()
-        await leaseB.start()
-        defer { Task { await leaseA.stop(release: true); await leaseB.stop(release: true) } }
-        let a = Fleet(store: storeA, logger: logger, metrics: CoordinatorMetrics(), defaultHeartbeatSeconds: 5)
-        let b = Fleet(store: storeB, logger: logger, metrics: CoordinatorMetrics(), defaultHeartbeatSeconds: 5)
-        try await a.load()
-        try await b.load()
-        await a.attach(leaseA)
-        await b.attach(leaseB)
+        let pair = try await LeaderAndFollower.make(defaultHeartbeatSeconds: 5)
+        defer { pair.remove() }
+        let (a, b) = (pair.leader, pair.follower)
         let feed = RecordingFeed()
         await a.attach(feed: feed)
         await a.tick()
