@@ -22,24 +22,26 @@ final class RolloutRig: @unchecked Sendable {
         self.camera = camera
     }
 
-    /// Short timings: 1 s heartbeats (offline after 3 s), 3 s of health per node.
-    static func strategy(autoPromote: Bool, autoRevert: Bool, canary: Int = 1) -> String {
-        "{canary: \(canary), maxParallel: 1, minHealthyTime: 3s, healthyDeadline: 30s, progressDeadline: 2m"
+    /// Short timings: 1 s heartbeats (offline after 3 s), 3 s of health per node (or
+    /// `minHealthySeconds`; the healthy deadline is at least three times that).
+    static func strategy(autoPromote: Bool, autoRevert: Bool, canary: Int = 1, minHealthySeconds: Int = 3) -> String {
+        "{canary: \(canary), maxParallel: 1, minHealthyTime: \(minHealthySeconds)s, "
+            + "healthyDeadline: \(max(30, 3 * minHealthySeconds))s, progressDeadline: 2m"
             + (canary > 0 ? ", autoPromote: \(autoPromote)" : "") + ", autoRevert: \(autoRevert)}"
     }
 
     /// Writes the inventory and returns its path. `paths` overrides a station's RTSP path.
     /// `agentVersion` names the agent build every node must run (`defaults.agentVersion`).
     func inventory(segmentSeconds: Int, autoPromote: Bool, autoRevert: Bool, paths: [String: String] = [:],
-                   agentVersion: String? = nil, name: String = "fleet.yaml") throws -> String {
+                   agentVersion: String? = nil, minHealthySeconds: Int = 3, name: String = "fleet.yaml") throws -> String {
         var yaml = """
             sites:
               a: {}
-              b: {rollout: \(Self.strategy(autoPromote: false, autoRevert: autoRevert, canary: 0))}
+              b: {rollout: \(Self.strategy(autoPromote: false, autoRevert: autoRevert, canary: 0, minHealthySeconds: minHealthySeconds))}
             defaults:
               heartbeatSeconds: 1
               recorder: {segmentSeconds: \(segmentSeconds), rtspPort: \(camera.port), username: viewer, passwordFile: \(fleet.dir)/camera-password, outputDir: \(fleet.dir)/recordings, stallSeconds: 3}
-              rollout: \(Self.strategy(autoPromote: autoPromote, autoRevert: autoRevert))
+              rollout: \(Self.strategy(autoPromote: autoPromote, autoRevert: autoRevert, minHealthySeconds: minHealthySeconds))
             \(agentVersion.map { "  agentVersion: \($0)" } ?? "")
             nodes:
               pia1: {site: a}

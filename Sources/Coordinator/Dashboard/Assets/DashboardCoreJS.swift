@@ -75,7 +75,9 @@ const SF = (() => {
   // A state as colour plus text.
   const tones = { online: "ok", recording: "ok", resolved: "ok", succeeded: "ok", active: "ok",
                   offline: "bad", stalled: "bad", firing: "bad", failed: "bad", stopped: "bad",
-                  pending: "warn", "backing-off": "warn", silenced: "muted", unknown: "muted", paused: "warn" };
+                  pending: "warn", "backing-off": "warn", silenced: "muted", unknown: "muted", paused: "warn",
+                  running: "ok", healthy: "ok", updating: "warn", "waiting-promotion": "warn", "waiting-offline": "warn",
+                  reverting: "warn", reverted: "bad", "revert-failed": "bad" };
   function badge(text, tone) { return el("span", { class: "badge " + (tone || tones[text] || "muted"), text }); }
 
   function diskBar(percent, forecastHours) {

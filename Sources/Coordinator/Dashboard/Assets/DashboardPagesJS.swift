@@ -134,20 +134,28 @@ enum DashboardPagesJS {
         el("tbody", {}, rows)) : "No firing or silenced alerts."));
   };
 
+  // The operator's controls and the rollout states the API allows each in (others answer 409).
+  const rolloutActions = [["pause", "Pause", ["running", "waiting-promotion"]], ["resume", "Resume", ["paused"]],
+                          ["promote", "Promote", ["waiting-promotion"]]];
+
   SF.state.pages.rollout = async () => {
     const status = await api("GET", "/v1/rollout");
     const r = status.rollout;
     if (!r) return el("div", { id: "rollout" }, el("h1", { text: "Rollout" }), el("p", { text: "No rollout." }));
     const admin = SF.isAdmin();
-    return el("div", { id: "rollout" },
+    const allowed = rolloutActions.filter(([, , states]) => states.includes(r.state));
+    return el("div", { id: "rollout", "data-revision": r.revision, "data-state": r.state },
       el("h1", {}, "Rollout of revision " + r.revision + " ", badge(r.state)),
-      el("p", { text: r.status + (r.reason ? " · " + r.reason : "") + " · batch " + r.currentBatch + " of " + r.batchCount }),
-      admin ? el("div", { class: "actions" }, ["pause", "resume", "promote"].map((action) =>
-        el("button", { type: "button", onclick: (e) => act(e.target, "POST", "/v1/rollout/" + action), text: action }))) : null,
+      el("p", { class: "status", text: r.status + " · batch " + r.currentBatch + " of " + r.batchCount }),
+      admin ? (allowed.length ? el("div", { class: "actions" }, allowed.map(([action, label]) =>
+        el("button", { type: "button", class: action, onclick: (e) => act(e.target, "POST", "/v1/rollout/" + action), text: label }))) : null)
+        : el("p", { class: "small", text: "Read-only: a viewer cannot pause, resume or promote." }),
       el("div", { class: "panel" }, el("table", {},
-        el("thead", {}, el("tr", {}, ["Node", "Batch", "State", "Reason"].map((h) => el("th", { text: h })))),
-        el("tbody", {}, r.nodes.map((n) => el("tr", {}, el("td", {}, link("node", n.name)),
-          el("td", { text: n.batch + (n.canary ? " (canary)" : "") }), el("td", {}, badge(n.state)), el("td", { text: n.reason })))))));
+        el("thead", {}, el("tr", {}, ["Node", "Batch", "State", "Reason", "Served"].map((h, i) => el("th", { class: i === 4 ? "hide-narrow" : null, text: h })))),
+        el("tbody", {}, r.nodes.map((n) => el("tr", { "data-node": n.name, "data-state": n.state }, el("td", {}, link("node", n.name)),
+          el("td", { text: n.batch + (n.canary ? " (canary)" : "") }), el("td", {}, badge(n.state)),
+          el("td", { text: n.reason + (n.detail ? ": " + n.detail : "") }),
+          el("td", { class: "hide-narrow", text: "revision " + n.servedRevision })))))));
   };
 })();
 """#
