@@ -13,7 +13,9 @@ import Testing
 ///
 /// Without chromium the test passes with a note, except when FLEET_REQUIRE_BROWSER=1
 /// (scripts/test.sh sets it): then it fails and says what to install. Other browser tests:
-/// `DashboardRecordingTests` (a paused camera on the open page), `DashboardScaleTests`.
+/// `DashboardRecordingTests` (a paused camera on the open page), `DashboardRolloutTests`
+/// (pause, resume, promote), `DashboardDemoScreenshotTests` (the README's screenshots from
+/// inventory/demo.yaml), `DashboardScaleTests`.
 @Suite(.serialized) struct DashboardBrowserTests {
     static let xss = "<img src=x onerror=alert(1)>"
     static let nodes = ["recordingpi", "emsn-zolder", "emsn-berging"]

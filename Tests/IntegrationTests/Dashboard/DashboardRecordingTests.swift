@@ -5,7 +5,7 @@ import Testing
 /// The open dashboard follows a real recorder: the camera simulator pauses, the station
 /// turns away from recording on the open overview by itself, and after it resumes the
 /// station page's timeline shows the new gap without a reload. Keeps a screenshot of the
-/// timeline with its gap (the README's).
+/// timeline with its gap (the README's come from `DashboardDemoScreenshotTests`).
 @Suite(.serialized) struct DashboardRecordingTests {
     @Test func aPausedCameraShowsOnTheOpenPageAndLeavesAGap() async throws {
         guard ChromeDriver.executables() != nil else {
