@@ -15,6 +15,7 @@ PACKAGES=(
   prometheus-alertmanager                             # test peer: alert forwarding
   postgresql-15 postgresql-client-15                  # PostgreSQL store tests (a throwaway cluster)
   chromium chromium-driver                            # dashboard test in a real headless browser
+  groff-base                                          # man page test (fleetctl manual)
 )
 
 missing=()

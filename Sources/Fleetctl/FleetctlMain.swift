@@ -28,6 +28,8 @@ public struct FleetctlRoot: ParsableCommand {
           fleetctl get alerts
           fleetctl silence add --match site=auklab --for 2h --comment "mast work"
           fleetctl agent publish fleet-agent --version 0.2.0 --arch arm64
+          fleetctl completion bash
+          fleetctl manual | man -l -
         """,
         version: FleetVersion.current,
         subcommands: [
@@ -35,6 +37,7 @@ public struct FleetctlRoot: ParsableCommand {
             NodeCommand.self, TokenCommand.self, RestartCommand.self, RunJobCommand.self, RecordingsCommand.self,
             SilenceCommand.self,
             AlertsCommand.self, RolloutCommand.self, AgentCommand.self,
+            CompletionCommand.self, ManualCommand.self,
         ])
 
     public init() {}
@@ -76,6 +79,12 @@ public enum FleetctlMain {
             parsed = try FleetctlRoot.parseAsRoot(ArgumentOrder.normalize(arguments))
         } catch {
             return reportParseError(error, console: console)
+        }
+        if let local = parsed as? any FleetctlLocalCommand {
+            do { return try local.execute(console) } catch {
+                console.error("\(error)")
+                return FleetctlExitCode.userError
+            }
         }
         guard let command = parsed as? any FleetctlRunnable else {
             // `fleetctl`, `fleetctl help …` or a group without its subcommand: help or a usage error.

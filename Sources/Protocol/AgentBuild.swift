@@ -54,12 +54,15 @@ public enum AgentArch: String, Codable, Sendable, CaseIterable {
     case arm64
     case x86_64
 
-    /// This process's architecture.
+    /// This process's architecture. Other architectures (a 32-bit armv7 Raspberry Pi OS, say)
+    /// do not build: an agent must never report, and upgrade to, another CPU's build.
     public static var current: AgentArch {
         #if arch(arm64)
         return .arm64
-        #else
+        #elseif arch(x86_64)
         return .x86_64
+        #else
+        #error("StationFleet builds for arm64 (aarch64) and x86_64 only; use a 64-bit OS on the Raspberry Pi")
         #endif
     }
 

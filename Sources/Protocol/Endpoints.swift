@@ -59,6 +59,10 @@ public enum Endpoints {
     public static let recordings = Endpoint<EmptyBody, RecordingsView>(
         .get, "/v1/stations/{name}/recordings", access: .admin, query: ["from", "to"],
         summary: "catalog coverage and gaps")
+    /// Query: `from`, `to` (ISO 8601; default the last 24 hours).
+    public static let coverage = Endpoint<EmptyBody, [StationCoverageView]>(
+        .get, "/v1/coverage", access: .admin, query: ["from", "to"],
+        summary: "every station's recorded share of a span")
     public static let sites = Endpoint<EmptyBody, [SiteView]>(.get, "/v1/sites", access: .admin)
     public static let site = Endpoint<EmptyBody, SiteView>(.get, "/v1/sites/{name}", access: .admin)
     public static let assignments = Endpoint<EmptyBody, [Assignment]>(.get, "/v1/assignments", access: .admin)
@@ -115,7 +119,7 @@ public enum Endpoints {
         register.info,
         heartbeat.info, watch.info,
         apply.info, nodes.info, node.info, nodeReset.info,
-        stations.info, station.info, stationRestart.info, recordings.info,
+        stations.info, station.info, stationRestart.info, recordings.info, coverage.info,
         sites.info, site.info, assignments.info, assignment.info,
         jobRun.info, command.info, revisions.info, revision.info, revisionDiff.info, revisionReapply.info,
         rollout.info, rolloutControl.info,

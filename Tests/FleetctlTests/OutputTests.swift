@@ -50,12 +50,14 @@ import Testing
     }
 
     @Test func stationsTable() {
-        let text = ResourceTables.stations(Self.stations)
+        let text = ResourceTables.stations(Self.stations, coverage24h: ["ROST1": 99.3055])
         let lines = text.split(separator: "\n").map(String.init)
-        #expect(lines[0].split(separator: " ").map(String.init) == ["NAME", "NODE", "STATE", "RESTARTS", "SEGMENT", "NEWEST-AGE"])
+        #expect(lines[0].split(separator: " ").map(String.init)
+                == ["NAME", "NODE", "STATE", "RESTARTS", "SEGMENT", "NEWEST-AGE", "COVERAGE-24H"])
         #expect(lines[1].contains("ROST1_20250523T033000.mkv (12.3 MB)"))
-        #expect(lines[1].hasSuffix("42s"))
-        #expect(lines[2].split(separator: " ").map(String.init) == ["ROST2", "recordingpi", "backing-off", "17", "-", "-"])
+        #expect(lines[1].hasSuffix("42s          99.3%"))
+        // Unknown coverage (a station the coordinator did not answer for) is a dash, not 0%.
+        #expect(lines[2].split(separator: " ").map(String.init) == ["ROST2", "recordingpi", "backing-off", "17", "-", "-", "-"])
     }
 
     @Test func nodesJSONHasBindingKeysEvenWhenUnknown() throws {

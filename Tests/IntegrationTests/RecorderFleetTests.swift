@@ -90,6 +90,30 @@ import Testing
         #expect(gap != nil, "gaps: \(view.gaps), paused \(pausedAt) resumed \(resumedAt)")
         #expect((gap?.seconds ?? 0) >= 5)
 
+        // The terminal timeline draws that gap before it is read; `get stations` shows the
+        // recorded share of the last 24 hours and remembers the names for shell completion.
+        let timeline = try await fleet.fleetctl(["recordings", "ROST1", "--from", pausedAt.addingTimeInterval(-60).formatted(.iso8601)])
+        #expect(timeline.status == 0, "\(timeline.stderr)")
+        // The minute cell holding the middle of the gap is ░ on its hour's line (UTC).
+        if let gap {
+            var utc = Calendar(identifier: .gregorian)
+            utc.timeZone = TimeZone(identifier: "UTC") ?? .current
+            let middle = utc.dateComponents([.month, .day, .hour, .minute], from: gap.from.addingTimeInterval(gap.seconds / 2))
+            let label = String(format: "%02d-%02d %02d:00 ", middle.month ?? 0, middle.day ?? 0, middle.hour ?? 0)
+            let line = timeline.stdout.split(separator: "\n").first { $0.hasPrefix(label) }.map { Array($0.dropFirst(label.count)) }
+            #expect(line.map { ($0.count > (middle.minute ?? 0)) && $0[middle.minute ?? 0] == "░" } == true, "\(timeline.stdout)")
+        }
+        let cache = ["XDG_CACHE_HOME": fleet.dir + "/cache"]
+        let table = try await fleet.fleetctl(["get", "stations"], environment: cache)
+        #expect(table.stdout.split(separator: "\n").first?.hasSuffix("COVERAGE-24H") == true, "\(table.stdout)")
+        let rows = try await fleet.fleetctl(["get", "stations", "-o", "json"])
+        let share = (try JSONSerialization.jsonObject(with: Data(rows.stdout.utf8)) as? [[String: Any]])?
+            .first { $0["name"] as? String == "ROST1" }?["coverage24hPercent"] as? Double
+        #expect(share.map { $0 > 0 && $0 < 100 } == true, "\(rows.stdout)")
+        let completion = try await fleet.fleetctl(["---completion", "recordings", "--", "positional@0", "2", "4",
+                                                   "fleetctl", "recordings", "ROST"], environment: cache)
+        #expect(completion.stdout.split(separator: "\n").map(String.init) == ["ROST1", "ROST2"], "\(completion)")
+
         // The password is nowhere: process output, API answers, fleetctl output, recorder logs.
         let getJSON = try await fleet.fleetctl(["get", "stations", "-o", "json"])
         let describe = try await fleet.fleetctl(["describe", "station", "ROST1"])

@@ -42,6 +42,9 @@ struct AdminController {
             try await fleet.recordings(station: try context.parameters.require("name"),
                                        from: try HTTPHelpers.date(request, "from"), to: try HTTPHelpers.date(request, "to"))
         }
+        group.on(Endpoints.coverage) { _, request, _ in
+            try await fleet.coverage(from: try HTTPHelpers.date(request, "from"), to: try HTTPHelpers.date(request, "to"))
+        }
         group.on(Endpoints.sites) { _, _, _ in await fleet.siteViews() }
         group.on(Endpoints.site) { _, _, context in try await fleet.site(try context.parameters.require("name")) }
         group.on(Endpoints.assignments) { _, _, _ in await fleet.assignmentViews() }

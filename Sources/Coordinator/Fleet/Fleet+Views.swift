@@ -104,4 +104,26 @@ extension Fleet {
         return RecordingCoverage.compute(station: station, segments: segments, from: from, to: to,
                                          segmentSeconds: servedRecorder(owner).segmentSeconds)
     }
+
+    /// Every station's coverage between `from` and `to` (default: the 24 hours before now),
+    /// computed like ``recordings(station:from:to:)``. A segment that began up to one segment
+    /// before `from` counts for its part inside the span.
+    public func coverage(from: Date?, to: Date?, now: Date = Date()) async throws -> [StationCoverageView] {
+        let end = to ?? now
+        let start = from ?? end.addingTimeInterval(-86_400)
+        guard start < end else {
+            throw FleetError.badRequest("from \(start.formatted(.iso8601)) is not before to \(end.formatted(.iso8601))")
+        }
+        var views: [StationCoverageView] = []
+        for station in (book.desired?.stations ?? []).sorted(by: { $0.name < $1.name }) {
+            let segmentSeconds = servedRecorder(station).segmentSeconds
+            let segments = try await store.segments(station: station.name,
+                                                    from: start.addingTimeInterval(-Double(segmentSeconds)), to: end)
+            let view = RecordingCoverage.compute(station: station.name, segments: segments, from: start, to: end,
+                                                 segmentSeconds: segmentSeconds)
+            views.append(StationCoverageView(station: station.name, from: start, to: end, coveredSeconds: view.coveredSeconds,
+                                             gaps: view.gaps.count, longestGapSeconds: view.gaps.map(\.seconds).max() ?? 0))
+        }
+        return views
+    }
 }

@@ -38,7 +38,7 @@ public struct DescribeNodeCommand: FleetctlRunnable {
 
     @OptionGroup public var global: GlobalOptions
 
-    @Argument(help: ArgumentHelp("The node's name.", valueName: "name"))
+    @Argument(help: ArgumentHelp("The node's name.", valueName: "name"), completion: NameCompletion.nodes)
     public var name: String
 
     public init() {}
@@ -77,7 +77,7 @@ public struct DescribeStationCommand: FleetctlRunnable {
 
     @OptionGroup public var global: GlobalOptions
 
-    @Argument(help: ArgumentHelp("The station's name.", valueName: "name"))
+    @Argument(help: ArgumentHelp("The station's name.", valueName: "name"), completion: NameCompletion.stations)
     public var name: String
 
     public init() {}

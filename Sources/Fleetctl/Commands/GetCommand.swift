@@ -41,7 +41,7 @@ public struct GetCommand: FleetctlRunnable {
         Prints one row per item; with NAME only that item (for assignments, NAME is \
         a node). Tables:
           nodes          NAME SITE STATE LAST-HEARTBEAT REVISION DISK VERSION
-          stations       NAME NODE STATE RESTARTS SEGMENT NEWEST-AGE
+          stations       NAME NODE STATE RESTARTS SEGMENT NEWEST-AGE COVERAGE-24H
           sites          NAME NODES ONLINE LABELS
           assignments    NODE REVISION RECORDERS ARCHIVES BACKUPS
           alerts         ID ALERTNAME SEVERITY STATE SITE NODE TARGET AGE SUMMARY
@@ -125,10 +125,14 @@ public struct GetCommand: FleetctlRunnable {
             switch kind {
             case .nodes:
                 let items: [NodeView] = try await fetch(client, list: APIPath.nodes, one: APIPath.node)
+                if name == nil { NameCompletion.remember(.nodes, items.map(\.name), environment: console.environment) }
                 try show(items, console, table: ResourceTables.nodes, machine: items.map(NodeOutput.init))
             case .stations:
                 let items: [StationView] = try await fetch(client, list: APIPath.stations, one: APIPath.station)
-                try show(items, console, table: ResourceTables.stations, machine: items.map(StationOutput.init))
+                if name == nil { NameCompletion.remember(.stations, items.map(\.name), environment: console.environment) }
+                let coverage = await coverage24h(client, now: console.now())
+                try show(items, console, table: { ResourceTables.stations($0, coverage24h: coverage) },
+                         machine: items.map { StationOutput($0, coverage24hPercent: coverage[$0.name]) })
             case .sites:
                 // There is no single-site endpoint: filter the list.
                 var items = try await client.getList(APIPath.sites, of: SiteView.self)
@@ -162,6 +166,14 @@ public struct GetCommand: FleetctlRunnable {
             }
         }
         return FleetctlExitCode.ok
+    }
+
+    /// Each station's recorded share of the last 24 hours; empty when the coordinator cannot
+    /// say (an older coordinator without `/v1/coverage`): the column then shows `-`.
+    private func coverage24h(_ client: CoordinatorClient, now: Date) async -> [String: Double] {
+        let query = [("from", Formatting.time(now.addingTimeInterval(-86_400))), ("to", Formatting.time(now))]
+        guard let views = try? await client.call(Endpoints.coverage, query: query) else { return [:] }
+        return Dictionary(views.map { ($0.station, $0.percent) }, uniquingKeysWith: { first, _ in first })
     }
 
     /// The query of `GET /v1/alerts` from --state, --node and --station.

@@ -34,7 +34,7 @@ public struct NodeResetCommand: FleetctlRunnable {
 
     @OptionGroup public var global: GlobalOptions
 
-    @Argument(help: ArgumentHelp("The node's name.", valueName: "name"))
+    @Argument(help: ArgumentHelp("The node's name.", valueName: "name"), completion: NameCompletion.nodes)
     public var name: String
 
     public init() {}
@@ -74,7 +74,7 @@ public struct NodeDeleteCommand: FleetctlRunnable {
 
     @OptionGroup public var global: GlobalOptions
 
-    @Argument(help: ArgumentHelp("The node's name.", valueName: "name"))
+    @Argument(help: ArgumentHelp("The node's name.", valueName: "name"), completion: NameCompletion.nodes)
     public var name: String
 
     public init() {}

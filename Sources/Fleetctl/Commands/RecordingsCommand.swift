@@ -9,7 +9,9 @@ public struct RecordingsCommand: FleetctlRunnable {
         abstract: "Show a station's recorded coverage and the gaps in it.",
         discussion: """
         Prints the span, the seconds covered by valid segments, the number of \
-        segments, and each gap as FROM → TO (duration). Times are printed in UTC.
+        segments, a timeline with one line per hour (per day for spans over two \
+        days; █ recorded, ░ a gap, so even a 10-second gap shows), and each gap \
+        as FROM → TO (duration). Times are printed in UTC.
 
         T is ISO 8601 (2025-05-23T03:30:00Z), local time (2025-05-23T05:30:00, \
         2025-05-23), the compact form of segment names in local time \
@@ -24,7 +26,7 @@ public struct RecordingsCommand: FleetctlRunnable {
 
     @OptionGroup public var global: GlobalOptions
 
-    @Argument(help: ArgumentHelp("The station.", valueName: "station"))
+    @Argument(help: ArgumentHelp("The station.", valueName: "station"), completion: NameCompletion.stations)
     public var station: String
 
     @Option(parsing: .unconditional, help: ArgumentHelp("Start of the span (default: the first segment).", valueName: "time"))

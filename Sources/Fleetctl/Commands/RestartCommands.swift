@@ -37,7 +37,8 @@ public struct RestartRecorderCommand: FleetctlRunnable {
 
     @OptionGroup public var global: GlobalOptions
 
-    @Argument(help: ArgumentHelp("The station whose recorder to restart.", valueName: "station"))
+    @Argument(help: ArgumentHelp("The station whose recorder to restart.", valueName: "station"),
+              completion: NameCompletion.stations)
     public var station: String
 
     @Flag(help: "Wait until the agent reports the result.")

@@ -74,14 +74,28 @@ public struct NodeOutput: Encodable, Sendable {
 /// `currentSegment` and `newestSegmentAgeSeconds` as `null` when unknown.
 public struct StationOutput: Encodable, Sendable {
     public var view: StationView
-    public init(_ view: StationView) { self.view = view }
+    /// `get stations`: the recorded share of the last 24 hours, 0–100 (null when unknown).
+    public var coverage24hPercent: Double?
+    public var includesCoverage: Bool
 
-    private enum Keys: String, CodingKey { case currentSegment, newestSegmentAgeSeconds }
+    public init(_ view: StationView) {
+        self.view = view
+        includesCoverage = false
+    }
+
+    public init(_ view: StationView, coverage24hPercent: Double?) {
+        self.view = view
+        self.coverage24hPercent = coverage24hPercent
+        includesCoverage = true
+    }
+
+    private enum Keys: String, CodingKey { case currentSegment, newestSegmentAgeSeconds, coverage24hPercent }
 
     public func encode(to encoder: any Encoder) throws {
         try view.encode(to: encoder)
         var container = encoder.container(keyedBy: Keys.self)
         if view.currentSegment == nil { try container.encodeNil(forKey: .currentSegment) }
         if view.newestSegmentAgeSeconds == nil { try container.encodeNil(forKey: .newestSegmentAgeSeconds) }
+        if includesCoverage { try container.encode(coverage24hPercent, forKey: .coverage24hPercent) }
     }
 }

@@ -20,6 +20,9 @@ public enum RecordingsReport {
         } else {
             out += "coverage: \(Formatting.duration(view.coveredSeconds)), \(segments)\n"
         }
+        if let from, let to {
+            for line in CoverageTimeline.render(gaps: view.gaps, from: from, to: to) { out += line + "\n" }
+        }
         if view.gaps.isEmpty {
             out += "no gaps\n"
         } else {

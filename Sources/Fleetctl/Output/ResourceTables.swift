@@ -18,17 +18,25 @@ public enum ResourceTables {
         return table.render()
     }
 
-    /// `NAME NODE STATE RESTARTS SEGMENT NEWEST-AGE`; SEGMENT is the open segment with its size.
-    public static func stations(_ stations: [StationView]) -> String {
-        var table = TextTable(header: ["NAME", "NODE", "STATE", "RESTARTS", "SEGMENT", "NEWEST-AGE"])
+    /// `NAME NODE STATE RESTARTS SEGMENT NEWEST-AGE COVERAGE-24H`; SEGMENT is the open segment
+    /// with its size, COVERAGE-24H the recorded share of the last 24 hours (`-` when unknown).
+    public static func stations(_ stations: [StationView], coverage24h: [String: Double] = [:]) -> String {
+        var table = TextTable(header: ["NAME", "NODE", "STATE", "RESTARTS", "SEGMENT", "NEWEST-AGE", "COVERAGE-24H"])
         for station in stations {
             table.rows.append([
                 station.name, station.node, station.state.rawValue, String(station.restarts),
                 segment(station.currentSegment, bytes: station.currentSegmentBytes),
                 Formatting.age(station.newestSegmentAgeSeconds),
+                coverage(coverage24h[station.name]),
             ])
         }
         return table.render()
+    }
+
+    /// `99.9%` with one decimal (a whole percent hides a day's 10-minute gap: 99.3%), `-` when unknown.
+    static func coverage(_ percent: Double?) -> String {
+        guard let percent, percent.isFinite else { return "-" }
+        return String(format: "%.1f%%", percent)
     }
 
     /// `NAME NODES ONLINE LABELS`; NODES is the number of nodes, LABELS `key=value,…`.

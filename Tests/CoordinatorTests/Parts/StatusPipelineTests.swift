@@ -131,4 +131,31 @@ import Testing
                          "pi1 offline", "command true"])
         #expect(fleet.changes.subscriberCount == 0)
     }
+
+    @Test func coverageIsEachStationsShareOfTheSpan() async throws {
+        let (fleet, dir) = try await makeFleet()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        _ = try await fleet.apply(files: [ApplyRequest.File(path: "f.yaml", content: Self.inventory)], dryRun: false)
+        _ = try await fleet.register(RegistrationRequest(name: "pi1", agentVersion: "t"))
+        let to = Date(timeIntervalSince1970: 1_748_000_000), from = to.addingTimeInterval(-3600)
+        // 45 minutes of 10-minute segments, then 15 minutes without: 75 %, one gap.
+        // The first began 5 minutes before the span: only its part inside counts.
+        let segments = (0..<5).map { index in
+            SegmentRecord(station: "ROST1", name: "ROST1_\(index).mkv", start: from.addingTimeInterval(Double(index) * 600 - 300),
+                          durationSeconds: 600, bytes: 1, valid: true)
+        }
+        _ = try await fleet.heartbeat(node: "pi1", report: StatusReport(agentVersion: "t", uptimeSeconds: 1, appliedRevision: 1,
+                                                                        segments: segments))
+        let views = try await fleet.coverage(from: from, to: to)
+        #expect(views.map(\.station) == ["ROST1", "ROST2"])
+        #expect(abs(views[0].coveredSeconds - 2700) < 0.001)
+        #expect(views[0].gaps == 1 && abs(views[0].longestGapSeconds - 900) < 0.001)
+        #expect(abs(views[0].percent - 75) < 0.001)
+        // A station with nothing recorded is 0 %, one gap as long as the span.
+        #expect(views[1].percent == 0 && views[1].longestGapSeconds == 3600)
+        await #expect(throws: FleetError.self) { try await fleet.coverage(from: to, to: from) }
+        // Without a span: the 24 hours before now.
+        let day = try await fleet.coverage(from: nil, to: nil, now: to)
+        #expect(day.first?.from == to.addingTimeInterval(-86_400))
+    }
 }
