@@ -247,9 +247,12 @@ public struct RecordingsView: Codable, Sendable, Equatable {
     public var segments: [SegmentRecord]
     public var coveredSeconds: Double
     public var gaps: [Gap]
+    /// Start of the station's first catalog entry ever; the time before it is "no data", not a
+    /// gap (the station did not exist or did not record yet). Nil when it never recorded.
+    public var recordingSince: Date?
 
     public init(station: String, from: Date?, to: Date?, segmentSeconds: Int, segments: [SegmentRecord],
-                coveredSeconds: Double, gaps: [Gap]) {
+                coveredSeconds: Double, gaps: [Gap], recordingSince: Date? = nil) {
         self.station = station
         self.from = from
         self.to = to
@@ -257,6 +260,14 @@ public struct RecordingsView: Codable, Sendable, Equatable {
         self.segments = segments
         self.coveredSeconds = coveredSeconds
         self.gaps = gaps
+        self.recordingSince = recordingSince
+    }
+
+    /// Where the window has data: `from`, or the first recording when that came later.
+    public var dataFrom: Date? {
+        guard let from else { return recordingSince }
+        guard let recordingSince else { return from }
+        return max(from, recordingSince)
     }
 }
 

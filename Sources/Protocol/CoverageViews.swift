@@ -17,20 +17,26 @@ public struct StationCoverageView: Codable, Sendable, Equatable {
     /// Gaps longer than one segment inside the span (its edges count).
     public var gaps: Int
     public var longestGapSeconds: Double
+    /// Start of the station's first recording ever: the span before it is no data, not a gap.
+    public var recordingSince: Date?
 
-    public init(station: String, from: Date, to: Date, coveredSeconds: Double, gaps: Int, longestGapSeconds: Double) {
+    public init(station: String, from: Date, to: Date, coveredSeconds: Double, gaps: Int, longestGapSeconds: Double,
+                recordingSince: Date? = nil) {
         self.station = station
         self.from = from
         self.to = to
         self.coveredSeconds = coveredSeconds
         self.gaps = gaps
         self.longestGapSeconds = longestGapSeconds
+        self.recordingSince = recordingSince
     }
 
-    /// Covered share of the span, 0–100.
-    public var percent: Double {
-        let span = to.timeIntervalSince(from)
-        guard span > 0 else { return 0 }
+    /// Covered share of the part of the span after the station's first recording, 0–100;
+    /// nil when that part is empty (the station began recording after `to`).
+    public var percent: Double? {
+        let start = recordingSince.map { max($0, from) } ?? from
+        let span = to.timeIntervalSince(start)
+        guard span > 0 else { return nil }
         return min(100, max(0, coveredSeconds / span * 100))
     }
 }

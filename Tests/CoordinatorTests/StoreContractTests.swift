@@ -100,6 +100,9 @@ enum StoreContract {
         }
         #expect(seen.withLock { $0 } == [nil])
         #expect(try await store.segments(station: "ROST1", from: start.addingTimeInterval(599), to: nil).map(\.bytes) == [42])
+        // The earliest entry by start; nil for a station without any.
+        #expect(try await store.firstSegment(station: "ROST1")?.name == "ROST1_a.mkv")
+        #expect(try await store.firstSegment(station: "ROST9") == nil)
 
         try await store.recordJobRuns([JobRun(id: "r1", job: "j", kind: .archive, startedAt: start, durationSeconds: 1,
                                               files: 1, bytes: 1, outcome: .succeeded)], node: "pi1")

@@ -4,14 +4,15 @@ import Foundation
 /// Coverage and gaps of a station's recordings catalog.
 public enum RecordingCoverage {
     /// Computes coverage of valid segments and every gap longer than one segment.
-    /// With `from`/`to`, the edges of the window count as gaps too.
+    /// With `from`/`to`, the edges of the window count as gaps too, except the time before
+    /// `recordingSince` (the station's first catalog entry ever): no data, not a gap.
     public static func compute(station: String, segments: [SegmentRecord], from: Date?, to: Date?,
-                               segmentSeconds: Int) -> RecordingsView {
+                               segmentSeconds: Int, recordingSince: Date? = nil) -> RecordingsView {
         let valid = segments.filter(\.valid).sorted { $0.start < $1.start }
         let tolerance = Double(segmentSeconds)
         var gaps: [RecordingsView.Gap] = []
         var covered = 0.0
-        var cursor: Date? = from
+        var cursor: Date? = from.map { from in recordingSince.map { max($0, from) } ?? from }
         for segment in valid {
             let end = segment.start.addingTimeInterval(max(segment.durationSeconds, 0))
             if let cursor, segment.start.timeIntervalSince(cursor) > tolerance {
@@ -27,6 +28,7 @@ public enum RecordingCoverage {
             gaps.append(.init(from: from, to: to, seconds: to.timeIntervalSince(from)))
         }
         return RecordingsView(station: station, from: from, to: to, segmentSeconds: segmentSeconds,
-                              segments: segments.sorted { $0.start < $1.start }, coveredSeconds: covered, gaps: gaps)
+                              segments: segments.sorted { $0.start < $1.start }, coveredSeconds: covered, gaps: gaps,
+                              recordingSince: recordingSince)
     }
 }

@@ -101,8 +101,9 @@ extension Fleet {
             throw FleetError.notFound(kind: "station", name: station)
         }
         let segments = try await store.segments(station: station, from: from, to: to)
+        let first = try await store.firstSegment(station: station)
         return RecordingCoverage.compute(station: station, segments: segments, from: from, to: to,
-                                         segmentSeconds: servedRecorder(owner).segmentSeconds)
+                                         segmentSeconds: servedRecorder(owner).segmentSeconds, recordingSince: first?.start)
     }
 
     /// Every station's coverage between `from` and `to` (default: the 24 hours before now),
@@ -119,10 +120,12 @@ extension Fleet {
             let segmentSeconds = servedRecorder(station).segmentSeconds
             let segments = try await store.segments(station: station.name,
                                                     from: start.addingTimeInterval(-Double(segmentSeconds)), to: end)
+            let first = try await store.firstSegment(station: station.name)
             let view = RecordingCoverage.compute(station: station.name, segments: segments, from: start, to: end,
-                                                 segmentSeconds: segmentSeconds)
+                                                 segmentSeconds: segmentSeconds, recordingSince: first?.start)
             views.append(StationCoverageView(station: station.name, from: start, to: end, coveredSeconds: view.coveredSeconds,
-                                             gaps: view.gaps.count, longestGapSeconds: view.gaps.map(\.seconds).max() ?? 0))
+                                             gaps: view.gaps.count, longestGapSeconds: view.gaps.map(\.seconds).max() ?? 0,
+                                             recordingSince: first?.start))
         }
         return views
     }

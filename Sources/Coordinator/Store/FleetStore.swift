@@ -227,6 +227,8 @@ public protocol FleetStore: AlertStore {
     func recordSegments(_ segments: [SegmentRecord], node: String,
                         merge: @escaping @Sendable (SegmentRecord?, SegmentRecord) -> SegmentRecord) async throws
     func segments(station: String, from: Date?, to: Date?) async throws -> [SegmentRecord]
+    /// The station's earliest catalog entry by start (valid or not); nil when it has none.
+    func firstSegment(station: String) async throws -> SegmentRecord?
     func recordJobRuns(_ runs: [JobRun], node: String) async throws
 
     // MARK: Commands

@@ -226,6 +226,13 @@ public final class SQLiteFleetStore: FleetStore {
         }
     }
 
+    public func firstSegment(station: String) async throws -> SegmentRecord? {
+        try await pool.read { db in
+            try Data.fetchOne(db, sql: "SELECT body FROM segments WHERE station = ? ORDER BY start LIMIT 1", arguments: [station])
+                .map { try Self.decode(SegmentRecord.self, $0, what: "segment") }
+        }
+    }
+
     public func recordJobRuns(_ runs: [JobRun], node: String) async throws {
         guard !runs.isEmpty else { return }
         let rows = try runs.map { ($0, try WireCoding.encode($0)) }

@@ -173,7 +173,7 @@ public struct GetCommand: FleetctlRunnable {
     private func coverage24h(_ client: CoordinatorClient, now: Date) async -> [String: Double] {
         let query = [("from", Formatting.time(now.addingTimeInterval(-86_400))), ("to", Formatting.time(now))]
         guard let views = try? await client.call(Endpoints.coverage, query: query) else { return [:] }
-        return Dictionary(views.map { ($0.station, $0.percent) }, uniquingKeysWith: { first, _ in first })
+        return Dictionary(views.compactMap { view in view.percent.map { (view.station, $0) } }, uniquingKeysWith: { first, _ in first })
     }
 
     /// The query of `GET /v1/alerts` from --state, --node and --station.

@@ -13,14 +13,20 @@ public enum RecordingsReport {
         let invalid = view.segments.filter { !$0.valid }.count
         var segments = "\(view.segments.count) segment\(view.segments.count == 1 ? "" : "s")"
         if invalid > 0 { segments += " (\(invalid) invalid)" }
-        if let from, let to, to > from {
+        // The time before the station's first recording ever is no data, not a gap.
+        var dataFrom = from
+        if let from, let since = view.recordingSince, since > from {
+            dataFrom = since
+            out += "no data before \(Formatting.time(since)) (the station's first recording)\n"
+        }
+        if let from = dataFrom, let to, to > from {
             let span = to.timeIntervalSince(from)
             let percent = min(100, view.coveredSeconds / span * 100)
             out += "coverage: \(Formatting.duration(view.coveredSeconds)) of \(Formatting.duration(span)) (\(String(format: "%.1f", percent))%), \(segments)\n"
         } else {
             out += "coverage: \(Formatting.duration(view.coveredSeconds)), \(segments)\n"
         }
-        if let from, let to {
+        if let from = dataFrom, let to {
             for line in CoverageTimeline.render(gaps: view.gaps, from: from, to: to) { out += line + "\n" }
         }
         if view.gaps.isEmpty {

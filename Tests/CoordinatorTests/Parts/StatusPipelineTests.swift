@@ -150,9 +150,22 @@ import Testing
         #expect(views.map(\.station) == ["ROST1", "ROST2"])
         #expect(abs(views[0].coveredSeconds - 2700) < 0.001)
         #expect(views[0].gaps == 1 && abs(views[0].longestGapSeconds - 900) < 0.001)
-        #expect(abs(views[0].percent - 75) < 0.001)
-        // A station with nothing recorded is 0 %, one gap as long as the span.
+        #expect(views[0].percent.map { abs($0 - 75) < 0.001 } == true)
+        // A station that never recorded is 0 %, one gap as long as the span.
         #expect(views[1].percent == 0 && views[1].longestGapSeconds == 3600)
+        // Once it records, the time before its first segment is no data, not a gap: the last
+        // half hour fully recorded is 100 % with no gap.
+        _ = try await fleet.register(RegistrationRequest(name: "pi2", agentVersion: "t"))
+        let late = (0..<3).map { index in
+            SegmentRecord(station: "ROST2", name: "ROST2_\(index).mkv", start: from.addingTimeInterval(1800 + Double(index) * 600),
+                          durationSeconds: 600, bytes: 1, valid: true)
+        }
+        _ = try await fleet.heartbeat(node: "pi2", report: StatusReport(agentVersion: "t", uptimeSeconds: 1, appliedRevision: 1,
+                                                                        segments: late))
+        let rost2 = try await fleet.coverage(from: from, to: to)[1]
+        #expect(rost2.gaps == 0 && rost2.recordingSince == from.addingTimeInterval(1800) && rost2.percent == 100)
+        let catalog = try await fleet.recordings(station: "ROST2", from: from, to: to)
+        #expect(catalog.gaps.isEmpty && catalog.dataFrom == from.addingTimeInterval(1800))
         await #expect(throws: FleetError.self) { try await fleet.coverage(from: to, to: from) }
         // Without a span: the 24 hours before now.
         let day = try await fleet.coverage(from: nil, to: nil, now: to)

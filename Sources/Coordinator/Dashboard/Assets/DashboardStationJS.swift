@@ -43,7 +43,16 @@ enum DashboardStationJS {
       el("td", { text: String(index + 1) }), el("td", { text: time(gap.from) }), el("td", { text: time(gap.to) }),
       el("td", {}, badge(duration(gap.seconds), "bad")),
       el("td", { class: "small" }, around(events, gap).map((e) => el("div", { text: time(e.time) + " " + e.kind + ": " + e.message })))));
-    const percent = ((view.coveredSeconds * 1000) / span) * 100;
+    // Before the station's first recording ever there is no data (grey), not a gap.
+    const since = view.recordingSince ? Date.parse(view.recordingSince) : from;
+    const dataSpan = to - Math.max(from, since);
+    const percent = dataSpan > 0 ? ((view.coveredSeconds * 1000) / dataSpan) * 100 : 0;
+    if (since > from && since < to) {
+      const none = el("div", { class: "none", title: "No data before the first recording, " + time(view.recordingSince) });
+      none.style.left = "0%";
+      none.style.width = pos(since) + "%";
+      bar.append(none);
+    }
     return el("section", { class: "panel coverage", "data-window": label },
       el("h2", { text: label + ": " + percent.toFixed(1) + "% recorded, " + view.gaps.length + " gap" + (view.gaps.length === 1 ? "" : "s") }),
       bar,
@@ -72,7 +81,10 @@ enum DashboardStationJS {
         el("p", { text: "Current segment: " + (station.currentSegment || "none") +
           (station.currentSegmentBytes !== undefined ? " (" + bytes(station.currentSegmentBytes) + ")" : "") +
           " · newest closed segment " + (station.newestSegmentAgeSeconds !== undefined ? age(station.newestSegmentAgeSeconds) + " old" : "none") }),
-        station.lastError ? el("p", { class: "error", text: "Last error: " + station.lastError }) : null,
+        // Once recording again, the last error is history: shown, but not as an alarm.
+        station.lastError ? el("p", station.state === "recording"
+          ? { class: "small", text: "Previous error (recording again since): " + station.lastError }
+          : { class: "error", text: "Last error: " + station.lastError }) : null,
         admin ? el("button", { type: "button", onclick: async (e) => { e.target.disabled = true;
           try { await api("POST", path + "/restart"); } finally { SF.refresh(); } }, text: "Restart recorder" }) : null),
       timeline(hour, station.recentEvents, "Last hour"),

@@ -176,6 +176,11 @@ extension PostgresFleetStore {
         return try Self.decode(SegmentRecord.self, bodies, what: "segment")
     }
 
+    public func firstSegment(station: String) async throws -> SegmentRecord? {
+        let bodies = try await texts("SELECT body FROM segments WHERE station = \(station) ORDER BY start LIMIT 1")
+        return try Self.decode(SegmentRecord.self, bodies, what: "segment").first
+    }
+
     public func recordJobRuns(_ runs: [JobRun], node: String) async throws {
         guard !runs.isEmpty else { return }
         let rows = try runs.map { ($0, try Self.encode($0)) }
