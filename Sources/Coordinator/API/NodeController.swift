@@ -21,9 +21,12 @@ struct NodeController {
             let node = try context.authenticatedNode()
             let known = request.uri.queryParameters.get("revision", as: Int.self) ?? 0
             let seconds = min(30, max(0, request.uri.queryParameters.get("timeout", as: Int.self) ?? 30))
-            return try await request.body.consumeWithCancellationOnInboundClose { _ in
-                await fleet.watch(node: node, knownRevision: known, timeout: .seconds(seconds))
-            }
+            // Not cancelled when the client goes away: watching for that would end the
+            // connection with the answer (Hummingbird's inbound-close handler does), and an
+            // agent on a metered link would pay a new TCP and TLS handshake for every watch.
+            // A watch of a departed client ends at its deadline or when the node watches
+            // again (superseded, taking nothing).
+            return await fleet.watch(node: node, knownRevision: known, timeout: .seconds(seconds))
         }
     }
 }

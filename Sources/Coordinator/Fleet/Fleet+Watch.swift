@@ -25,10 +25,10 @@ extension Fleet {
         let deadline = Date().addingTimeInterval(max(0, seconds))
         watches.opened()
         metrics.openWatches.record(watches.open)
-        await withTaskCancellationHandler {
-            await withCheckedContinuation { continuation in
+        let wake = await withTaskCancellationHandler {
+            await withCheckedContinuation { (continuation: CheckedContinuation<WatchRegistry.Wake, Never>) in
                 if Task.isCancelled {
-                    continuation.resume()
+                    continuation.resume(returning: .ready)
                 } else {
                     watches.park(node: node, id: id, deadline: deadline, continuation: continuation)
                 }
@@ -38,6 +38,7 @@ extension Fleet {
         }
         watches.closed()
         metrics.openWatches.record(watches.open)
+        if wake == .superseded { return WatchResponse(assignment: nil, commands: []) }
         return readyWatchResponse(node: node, knownRevision: knownRevision) ?? WatchResponse(assignment: nil, commands: [])
     }
 

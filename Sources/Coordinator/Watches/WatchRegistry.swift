@@ -3,6 +3,11 @@ import Foundation
 /// Parked long-polls, per node, each with a deadline. Waking resumes the watcher, which
 /// then reads what is ready for its node; the registry holds no fleet state itself.
 ///
+/// A node has one watch loop, so a new watch supersedes the node's parked ones: they end
+/// with ``Wake/superseded`` and answer without taking the node's commands. The connection of
+/// a superseded watch is usually gone (the agent reconnected), and a command handed to it
+/// would wait for redelivery.
+///
 /// ```swift
 /// var watches = WatchRegistry()
 /// watches.park(node: "pi1", id: UUID(), deadline: Date().addingTimeInterval(30), continuation: continuation)
@@ -10,12 +15,20 @@ import Foundation
 /// watches.expire(now: Date())         // housekeeping: release overdue watches
 /// ```
 struct WatchRegistry {
+    /// Why a parked watch was resumed.
+    enum Wake: Sendable {
+        /// News, a deadline, a released client or shutdown: answer with what is ready.
+        case ready
+        /// A newer watch of the same node parked: answer empty, take nothing.
+        case superseded
+    }
+
     private struct Key: Hashable {
         var node: String
         var id: UUID
     }
 
-    private var parked: [String: [UUID: CheckedContinuation<Void, Never>]] = [:]
+    private var parked: [String: [UUID: CheckedContinuation<Wake, Never>]] = [:]
     private var deadlines = DeadlineQueue<Key>()
     /// After `drain()`, nothing parks: shutdown is under way.
     private(set) var draining = false
@@ -29,8 +42,12 @@ struct WatchRegistry {
     mutating func closed() { open -= 1 }
 
     /// Parks a watch; resumes it at once when draining.
-    mutating func park(node: String, id: UUID, deadline: Date, continuation: CheckedContinuation<Void, Never>) {
-        guard !draining else { return continuation.resume() }
+    mutating func park(node: String, id: UUID, deadline: Date, continuation: CheckedContinuation<Wake, Never>) {
+        guard !draining else { return continuation.resume(returning: .ready) }
+        for (older, waiting) in parked.removeValue(forKey: node) ?? [:] {
+            deadlines.cancel(Key(node: node, id: older))
+            waiting.resume(returning: .superseded)
+        }
         parked[node, default: [:]][id] = continuation
         deadlines.schedule(Key(node: node, id: id), at: deadline)
     }
@@ -40,7 +57,7 @@ struct WatchRegistry {
         guard let watchers = parked.removeValue(forKey: node) else { return }
         for (id, continuation) in watchers {
             deadlines.cancel(Key(node: node, id: id))
-            continuation.resume()
+            continuation.resume(returning: .ready)
         }
     }
 
@@ -49,7 +66,7 @@ struct WatchRegistry {
         guard let continuation = parked[node]?.removeValue(forKey: id) else { return }
         if parked[node]?.isEmpty == true { parked[node] = nil }
         deadlines.cancel(Key(node: node, id: id))
-        continuation.resume()
+        continuation.resume(returning: .ready)
     }
 
     /// Releases the watches whose deadline has passed.
@@ -57,7 +74,7 @@ struct WatchRegistry {
         for key in deadlines.popDue(now: now) {
             guard let continuation = parked[key.node]?.removeValue(forKey: key.id) else { continue }
             if parked[key.node]?.isEmpty == true { parked[key.node] = nil }
-            continuation.resume()
+            continuation.resume(returning: .ready)
         }
     }
 

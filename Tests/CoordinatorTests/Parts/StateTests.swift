@@ -5,7 +5,7 @@ import Testing
 
 @Suite struct WatchRegistryTests {
     /// Parks a watch and returns a task that finishes when the registry resumes it.
-    func park(_ box: WatchBox, node: String, deadline: Date) async -> Task<Void, Never> {
+    func park(_ box: WatchBox, node: String, deadline: Date) async -> Task<WatchRegistry.Wake, Never> {
         let task = Task { await box.parkAndWait(node: node, deadline: deadline) }
         #expect(await waitFor { await box.count == box.expectedAfterPark })
         return task
@@ -37,13 +37,33 @@ actor WatchBox {
     nonisolated(unsafe) var expectedAfterPark = 0
     var count: Int { registry.count }
 
-    func parkAndWait(node: String, deadline: Date) async {
+    @discardableResult
+    func parkAndWait(node: String, deadline: Date) async -> WatchRegistry.Wake {
         await withCheckedContinuation { registry.park(node: node, id: UUID(), deadline: deadline, continuation: $0) }
     }
 
     func expire(now: Date) { registry.expire(now: now) }
     func wake(node: String) { registry.wake(node: node) }
     func drain() { registry.drain() }
+}
+
+extension WatchRegistryTests {
+    @Test func aNewWatchOfTheSameNodeSupersedesTheParkedOne() async {
+        let box = WatchBox()
+        let t0 = Date(timeIntervalSince1970: 1_000_000)
+        box.expectedAfterPark = 1
+        let old = await park(box, node: "pi1", deadline: t0.addingTimeInterval(30))
+        // The agent reconnected and watches again: the old watch ends, taking nothing.
+        let new = await park(box, node: "pi1", deadline: t0.addingTimeInterval(30))
+        #expect(await old.value == .superseded)
+        #expect(await box.count == 1)
+        box.expectedAfterPark = 2
+        let other = await park(box, node: "pi2", deadline: t0.addingTimeInterval(30))  // another node's stays
+        await box.wake(node: "pi1")
+        #expect(await new.value == .ready)
+        await box.wake(node: "pi2")
+        #expect(await other.value == .ready)
+    }
 }
 
 @Suite struct DesiredStateBookTests {
