@@ -5,7 +5,11 @@ import Logging
 extension NodeAgent {
     // MARK: Reporting: heartbeat, outbox, acknowledgement
 
-    /// Heartbeats every `heartbeatSeconds`, sooner when nudged; queued items go along
+    /// The heartbeat interval while a job runs (bounded: only after an acknowledged report,
+    /// never below this, and the coordinator's report rate limit allows 2 per second).
+    static let progressHeartbeat = Duration.seconds(2)
+
+    /// Heartbeats every `heartbeatSeconds` (every `progressHeartbeat` while a job runs), sooner when nudged; queued items go along
     /// and leave the outbox only when a coordinator acknowledged them.
     func reportLoop() async {
         while !Task.isCancelled {
@@ -35,6 +39,8 @@ extension NodeAgent {
             await upgrader?.heartbeatAcknowledged()
             await flushOutbox()
             if ack.desiredRevision != (assignment?.revision ?? 0) { await registrationWakeup.signal() }
+            // While an archive or backup runs, its progress goes out every couple of seconds.
+            if interval > Self.progressHeartbeat, let jobs, !(await jobs.runningJobs()).isEmpty { return Self.progressHeartbeat }
             return interval
         } catch is CancellationError {
             return interval
