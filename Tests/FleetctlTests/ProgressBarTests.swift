@@ -121,3 +121,21 @@ import Testing
         #expect(!DescribeView.node(idle, now: now).contains("Running:"))
     }
 }
+
+@Suite struct RolloutProgressBarTests {
+    @Test func healthyNodesOfAllTakingPart() throws {
+        func node(_ name: String, _ state: String) -> RolloutNodeView {
+            RolloutNodeView(name: name, site: "s", batch: 0, canary: false, state: state, reason: "r", detail: nil, servedRevision: 7)
+        }
+        let rollout = RolloutStatusView(state: "running", revision: 7, reason: nil, detail: nil, status: "batch 1/2", currentBatch: 1,
+                                        batchCount: 2, hasCanary: false, autoPromote: true, autoRevert: true,
+                                        startedAt: Date(), finishedAt: nil,
+                                        nodes: [node("a", "healthy"), node("b", "updating"), node("c", "healthy"), node("d", "pending")])
+        let bar = try #require(RolloutStatusCommand.progressBar(rollout))
+        #expect(bar.plain == "revision 7: 50% (2 of 4 nodes)")
+        #expect(bar.line(width: 60).hasPrefix("revision 7 [") && bar.line(width: 60).hasSuffix("]  50%  2 of 4 nodes"))
+        var none = rollout
+        none.nodes = []
+        #expect(RolloutStatusCommand.progressBar(none) == nil)
+    }
+}

@@ -92,6 +92,16 @@ final class ProgressDisplay: Sendable {
         }
     }
 
+    /// Erases a bar drawn on the terminal's current line (it is drawn again below what comes next).
+    func clearLine() {
+        state.withLock { s in
+            if s.lineOpen {
+                output.write("\r\u{1B}[K")
+                s.lineOpen = false
+            }
+        }
+    }
+
     /// Ends a bar drawn on the terminal's current line, before other output.
     func endLine() {
         state.withLock { s in
