@@ -51,6 +51,9 @@ public actor NodeAgent {
     /// Whether a job ran at the last reconcile pass: a job that starts nudges a heartbeat, so its
     /// progress shows at once instead of after the rest of a heartbeat interval.
     var jobsWereRunning = false
+    /// Job runs an operator asked for (`fleetctl run`) that are under way: while any is, the
+    /// agent heartbeats every `progressHeartbeat` so a waiting `run --wait` sees fresh progress.
+    var operatorJobRuns = 0
     let reconcileWakeup = Wakeup()
     let reportWakeup = Wakeup()
     let registrationWakeup = Wakeup()
