@@ -4,7 +4,7 @@ import Testing
 
 /// Progress of a long job through real coordinator, agent and fleetctl processes: a 500 MB
 /// image backup, its compressor behind a ~50 MB/s pipe (a stand-in `zstd` on the agent's PATH
-/// that throttles its input, then runs the real one), so the run lasts about 13 s.
+/// that throttles its input, then runs the real one), so each run lasts about 13 s.
 @Suite(.serialized) struct JobProgressFleetTests {
     static let imageBytes: UInt64 = 500 * 1_048_576
 
@@ -87,6 +87,20 @@ import Testing
                                                  "--wait-timeout", "120", "-o", "json"])
             #expect(json.status == 0, "\(json.stderr)")
             #expect(!json.stdout.contains("%") && json.stdout.hasPrefix("["), "\(json.stdout)")
+
+            // On a terminal (a pty from util-linux `script`): one bar redrawn in place with \r.
+            let command = "'\(try binary("fleetctl"))' run backup sd-image --node recordingpi --wait --wait-timeout 120"
+            let tty = try await runCommand("/usr/bin/script", ["-qfec", command, "/dev/null"],
+                                           environment: ["FLEET_COORDINATOR": fleet.url,
+                                                         "FLEET_TOKEN_FILE": fleet.dataDir + "/admin.token", "COLUMNS": "100"],
+                                           timeout: .seconds(120))
+            #expect(tty.status == 0, "\(tty.stdout)\(tty.stderr)")
+            let draws = tty.stdout.components(separatedBy: "\r").filter { $0.contains("backup sd-image on recordingpi (") }
+            #expect(draws.count >= 3, "\(tty.stdout.debugDescription)")
+            #expect(draws.allSatisfy { $0.contains("█") || $0.contains("░") }, "\(draws)")
+            #expect(draws.last?.contains("100%") == true, "\(draws)")
+            #expect(!tty.stdout.contains("(compress): "), "plain lines on a terminal: \(tty.stdout.debugDescription)")
+            #expect(tty.stdout.contains("backup sd-image on recordingpi succeeded"))
         }
     }
 
