@@ -70,8 +70,9 @@ public struct RunJobCommand: FleetctlRunnable {
 }
 
 /// Reads the job's progress from each node's view (`GET /v1/nodes/NAME`, which carries the
-/// agent's last heartbeat) about once a second while `run --wait` waits. Progress is only a
-/// display: a failed poll is skipped, never an error.
+/// agent's last heartbeat) about once a second while `run --wait` waits — at most ~10
+/// requests a second however many nodes run the job, and none for a node whose command
+/// finished. Progress is only a display: a failed poll is skipped, never an error.
 struct JobProgressPoller: Sendable {
     let kind: JobKind
     let name: String
@@ -80,14 +81,17 @@ struct JobProgressPoller: Sendable {
     var interval: Duration = .seconds(1)
 
     func run(client: CoordinatorClient, display: ProgressDisplay) async {
+        let many = nodes.count > 10
         while !Task.isCancelled {
-            for node in nodes {
+            let pending = nodes.filter { !display.isFinished($0) }
+            for node in pending where !Task.isCancelled {
+                if many { try? await Task.sleep(for: interval / 10) }
                 guard let view = try? await client.get(APIPath.node(RequestPath.segment(node)), as: NodeView.self,
                                                        timeoutSeconds: 10),
                       let progress = Self.progress(of: view, kind: kind, name: name) else { continue }
                 display.show(node, ProgressBar(label: "\(subject) on \(node)", progress: progress), now: Date())
             }
-            try? await Task.sleep(for: interval)
+            if !many || pending.isEmpty { try? await Task.sleep(for: interval) }
         }
     }
 

@@ -92,6 +92,11 @@ final class ProgressDisplay: Sendable {
         }
     }
 
+    /// Whether `key` has finished (its progress is no longer wanted).
+    func isFinished(_ key: String) -> Bool {
+        state.withLock { $0.finished.contains(key) }
+    }
+
     /// Erases a bar drawn on the terminal's current line (it is drawn again below what comes next).
     func clearLine() {
         state.withLock { s in
