@@ -102,6 +102,7 @@ extension StatusReport {
             check.optionalMessage(job.lastError, "jobs[\(i)].lastError")
             check.count(Double(job.backlogFiles), "jobs[\(i)].backlogFiles")
             check.count(Double(job.backlogBytes), "jobs[\(i)].backlogBytes")
+            if let progress = job.progress { check.progress(progress, "jobs[\(i)].progress") }
         }
         for (i, result) in commandResults.enumerated() {
             check.name(result.commandId, "commandResults[\(i)].commandId")
@@ -136,6 +137,7 @@ extension StatusReport {
         report.jobs = Array(jobs.prefix(ReportLimits.maxJobs)).map { job in
             var job = job
             job.lastError = job.lastError.map(LimitCheck.cutMessage)
+            job.progress = job.progress.flatMap(LimitCheck.fitted)
             return job
         }
         report.commandResults = Array(commandResults.prefix(ReportLimits.maxCommandResults)).map { result in
@@ -156,6 +158,17 @@ struct LimitCheck {
 
     static func cutMessage(_ text: String) -> String {
         text.count <= ReportLimits.maxMessageLength ? text : String(text.prefix(ReportLimits.maxMessageLength - 1)) + "…"
+    }
+
+    /// Progress within bounds: a rate or ETA out of range is left out (nil: unknown); a phase
+    /// name or count that breaks a limit drops the whole progress (it is only a display).
+    static func fitted(_ progress: JobProgress) -> JobProgress? {
+        var p = progress
+        if let rate = p.bytesPerSecond, !(rate.isFinite && rate >= 0 && rate <= ReportLimits.maxMagnitude) { p.bytesPerSecond = nil }
+        if let eta = p.etaSeconds, !(eta.isFinite && eta >= 0 && eta <= ReportLimits.maxSeconds) { p.etaSeconds = nil }
+        var check = LimitCheck()
+        check.progress(p, "progress")
+        return check.violation == nil ? p : nil
     }
 
     mutating func fail(_ message: @autoclosure () -> String) {
@@ -180,6 +193,16 @@ struct LimitCheck {
         if text.count > ReportLimits.maxMessageLength {
             fail("\(field): \(text.count) characters, at most \(ReportLimits.maxMessageLength)")
         }
+    }
+
+    mutating func progress(_ p: JobProgress, _ field: String) {
+        name(p.phase, "\(field).phase")
+        count(Double(p.filesDone), "\(field).filesDone")
+        if let total = p.filesTotal { count(Double(total), "\(field).filesTotal") }
+        count(Double(p.bytesDone), "\(field).bytesDone")
+        if let total = p.bytesTotal { count(Double(total), "\(field).bytesTotal") }
+        if let rate = p.bytesPerSecond { count(rate, "\(field).bytesPerSecond") }
+        if let eta = p.etaSeconds { seconds(eta, "\(field).etaSeconds") }
     }
 
     mutating func optionalMessage(_ text: String?, _ field: String) {

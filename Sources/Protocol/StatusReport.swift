@@ -223,10 +223,14 @@ public struct JobStatus: Codable, Sendable, Equatable {
     /// Hours until the source disk is full at the recent fill rate; nil when not filling.
     public var diskFullInHours: Double?
     public var nextRunAt: Date?
+    /// How far the run under way has come; nil when the job is not running (and from agents
+    /// before job progress, which coordinators and fleetctl treat the same).
+    public var progress: JobProgress?
 
     public init(job: String, kind: JobRun.Kind, lastSuccessAt: Date? = nil, lastFailureAt: Date? = nil,
                 lastError: String? = nil, backlogFiles: Int = 0, backlogBytes: UInt64 = 0,
-                oldestUnarchivedAgeSeconds: Double? = nil, diskFullInHours: Double? = nil, nextRunAt: Date? = nil) {
+                oldestUnarchivedAgeSeconds: Double? = nil, diskFullInHours: Double? = nil, nextRunAt: Date? = nil,
+                progress: JobProgress? = nil) {
         self.job = job
         self.kind = kind
         self.lastSuccessAt = lastSuccessAt
@@ -237,5 +241,6 @@ public struct JobStatus: Codable, Sendable, Equatable {
         self.oldestUnarchivedAgeSeconds = oldestUnarchivedAgeSeconds
         self.diskFullInHours = diskFullInHours
         self.nextRunAt = nextRunAt
+        self.progress = progress
     }
 }

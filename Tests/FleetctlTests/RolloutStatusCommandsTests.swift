@@ -60,6 +60,10 @@ import Testing
             #expect(refused.code != 0 && refused.stderr.contains("cannot abort a rollout that is aborted"))
             let watched = await fleetctl(["rollout", "status", "--watch"] + url, environment: env)
             #expect(watched.code == 0 && watched.stdout.hasPrefix("revision 2 aborted"))
+            // The nodes' progress below the status (a pipe: one plain line; no node got healthy).
+            #expect(watched.stdout.hasSuffix("revision 2: 0% (0 of 3 nodes)\n"), "\(watched.stdout)")
+            let once = await fleetctl(["rollout", "status"] + url, environment: env)
+            #expect(!once.stdout.contains("nodes)"))  // without --watch: no bar
         } catch {
             await coordinator.stop()
             throw error

@@ -27,10 +27,13 @@ extension FleetctlRunnable {
     }
 
     /// Prints what was queued and, with `wait`, follows every command to its end.
-    /// Shared by `restart recorder` and `run archive|backup`.
+    /// Shared by `restart recorder` and `run archive|backup`. With `progress` (table output
+    /// only) a task polls it into a ``ProgressDisplay`` while waiting: a bar per node, ended at
+    /// 100 % when that node's command succeeds, before its result line.
     func follow(_ commands: [CommandView], client: CoordinatorClient, console: Console, wait: Bool,
                 waitTimeout: Double, subject: String, queuedLine: (CommandView) -> String,
-                finishedSubject: @escaping @Sendable (CommandView) -> String) async throws -> Int32 {
+                finishedSubject: @escaping @Sendable (CommandView) -> String,
+                progress: (@Sendable (CoordinatorClient, ProgressDisplay) async -> Void)? = nil) async throws -> Int32 {
         let table = global.output == .table
         if table {
             for command in commands { console.stdout.line(queuedLine(command)) }
@@ -40,9 +43,23 @@ extension FleetctlRunnable {
             return FleetctlExitCode.ok
         }
         let waiter = CommandWaiter(client: client, waitSeconds: waitTimeout, requestTimeout: global.timeout)
-        let outcome = try await waiter.wait(for: commands) { command in
-            CommandReport.finished(command, subject: finishedSubject(command), table: table, console: console)
+        let display = table && progress != nil
+            ? ProgressDisplay(output: console.stdout, width: ProgressDisplay.width(environment: console.environment)) : nil
+        let poller: Task<Void, Never>?
+        if let display, let progress { poller = Task { await progress(client, display) } } else { poller = nil }
+        let waited: Result<CommandWaiter.Outcome, any Error>
+        do {
+            waited = .success(try await waiter.wait(for: commands) { command in
+                display?.finish(command.node, succeeded: command.state == .succeeded)
+                CommandReport.finished(command, subject: finishedSubject(command), table: table, console: console)
+            })
+        } catch {
+            waited = .failure(error)
         }
+        poller?.cancel()
+        await poller?.value
+        display?.endLine()
+        let outcome = try waited.get()
         if !table { try printMachine(outcome.commands, console) }
         return CommandReport.conclude(outcome, subject: subject, waitSeconds: waitTimeout, console: console)
     }

@@ -14,7 +14,9 @@ public struct RolloutStatusCommand: FleetctlRunnable {
         STATE REASON REV DETAIL, where STATE is pending, updating, healthy, failed, \
         reverted or waiting-offline and REV the revision the node is served now. --watch \
         prints the status again whenever it changes until the rollout ends (succeeded, \
-        failed, reverted, revert-failed or aborted). -o json prints GET /v1/rollout's answer.
+        failed, reverted, revert-failed or aborted), with a progress bar of the nodes \
+        healthy on the new revision (redrawn in place on a terminal, a plain line at each \
+        tenth otherwise). -o json prints GET /v1/rollout's answer.
 
         Examples:
           fleetctl rollout status
@@ -37,20 +39,37 @@ public struct RolloutStatusCommand: FleetctlRunnable {
 
     public func execute(_ console: Console) async throws -> Int32 {
         var last: RolloutStatusResponse?
+        let display = watch && global.output == .table
+            ? ProgressDisplay(output: console.stdout, width: ProgressDisplay.width(environment: console.environment)) : nil
         while true {
             let status = try await withClient(console) { client in try await client.call(Endpoints.rollout) }
             if status != last {
                 if global.output == .table {
+                    display?.clearLine()
                     console.stdout.write(Self.render(status.rollout))
                 } else {
                     try printMachine(status, console)
                 }
                 last = status
             }
+            if let display, let rollout = status.rollout, let bar = Self.progressBar(rollout) {
+                let key = "revision \(rollout.revision)"
+                display.show(key, bar, now: console.now())
+                if Self.finished.contains(rollout.state) { display.finish(key, succeeded: rollout.state == "succeeded") }
+            }
             guard watch, let rollout = status.rollout, !Self.finished.contains(rollout.state) else { break }
             try await Task.sleep(for: .milliseconds(Int(max(0.05, interval) * 1_000)))
         }
         return FleetctlExitCode.ok
+    }
+
+    /// `revision 7 [████░░░░]  40%  4 of 10 nodes`: the nodes healthy on the new revision of all
+    /// taking part; nil when none takes part.
+    static func progressBar(_ rollout: RolloutStatusView) -> ProgressBar? {
+        guard !rollout.nodes.isEmpty else { return nil }
+        let healthy = rollout.nodes.filter { $0.state == "healthy" }.count
+        return ProgressBar(label: "revision \(rollout.revision)", fraction: Double(healthy) / Double(rollout.nodes.count),
+                           done: UInt64(healthy), total: UInt64(rollout.nodes.count), unit: .items("nodes"))
     }
 
     /// The status line, then the node table.

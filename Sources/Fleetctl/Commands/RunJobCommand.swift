@@ -59,7 +59,44 @@ public struct RunJobCommand: FleetctlRunnable {
             return try await follow(response.commands, client: client, console: console, wait: wait,
                                     waitTimeout: waitTimeout, subject: subject,
                                     queuedLine: { "\(subject) queued on \($0.node) (command \($0.id))" },
-                                    finishedSubject: { "\(subject) on \($0.node)" })
+                                    finishedSubject: { "\(subject) on \($0.node)" },
+                                    progress: { [kind, name] client, display in
+                                        await JobProgressPoller(kind: kind, name: name, subject: subject,
+                                                                nodes: response.commands.map(\.node))
+                                            .run(client: client, display: display)
+                                    })
         }
+    }
+}
+
+/// Reads the job's progress from each node's view (`GET /v1/nodes/NAME`, which carries the
+/// agent's last heartbeat) about once a second while `run --wait` waits — at most ~10
+/// requests a second however many nodes run the job, and none for a node whose command
+/// finished. Progress is only a display: a failed poll is skipped, never an error.
+struct JobProgressPoller: Sendable {
+    let kind: JobKind
+    let name: String
+    let subject: String
+    let nodes: [String]
+    var interval: Duration = .seconds(1)
+
+    func run(client: CoordinatorClient, display: ProgressDisplay) async {
+        let many = nodes.count > 10
+        while !Task.isCancelled {
+            let pending = nodes.filter { !display.isFinished($0) }
+            for node in pending where !Task.isCancelled {
+                if many { try? await Task.sleep(for: interval / 10) }
+                guard let view = try? await client.get(APIPath.node(RequestPath.segment(node)), as: NodeView.self,
+                                                       timeoutSeconds: 10),
+                      let progress = Self.progress(of: view, kind: kind, name: name) else { continue }
+                display.show(node, ProgressBar(label: "\(subject) on \(node)", progress: progress), now: Date())
+            }
+            if !many || pending.isEmpty { try? await Task.sleep(for: interval) }
+        }
+    }
+
+    /// The progress of job `kind` `name` in a node's view; nil when it is not running there.
+    static func progress(of view: NodeView, kind: JobKind, name: String) -> JobProgress? {
+        view.jobs?.first { $0.job == name && $0.kind.rawValue == kind.rawValue }?.progress
     }
 }

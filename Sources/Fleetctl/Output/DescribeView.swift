@@ -39,18 +39,29 @@ public enum DescribeView {
                     "\(job.backlogFiles) files, \(Formatting.bytes(job.backlogBytes))",
                     Formatting.age(job.oldestUnarchivedAgeSeconds),
                     job.diskFullInHours.map { Formatting.duration($0 * 3600) } ?? "-",
-                    job.nextRunAt.map { "in \(Formatting.age($0.timeIntervalSince(now)))" } ?? "-",
+                    job.progress != nil ? "running" : job.nextRunAt.map { "in \(Formatting.age($0.timeIntervalSince(now)))" } ?? "-",
                 ])
             }
             out += table.render(indent: "  ")
             for job in jobs {
                 if let error = job.lastError { out += "  \(job.job) last error: \(error.firstLine)\n" }
             }
+            out += running(jobs, now: now)
         } else {
             out += "  (none)\n"
         }
         out += events(node.recentEvents, now: now)
         return out
+    }
+
+    /// `Running:` with a progress bar per running job and when its run started; empty when none runs.
+    static func running(_ jobs: [JobStatus], now: Date) -> String {
+        let running = jobs.compactMap { job in job.progress.map { (job, $0) } }
+        guard !running.isEmpty else { return "" }
+        return "Running:\n" + running.map { job, progress in
+            let bar = ProgressBar(label: "\(job.kind.rawValue) \(job.job)", progress: progress).line(width: 100)
+            return "  \(bar)  started \(Formatting.age(now.timeIntervalSince(progress.startedAt))) ago\n"
+        }.joined()
     }
 
     /// `wants 0.2.0: downloading 12.0 MB of 48.2 MB`, `wants 0.2.0: rolled-back (exited-at-start): …`,

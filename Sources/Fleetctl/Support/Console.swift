@@ -5,7 +5,7 @@ import Synchronization
 public final class TextOutput: Sendable {
     private enum Target: Sendable {
         case handle(FileHandle)
-        case buffer
+        case buffer(terminal: Bool)
     }
 
     private let target: Target
@@ -19,7 +19,16 @@ public final class TextOutput: Sendable {
     public static let standardError = TextOutput(target: .handle(.standardError))
 
     /// A buffer that keeps everything written; read it with ``text``.
-    public static func buffer() -> TextOutput { TextOutput(target: .buffer) }
+    /// `terminal: true` makes it act as a terminal (progress bars redrawn in place), for tests.
+    public static func buffer(terminal: Bool = false) -> TextOutput { TextOutput(target: .buffer(terminal: terminal)) }
+
+    /// Whether this output is a terminal (isatty); progress is then redrawn in place with `\r`.
+    public var isTerminal: Bool {
+        switch target {
+        case .handle(let handle): return isatty(handle.fileDescriptor) == 1
+        case .buffer(let terminal): return terminal
+        }
+    }
 
     /// Everything written so far (buffers only; empty for file handles).
     public var text: String { captured.withLock { $0 } }

@@ -52,6 +52,8 @@ extension NodeAgent {
                                                               timeout: .seconds(60))
             case .runArchive, .runBackup:
                 guard let jobs else { throw AgentCommandError.unsupported("this agent runs no jobs") }
+                operatorJobRuns += 1
+                defer { operatorJobRuns -= 1 }
                 let run = try await jobs.runJob(kind: command.kind == .runArchive ? .archive : .backup, name: command.target)
                 message = "\(run.job): \(run.outcome.rawValue), \(run.files) files, \(run.bytes) bytes in "
                     + String(format: "%.1f s", run.durationSeconds) + (run.error.map { " — \($0)" } ?? "")

@@ -5,7 +5,16 @@ import Logging
 extension NodeAgent {
     // MARK: Reporting: heartbeat, outbox, acknowledgement
 
-    /// Heartbeats every `heartbeatSeconds`, sooner when nudged; queued items go along
+    /// The heartbeat interval while a job run an operator started (`fleetctl run`) is under way.
+    /// Bounded: only after an acknowledged report, never below this (the coordinator's report
+    /// rate limit allows 2 per second), and not for scheduled runs — a fleet's weekly image
+    /// backups start within minutes of each other and last an hour, and 2 s heartbeats from
+    /// every node would multiply the coordinator's load; their progress goes out with the
+    /// regular heartbeats.
+    static let progressHeartbeat = Duration.seconds(2)
+
+    /// Heartbeats every `heartbeatSeconds` (every `progressHeartbeat` while an operator's job
+    /// run is under way), sooner when nudged; queued items go along
     /// and leave the outbox only when a coordinator acknowledged them.
     func reportLoop() async {
         while !Task.isCancelled {
@@ -35,6 +44,8 @@ extension NodeAgent {
             await upgrader?.heartbeatAcknowledged()
             await flushOutbox()
             if ack.desiredRevision != (assignment?.revision ?? 0) { await registrationWakeup.signal() }
+            // While a run an operator started is under way, its progress goes out every couple of seconds.
+            if interval > Self.progressHeartbeat, operatorJobRuns > 0 { return Self.progressHeartbeat }
             return interval
         } catch is CancellationError {
             return interval

@@ -48,6 +48,12 @@ public actor NodeAgent {
     var identityUnsaved = false
     var assignmentUnsaved = false
     var lastReconcile: ContinuousClock.Instant?
+    /// Whether a job ran at the last reconcile pass: a job that starts nudges a heartbeat, so its
+    /// progress shows at once instead of after the rest of a heartbeat interval.
+    var jobsWereRunning = false
+    /// Job runs an operator asked for (`fleetctl run`) that are under way: while any is, the
+    /// agent heartbeats every `progressHeartbeat` so a waiting `run --wait` sees fresh progress.
+    var operatorJobRuns = 0
     let reconcileWakeup = Wakeup()
     let reportWakeup = Wakeup()
     let registrationWakeup = Wakeup()
@@ -150,6 +156,9 @@ public actor NodeAgent {
         await recorders?.reconcile(desired?.recorders ?? [])
         await jobs?.reconcile(archives: desired?.archives ?? [], backups: desired?.backups ?? [])
         await jobs?.tick(now: Date())
+        let jobsRunning = !(await jobs?.runningJobs() ?? []).isEmpty
+        if jobsRunning && !jobsWereRunning { await reportWakeup.signal() }
+        jobsWereRunning = jobsRunning
         if let desired, desired.revision != appliedRevision, desired == assignment {
             appliedRevision = desired.revision
             metrics.appliedRevision.record(appliedRevision)

@@ -23,14 +23,18 @@ public struct ArchiveJob: Sendable {
     public let configuration: ArchiveConfiguration
     public let logger: Logger
     public let cancel: CancellationFlag
+    /// Where the run's progress goes for the agent's heartbeats (phases `scan`, `copy`).
+    public let tracker: JobProgressTracker?
 
     public init(spec: ArchiveJobSpec, ledger: Ledger, configuration: ArchiveConfiguration = ArchiveConfiguration(),
-                logger: Logger = Logger(label: "stationfleet.archive"), cancel: CancellationFlag = CancellationFlag()) {
+                logger: Logger = Logger(label: "stationfleet.archive"), cancel: CancellationFlag = CancellationFlag(),
+                tracker: JobProgressTracker? = nil) {
         self.spec = spec
         self.ledger = ledger
         self.configuration = configuration
         self.logger = logger
         self.cancel = cancel
+        self.tracker = tracker
     }
 
     /// Creates the target marker at `root` (the documented set-up step, done once with the NAS mounted).
@@ -56,6 +60,9 @@ public struct ArchiveJob: Sendable {
         do {
             try checkTargets()
             try cleanJournaledPartials()
+            tracker?.begin(phase: "scan", bytesTotal: nil)
+            // Every source is walked first, so the run knows its files and bytes up front.
+            var work: [(ArchiveSource, [FoundFile])] = []
             for source in spec.sources {
                 guard FileIO.stat(source.path)?.isDirectory == true else {
                     state.event("archive.source-missing", station: source.station, "source folder \(source.path) does not exist")
@@ -66,8 +73,12 @@ public struct ArchiveJob: Sendable {
                     state.fileFailed("archive.unreadable", station: source.station, "skipped unreadable \(p.path): \(p.reason)")
                 }
                 walks.append((source, walk))
-                let candidates = finishedFiles(walk.files, source: source, open: open, now: now)
-                try archiveAll(candidates.sorted(by: { $0.mtime < $1.mtime }), source: source, state: state)
+                work.append((source, finishedFiles(walk.files, source: source, open: open, now: now).sorted(by: { $0.mtime < $1.mtime })))
+            }
+            tracker?.begin(phase: "copy", bytesTotal: work.reduce(0) { $0 + $1.1.reduce(0) { $0 + $1.size } },
+                           filesTotal: work.reduce(0) { $0 + $1.1.count })
+            for (source, candidates) in work {
+                try archiveAll(candidates, source: source, state: state)
             }
             // The target must still be there before anything local is deleted.
             try checkTargets()
@@ -153,6 +164,7 @@ public struct ArchiveJob: Sendable {
             for file in files {
                 if cancel.isCancelled { throw ArchiveError.cancelled(job: spec.name) }
                 try archiveFile(file, source: source, state: state)
+                tracker?.fileDone(bytes: file.size)
             }
             return
         }
@@ -167,6 +179,7 @@ public struct ArchiveJob: Sendable {
                 guard index < files.count else { return }
                 do {
                     try archiveFile(files[index], source: source, state: state)
+                    tracker?.fileDone(bytes: files[index].size)
                 } catch {
                     failure.update { if $0 == nil { $0 = ArchiveErrorBox(error: error) } }
                     return

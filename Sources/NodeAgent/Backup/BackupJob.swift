@@ -52,15 +52,19 @@ public struct BackupJob: Sendable {
     public let logger: Logger
     public let cancel: CancellationFlag
     public let progress: (@Sendable (BackupProgress) -> Void)?
+    /// Where the run's progress goes for the agent's heartbeats (phases `snapshot`, `compress`, `verify`).
+    public let tracker: JobProgressTracker?
 
     public init(spec: BackupJobSpec, node: String, tempDir: String, logger: Logger = Logger(label: "stationfleet.backup"),
-                cancel: CancellationFlag = CancellationFlag(), progress: (@Sendable (BackupProgress) -> Void)? = nil) {
+                cancel: CancellationFlag = CancellationFlag(), progress: (@Sendable (BackupProgress) -> Void)? = nil,
+                tracker: JobProgressTracker? = nil) {
         self.spec = spec
         self.node = node
         self.tempDir = tempDir
         self.logger = logger
         self.cancel = cancel
         self.progress = progress
+        self.tracker = tracker
     }
 
     /// The folder backups go to (`{node}` expanded).
@@ -120,9 +124,16 @@ public struct BackupJob: Sendable {
             input = path
         }
         let result: CompressionPipeline.Result
+        tracker?.begin(phase: "compress", bytesTotal: FileIO.stat(input)?.isRegular == true ? FileIO.stat(input)?.size : nil,
+                       filesTotal: 1)
+        let logProgress = progress ?? defaultProgress()
+        let tracked: @Sendable (BackupProgress) -> Void = { [tracker] p in
+            tracker?.setBytes(p.rawBytes, total: p.totalBytes)
+            logProgress(p)
+        }
         do {
             result = try CompressionPipeline.run(input: input, compressor: compression.0, tempPath: tempPath, job: spec.name,
-                                                 cancel: cancel, progress: progress ?? defaultProgress())
+                                                 cancel: cancel, progress: tracked)
         } catch let failure as CompressionPipeline.Failure {
             switch failure {
             case let .sourceUnreadable(path, reason): throw BackupError.sourceUnreadable(job: spec.name, path: path, reason: reason)
@@ -135,7 +146,9 @@ public struct BackupJob: Sendable {
         defer { if !committed { unlink(tempPath) } }
         try targetCall { try FileIO.commit(temp: tempPath, final: finalPath) }
         committed = true
+        tracker?.begin(phase: "verify", bytesTotal: result.compressedBytes)
         let check = try targetCall { try FileIO.sha256(of: finalPath, cancel: cancel) }
+        tracker?.setBytes(result.compressedBytes)
         guard check == result.compressedSHA256 else {
             unlink(finalPath)
             throw BackupError.verifyFailed(job: spec.name, path: finalPath)
@@ -150,6 +163,7 @@ public struct BackupJob: Sendable {
         report.rawBytes = result.rawBytes
         report.run.files = 1
         report.run.bytes = result.compressedBytes
+        tracker?.fileDone(bytes: 0)
         logger.info("backup written", metadata: ["job": "\(spec.name)", "path": "\(finalPath)",
             "rawBytes": "\(result.rawBytes)", "compressedBytes": "\(result.compressedBytes)"])
         if let keep = spec.keep { report.pruned = prune(dir: dir, keep: keep) }
@@ -178,8 +192,17 @@ public struct BackupJob: Sendable {
             config.readonly = true
             config.busyMode = .timeout(30)
             let src = try DatabaseQueue(path: source, configuration: config)
+            // The page count is the snapshot's size up front; SQLite copies it in one step
+            // (stepping would restart under a writer), so this phase shows its total, then done.
+            let pages = try? src.read { db in
+                try Int.fetchOne(db, sql: "PRAGMA page_count").flatMap { count in
+                    try Int.fetchOne(db, sql: "PRAGMA page_size").map { UInt64(max(0, count)) * UInt64(max(0, $0)) }
+                }
+            }
+            tracker?.begin(phase: "snapshot", bytesTotal: pages, filesTotal: 1)
             let dst = try DatabaseQueue(path: temp)
             try src.backup(to: dst, pagesPerStep: -1)
+            if let total = pages { tracker?.setBytes(total) }
             let check = try dst.read { db in try String.fetchOne(db, sql: "PRAGMA quick_check") }
             try dst.close()
             try src.close()

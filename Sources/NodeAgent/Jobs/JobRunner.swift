@@ -49,6 +49,8 @@ public actor JobRunner {
     var archives: [String: ArchiveJobSpec] = [:]
     var backups: [String: BackupJobSpec] = [:]
     var running: [JobKey: (task: Task<JobRun, Never>, cancel: CancellationFlag)] = [:]
+    /// Progress of the runs under way (the same keys as `running`).
+    var progress: [JobKey: JobProgressTracker] = [:]
     /// Randomized delay chosen per nominal due time.
     var delays: [JobKey: (nominal: Date, delay: Double)] = [:]
     var backlogs: [String: (backlog: ArchiveBacklog, at: Date, diskFullInHours: Double?)] = [:]
@@ -129,7 +131,8 @@ public actor JobRunner {
             let state = try? ledger.jobState(kind: key.kind.rawValue, name: key.name)
             var status = JobStatus(job: key.name, kind: key.kind, lastSuccessAt: state?.lastSuccessAt,
                                    lastFailureAt: state?.lastFailureAt, lastError: state?.lastError,
-                                   nextRunAt: running[key] == nil ? dueDate(key, now: now) : nil)
+                                   nextRunAt: running[key] == nil ? dueDate(key, now: now) : nil,
+                                   progress: running[key] == nil ? nil : progress[key]?.snapshot())
             if key.kind == .archive, let b = backlogs[key.name] {
                 status.backlogFiles = b.backlog.files
                 status.backlogBytes = b.backlog.bytes
@@ -184,25 +187,28 @@ public actor JobRunner {
             logger.error("cannot record job start", metadata: ["job": "\(key.name)", "error": "\(error)"])
         }
         let cancel = CancellationFlag()
-        let task = Task { await self.execute(key, cancel: cancel) }
+        let tracker = JobProgressTracker(startedAt: now)
+        let task = Task { await self.execute(key, cancel: cancel, tracker: tracker) }
         running[key] = (task, cancel)
+        progress[key] = tracker
         return task
     }
 
-    func execute(_ key: JobKey, cancel: CancellationFlag) async -> JobRun {
+    func execute(_ key: JobKey, cancel: CancellationFlag, tracker: JobProgressTracker) async -> JobRun {
         let started = Date()
         var run = JobRun(job: key.name, kind: key.kind, startedAt: started, durationSeconds: 0, files: 0, bytes: 0,
                          outcome: .failed, error: "job \(key.name) is no longer assigned")
         if key.kind == .archive, let spec = archives[key.name] {
             let open = await openFiles()
-            let job = ArchiveJob(spec: spec, ledger: ledger, configuration: configuration.archive, logger: logger, cancel: cancel)
+            let job = ArchiveJob(spec: spec, ledger: ledger, configuration: configuration.archive, logger: logger, cancel: cancel,
+                                 tracker: tracker)
             let report = await Self.offPool { job.run(openFiles: open) }
             run = report.run
             pendingEvents += report.events
             pendingSegments += report.segments
             backlogs[key.name] = (report.backlog, Date(), report.diskFullInHours)
         } else if key.kind == .backup, let spec = backups[key.name] {
-            let job = BackupJob(spec: spec, node: nodeName, tempDir: tempDir, logger: logger, cancel: cancel)
+            let job = BackupJob(spec: spec, node: nodeName, tempDir: tempDir, logger: logger, cancel: cancel, tracker: tracker)
             let report = await Self.offPool { job.run() }
             run = report.run
             pendingEvents += report.events
@@ -215,6 +221,7 @@ public actor JobRunner {
         }
         pendingRuns.append(run)
         running[key] = nil
+        progress[key] = nil
         return run
     }
 

@@ -44,14 +44,16 @@ final class TestFleet: @unchecked Sendable {
         port = parsedPort
     }
 
-    /// Starts an agent against this coordinator, or against `coordinator` (another instance).
-    func startAgent(_ name: String, coordinator: String? = nil, extraArguments: [String] = []) async throws {
+    /// Starts an agent against this coordinator, or against `coordinator` (another instance);
+    /// `environment` adds to the agent's inherited environment (a `PATH` with stand-in tools, say).
+    func startAgent(_ name: String, coordinator: String? = nil, extraArguments: [String] = [],
+                    environment: [String: String] = [:]) async throws {
         let process = try ManagedProcess(
             label: "agent-\(name)", executable: try binary("fleet-agent"),
             arguments: ["run", "--coordinator", coordinator ?? url, "--join-token-file", dataDir + "/join.token",
                         "--state-dir", dir + "/agents/\(name)", "--name", name, "--status-listen", "127.0.0.1:0",
                         "--log-level", "debug"] + extraArguments,
-            logDir: dir)
+            logDir: dir, environment: environment)
         agents[name] = process
     }
 
