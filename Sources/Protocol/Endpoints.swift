@@ -114,10 +114,11 @@ public enum Endpoints {
     public static let nodeLogs = Endpoint<LogRequest, CommandView>(
         .post, "/v1/nodes/{name}/logs", access: .admin,
         summary: "ask a node for the agent's own recent log (202); read it with commandLogs")
-    /// Long-polls (up to `waitSeconds`) for lines after `cursor`. A POST so that it stays admin only,
-    /// and each call tells the coordinator that the caller still follows.
-    public static let commandLogs = Endpoint<LogPoll, LogChunk>(
-        .post, "/v1/commands/{id}/logs", access: .admin,
+    /// Query: `cursor=N` (lines before it were read), `wait=SECONDS` (≤ 25) to hold the call while
+    /// nothing new is there. A POST so that it stays admin only (a viewer reads no logs); each call
+    /// tells the coordinator that the caller still follows.
+    public static let commandLogs = Endpoint<EmptyBody, LogChunk>(
+        .post, "/v1/commands/{id}/logs", access: .admin, query: ["cursor", "wait"],
         summary: "the lines a log command brought so far, from a cursor (long poll)")
     /// Queues a snapshot of the station's camera (202); 409 at once when the node is offline.
     public static let snapshotRequest = Endpoint<EmptyBody, CommandView>(
@@ -160,18 +161,6 @@ public enum Endpoints {
     ] + alerting + dashboardEndpoints + [
         joinTokenRotate.info,  // last: calling it invalidates the join token
     ]
-}
-
-/// `POST /v1/commands/{id}/logs`: where to continue and how long to wait for new lines.
-public struct LogPoll: Codable, Sendable, Equatable {
-    public var cursor: Int
-    /// Seconds to hold the request when nothing new is there (0…``RemoteOutputLimits/maxPollSeconds``).
-    public var waitSeconds: Int
-
-    public init(cursor: Int = 0, waitSeconds: Int = 20) {
-        self.cursor = cursor
-        self.waitSeconds = waitSeconds
-    }
 }
 
 /// `POST /v1/tokens/join/rotate`: how long the new join token is valid (nil: until rotated).

@@ -100,26 +100,27 @@ extension Fleet {
 
     // MARK: Reading (admin)
 
-    /// Lines of log command `id` from `poll.cursor` on; holds the call up to `poll.waitSeconds`
-    /// while nothing new is there. Each call counts as "someone follows".
-    public func logOutput(command id: String, _ poll: LogPoll) async throws -> LogChunk {
+    /// Lines of log command `id` from `cursor` on; holds the call up to `waitSeconds` (at most
+    /// ``RemoteOutputLimits/maxPollSeconds``) while nothing new is there. Each call counts as
+    /// "someone follows".
+    public func logOutput(command id: String, cursor: Int, waitSeconds: Int) async throws -> LogChunk {
         let view = try await command(id: id)
         guard view.kind == .stationLogs || view.kind == .nodeLogs else {
             throw FleetError.badRequest("command \(id) is a \(view.kind.rawValue), not a log request")
         }
-        let wait = Double(min(max(0, poll.waitSeconds), RemoteOutputLimits.maxPollSeconds))
+        let wait = Double(min(max(0, waitSeconds), RemoteOutputLimits.maxPollSeconds))
         let deadline = Date().addingTimeInterval(wait)
         remoteOutput.pollBegan(id, now: Date())
         defer { remoteOutput.pollEnded(id, now: Date()) }
         var rounds = 0
         while true {
             rounds += 1
-            if let chunk = remoteOutput.read(id, from: poll.cursor, now: Date()), !chunk.lines.isEmpty || chunk.done {
+            if let chunk = remoteOutput.read(id, from: cursor, now: Date()), !chunk.lines.isEmpty || chunk.done {
                 return chunk
             }
-            if let ended = try await endedOutput(id, cursor: poll.cursor) { return ended }
+            if let ended = try await endedOutput(id, cursor: cursor) { return ended }
             if Date() >= deadline || watches.draining || Task.isCancelled || rounds > 10_000 {
-                return LogChunk(lines: [], cursor: poll.cursor, done: false)
+                return LogChunk(lines: [], cursor: cursor, done: false)
             }
             await parkPoll(id, deadline: deadline)
         }

@@ -18,11 +18,14 @@ struct RemoteOutputController {
         group.on(Endpoints.snapshot) { _, _, context in
             try await fleet.snapshot(station: try context.parameters.require("name"))
         }
-        group.on(Endpoints.commandLogs) { body, request, context in
+        group.on(Endpoints.commandLogs) { _, request, context in
             let id = try context.parameters.require("id")
+            let cursor = request.uri.queryParameters.get("cursor", as: Int.self) ?? 0
+            let wait = request.uri.queryParameters.get("wait", as: Int.self) ?? 0
+            guard cursor >= 0 else { throw APIError(.badRequest, code: ErrorCode.badRequest, message: "cursor must be 0 or more") }
             // A follower that went away (Ctrl-C) ends its poll at once: the agent stops within seconds.
             return try await request.body.consumeWithCancellationOnInboundClose { _ in
-                try await fleet.logOutput(command: id, body)
+                try await fleet.logOutput(command: id, cursor: cursor, waitSeconds: wait)
             }
         }
     }

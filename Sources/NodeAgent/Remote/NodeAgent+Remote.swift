@@ -25,24 +25,15 @@ extension NodeAgent {
             let spec = try recorderSpec(command.target)
             let path = (AgentRuntimes.logDir(stateDir: configuration.stateDir) as NSString)
                 .appendingPathComponent("recorder-\(spec.station).log")
-            let redactor = Redactor(secrets: Self.password(of: spec).map { [$0, $0.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? $0] } ?? [])
-            var files = StationLogFiles(path: path)
-            return try await streamLogs(command, identity: identity, redactor: redactor,
-                                        first: { files.tail($0, since: $1) }, next: { files.readNew() })
+            let secrets = Self.password(of: spec).map { [$0, $0.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? $0] }
+            return try await Self.streamLogs(command, identity: identity, client: client,
+                                             redactor: Redactor(secrets: secrets ?? []), source: .file(path))
         case .nodeLogs:
             guard let ring = configuration.logRing else {
                 throw AgentCommandError.unsupported("this agent keeps no log of its own in memory")
             }
-            var position = 0
-            return try await streamLogs(command, identity: identity, redactor: Redactor(secrets: []), first: { count, since in
-                let (lines, next) = ring.tail(count, since: since)
-                position = next
-                return lines
-            }, next: {
-                let (lines, next) = ring.lines(after: position)
-                position = next
-                return lines
-            })
+            return try await Self.streamLogs(command, identity: identity, client: client, redactor: Redactor(secrets: []),
+                                             source: .ring(ring))
         case .restartRecorder, .runArchive, .runBackup:
             throw AgentCommandError.unsupported("\(command.kind.rawValue) uploads no output")
         }
@@ -64,22 +55,49 @@ extension NodeAgent {
         return password.isEmpty ? nil : password
     }
 
+    /// Where a log request reads.
+    enum LogSource: Sendable {
+        /// A station's recorder log file (and its rotations).
+        case file(String)
+        /// The agent's own lines in memory.
+        case ring(AgentLogRing)
+    }
+
     /// Uploads the requested tail; with `follow`, keeps uploading new lines until the
-    /// coordinator says nobody reads any more (or the command is gone).
-    private func streamLogs(_ command: Command, identity: NodeIdentity, redactor: Redactor,
-                            first: (Int, Int?) -> [String], next: () -> [String]) async throws -> String {
+    /// coordinator says nobody reads any more (or the command is gone). Runs off the agent's
+    /// actor, so a busy reconcile pass never delays a follower.
+    nonisolated static func streamLogs(_ command: Command, identity: NodeIdentity, client: any CoordinatorConnection,
+                                       redactor: Redactor, source: LogSource) async throws -> String {
         let request = command.logs ?? LogRequest()
         if let problem = request.problem { throw AgentCommandError.unsupported(problem) }
-        let tail = first(request.tail, request.sinceSeconds).map(redactor.redact)
+        var files: StationLogFiles?
+        var position = 0
+        let tail: [String]
+        switch source {
+        case .file(let path):
+            var reader = StationLogFiles(path: path)
+            tail = reader.tail(request.tail, since: request.sinceSeconds)
+            files = reader
+        case .ring(let ring):
+            (tail, position) = ring.tail(request.tail, since: request.sinceSeconds)
+        }
         var sent = tail.count
-        var following = try await upload(tail, final: !request.follow, command: command, identity: identity)
+        var following = try await upload(tail.map(redactor.redact), final: !request.follow, command: command,
+                                         identity: identity, client: client)
         guard request.follow else { return "\(sent) log lines" }
         var lastUpload = ContinuousClock.now
         while following, !Task.isCancelled {
-            try? await Task.sleep(for: Self.followPoll)
-            let lines = next().map(redactor.redact)
-            guard !lines.isEmpty || ContinuousClock.now - lastUpload >= Self.followKeepalive else { continue }
-            following = try await upload(lines, final: false, command: command, identity: identity)
+            try? await Task.sleep(for: followPoll)
+            var lines: [String]
+            switch source {
+            case .file:
+                lines = files?.readNew() ?? []
+            case .ring(let ring):
+                (lines, position) = ring.lines(after: position)
+            }
+            lines = lines.map(redactor.redact)
+            guard !lines.isEmpty || ContinuousClock.now - lastUpload >= followKeepalive else { continue }
+            following = try await upload(lines, final: false, command: command, identity: identity, client: client)
             sent += lines.count
             lastUpload = .now
         }
@@ -87,7 +105,8 @@ extension NodeAgent {
     }
 
     /// Sends lines in bounded pieces; returns whether someone still follows.
-    private func upload(_ lines: [String], final: Bool, command: Command, identity: NodeIdentity) async throws -> Bool {
+    nonisolated static func upload(_ lines: [String], final: Bool, command: Command, identity: NodeIdentity,
+                                   client: any CoordinatorConnection) async throws -> Bool {
         var pieces: [[String]] = [[]]
         var bytes = 0
         for line in lines.map(RemoteOutputLimits.bounded) {
