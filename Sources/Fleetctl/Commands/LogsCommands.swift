@@ -146,9 +146,7 @@ struct LogPrinter {
         var rounds = 0
         while rounds < 1_000_000 {
             rounds += 1
-            let chunk = try await client.call(Endpoints.commandLogs, command.id,
-                                              query: [("cursor", String(cursor)), ("wait", String(Self.pollSeconds))],
-                                              timeoutSeconds: Double(Self.pollSeconds) + global.timeout)
+            let chunk = try await poll(command.id, cursor: cursor)
             if chunk.skipped > 0 { console.error("\(chunk.skipped) lines were dropped before they could be shown") }
             if !chunk.lines.isEmpty || chunk.done { received = true }
             if global.output == .table {
@@ -168,6 +166,27 @@ struct LogPrinter {
         }
         if global.output != .table { try printMachine(LogsOutput(command: command.id, node: command.node, lines: collected)) }
         return FleetctlExitCode.ok
+    }
+
+    /// One poll. The coordinator closes a connection after a long poll on it ended, so a poll
+    /// may meet a connection the pool still holds but that is gone: it is sent again (a poll is
+    /// idempotent, the cursor says where to go on), up to twice.
+    private func poll(_ id: String, cursor: Int) async throws -> LogChunk {
+        var attempt = 0
+        while true {
+            attempt += 1
+            do {
+                return try await client.call(Endpoints.commandLogs, id,
+                                             query: [("cursor", String(cursor)), ("wait", String(Self.pollSeconds))],
+                                             timeoutSeconds: Double(Self.pollSeconds) + global.timeout)
+            } catch FleetctlError.unreachable(let coordinator, let reason) where attempt < 3 {
+                if !Self.isStaleConnection(reason) { throw FleetctlError.unreachable(coordinator: coordinator, reason: reason) }
+            }
+        }
+    }
+
+    static func isStaleConnection(_ reason: String) -> Bool {
+        reason.contains("closed") || reason.contains("reset")
     }
 
     private func printMachine<T: Encodable>(_ value: T) throws {
