@@ -25,6 +25,8 @@ public struct FleetctlRoot: ParsableCommand {
           fleetctl describe station ROST1
           fleetctl restart recorder ROST2 --wait
           fleetctl recordings ROST1 --from -24h
+          fleetctl logs station ROST1 --since 1h -f
+          fleetctl snapshot ROST1 -f rost1.jpg
           fleetctl get alerts
           fleetctl silence add --match site=auklab --for 2h --comment "mast work"
           fleetctl agent publish fleet-agent --version 0.2.0 --arch arm64
@@ -35,6 +37,7 @@ public struct FleetctlRoot: ParsableCommand {
         subcommands: [
             ApplyCommand.self, DiffCommand.self, GetCommand.self, DescribeCommand.self,
             NodeCommand.self, TokenCommand.self, RestartCommand.self, RunJobCommand.self, RecordingsCommand.self,
+            LogsCommand.self, SnapshotCommand.self,
             SilenceCommand.self,
             AlertsCommand.self, RolloutCommand.self, AgentCommand.self,
             CompletionCommand.self, ManualCommand.self,

@@ -190,6 +190,8 @@ public struct StationView: Codable, Sendable, Equatable {
     public var segmentSeconds: Int
     public var recentEvents: [AgentEvent]?
     public var recentCommands: [CommandView]?
+    /// When the latest snapshot the coordinator holds was captured (`GET /v1/stations/{name}` only).
+    public var lastSnapshotAt: Date?
 
     public init(name: String, node: String, site: String, state: RecorderState, restarts: Int, pid: Int32? = nil,
                 currentSegment: String? = nil, currentSegmentBytes: UInt64? = nil, newestSegment: String? = nil,

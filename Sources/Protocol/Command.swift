@@ -6,6 +6,15 @@ public struct Command: Codable, Sendable, Equatable, Identifiable {
         case restartRecorder
         case runArchive
         case runBackup
+        /// Upload a station's recorder log (``Command/logs`` says how much); target: the station.
+        case stationLogs
+        /// Upload the agent's own recent log; target: the node.
+        case nodeLogs
+        /// Upload a JPEG from the station's newest complete segment; target: the station.
+        case snapshot
+
+        /// Interactive kinds whose output the agent uploads (remote logs, snapshots).
+        public var uploadsOutput: Bool { self == .stationLogs || self == .nodeLogs || self == .snapshot }
     }
 
     public var id: String
@@ -16,14 +25,18 @@ public struct Command: Codable, Sendable, Equatable, Identifiable {
     public var issuedAt: Date
     /// An undelivered command is dropped (state `expired`) after this time.
     public var expiresAt: Date
+    /// How much of a log `stationLogs` and `nodeLogs` ask for; nil for other kinds.
+    public var logs: LogRequest?
 
-    public init(id: String, kind: Kind, target: String, node: String, issuedAt: Date, expiresAt: Date) {
+    public init(id: String, kind: Kind, target: String, node: String, issuedAt: Date, expiresAt: Date,
+                logs: LogRequest? = nil) {
         self.id = id
         self.kind = kind
         self.target = target
         self.node = node
         self.issuedAt = issuedAt
         self.expiresAt = expiresAt
+        self.logs = logs
     }
 }
 
@@ -54,9 +67,12 @@ public struct CommandView: Codable, Sendable, Equatable {
     public var expiresAt: Date
     public var completedAt: Date?
     public var message: String?
+    /// What a log command asks for (``Command/logs``).
+    public var logs: LogRequest?
 
     public init(id: String, kind: Command.Kind, target: String, node: String, state: State, issuedAt: Date,
-                expiresAt: Date, completedAt: Date? = nil, message: String? = nil) {
+                expiresAt: Date, completedAt: Date? = nil, message: String? = nil, logs: LogRequest? = nil) {
+        self.logs = logs
         self.id = id
         self.kind = kind
         self.target = target

@@ -108,6 +108,39 @@ public enum Endpoints {
         .get, "/v1/nodes/{name}/agent-build/{version}/{arch}", access: .node,
         summary: "the agent build this node's assignment wants (resumable with Range)")
 
+    // MARK: Remote logs and snapshots (Sources/Coordinator/RemoteOutput)
+
+    /// Queues a log request for the station's node (202); 409 at once when the node is offline.
+    public static let stationLogs = Endpoint<LogRequest, CommandView>(
+        .post, "/v1/stations/{name}/logs", access: .admin,
+        summary: "ask the station's node for its recorder log (202); read it with commandLogs")
+    /// Queues a request for the agent's own recent log (202); 409 at once when the node is offline.
+    public static let nodeLogs = Endpoint<LogRequest, CommandView>(
+        .post, "/v1/nodes/{name}/logs", access: .admin,
+        summary: "ask a node for the agent's own recent log (202); read it with commandLogs")
+    /// Query: `cursor=N` (lines before it were read), `wait=SECONDS` (≤ 25) to hold the call while
+    /// nothing new is there. A POST so that it stays admin only (a viewer reads no logs); each call
+    /// tells the coordinator that the caller still follows.
+    public static let commandLogs = Endpoint<EmptyBody, LogChunk>(
+        .post, "/v1/commands/{id}/logs", access: .admin, query: ["cursor", "wait"],
+        summary: "the lines a log command brought so far, from a cursor (long poll)")
+    /// Queues a snapshot of the station's camera (202); 409 at once when the node is offline.
+    public static let snapshotRequest = Endpoint<EmptyBody, CommandView>(
+        .post, "/v1/stations/{name}/snapshot", access: .admin,
+        summary: "ask the station's node for a JPEG of the newest complete segment (202)")
+    /// The latest snapshot this coordinator holds for the station (404 when none).
+    public static let snapshot = Endpoint<EmptyBody, SnapshotView>(
+        .get, "/v1/stations/{name}/snapshot", access: .admin,
+        summary: "the latest snapshot of the station: JPEG (base64) and capture time")
+    /// The agent's answer to `stationLogs`/`nodeLogs`: only for its own node and its own open command.
+    public static let logUpload = Endpoint<LogUpload, LogUploadAck>(
+        .post, "/v1/nodes/{name}/commands/{id}/logs", access: .node,
+        summary: "a node uploads log lines for its open log command; the answer says whether anyone follows")
+    /// The agent's answer to `snapshot`: only for its own node and its own open command.
+    public static let snapshotUpload = Endpoint<SnapshotUpload, EmptyBody>(
+        .post, "/v1/nodes/{name}/commands/{id}/snapshot", access: .node,
+        summary: "a node uploads the JPEG for its open snapshot command (204)")
+
     /// The coordinator instances sharing the store, most recently seen first, and which one leads.
     public static let coordinators = Endpoint<EmptyBody, [CoordinatorView]>(
         .get, "/v1/coordinators", access: .admin,
@@ -127,6 +160,8 @@ public enum Endpoints {
         alertRoutes.info, alertRoutesTest.info,
         agentBuildPublish.info, agentBuilds.info, agentBuildDownload.info,
         coordinators.info,
+        stationLogs.info, nodeLogs.info, commandLogs.info, snapshotRequest.info, snapshot.info,
+        logUpload.info, snapshotUpload.info,
     ] + alerting + dashboardEndpoints + [
         joinTokenRotate.info,  // last: calling it invalidates the join token
     ]

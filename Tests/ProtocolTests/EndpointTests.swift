@@ -18,7 +18,8 @@ import Testing
         #expect(Endpoints.all.filter { $0.access == .join }.map(\.label) == ["POST /v1/register"])
         #expect(Set(Endpoints.all.filter { $0.access == .node }.map(\.label))
                 == ["POST /v1/nodes/{name}/heartbeat", "GET /v1/nodes/{name}/watch",
-                    "GET /v1/nodes/{name}/agent-build/{version}/{arch}"])
+                    "GET /v1/nodes/{name}/agent-build/{version}/{arch}",
+                    "POST /v1/nodes/{name}/commands/{id}/logs", "POST /v1/nodes/{name}/commands/{id}/snapshot"])
         // Every node endpoint names its node first as `{name}`: the node middleware checks it.
         for endpoint in Endpoints.all where endpoint.access == .node {
             #expect(endpoint.parameters.first == "name" && endpoint.parameters.filter { $0 == "name" }.count == 1,

@@ -91,10 +91,13 @@ struct Run: AsyncParsableCommand {
 
     func run() async throws {
         let level = Logger.Level(rawValue: logLevel) ?? .info
+        let ring = AgentLogRing()
         LoggingSystem.bootstrap { label in
             var handler = StreamLogHandler.standardError(label: label)
             handler.logLevel = level
-            return handler
+            var remembered = RingLogHandler(label: label, ring: ring)
+            remembered.logLevel = level
+            return MultiplexLogHandler([handler, remembered])
         }
         let logger = Logger(label: "fleet-agent")
         // Before anything else: a dead trial is rolled back, a committed build runs (docs/agent-upgrades.md).
@@ -129,6 +132,7 @@ struct Run: AsyncParsableCommand {
             statusListen: listen, ffmpegPath: ffmpeg, ffprobePath: ffprobe, maxJobDelaySeconds: max(0, maxJobDelay))
         configuration.upgradePublicKey = publicKey
         configuration.upgradeDeadlineSeconds = upgradeDeadline
+        configuration.logRing = ring
         let metrics = AgentMetrics()
         let agent: NodeAgent
         do {

@@ -35,11 +35,14 @@ struct APIRouter {
         nodes.addRoutes(to: nodeGroup)
         let builds = AgentBuildsController(fleet: fleet, store: agentBuilds)
         builds.addNodeRoutes(to: nodeGroup)
+        let remote = RemoteOutputController(fleet: fleet)
+        remote.addNodeRoutes(to: nodeGroup)
         let admin = router.group().add(middleware: AccessMiddleware(.admin, authenticator: authenticator))
         AdminController(fleet: fleet, secrets: secrets).addRoutes(to: admin)
         AlertsController(alerting: alerting).addRoutes(to: admin)
         AlertRoutesController(fleet: fleet).addRoutes(to: admin)
         builds.addAdminRoutes(to: admin)
+        remote.addAdminRoutes(to: admin)
         dashboard.addSignedInRoutes(to: admin)
         admin.on(Endpoints.coordinators) { _, _, _ in try await leadership.coordinatorViews() }
         return router

@@ -66,7 +66,7 @@ struct CommandQueue {
             open[id] = view
             deliveredAt[id] = now
             commands.append(Command(id: view.id, kind: view.kind, target: view.target, node: view.node,
-                                    issuedAt: view.issuedAt, expiresAt: view.expiresAt))
+                                    issuedAt: view.issuedAt, expiresAt: view.expiresAt, logs: view.logs))
         }
         return commands.sorted { $0.issuedAt < $1.issuedAt }
     }
@@ -80,6 +80,20 @@ struct CommandQueue {
         view.completedAt = result.completedAt
         view.message = result.message
         return .success(view)
+    }
+
+    /// Keeps a delivered command that is still being answered (a followed log) from expiring
+    /// or being delivered again before `until`. In memory only, like delivery.
+    mutating func extend(_ id: String, until: Date, now: Date) {
+        guard var view = open[id], view.expiresAt < until else { return }
+        view.expiresAt = until
+        open[id] = view
+        if view.state == .delivered { deliveredAt[id] = now }
+    }
+
+    /// Open commands of `node` whose kind matches.
+    func openCount(node: String, where matches: (Command.Kind) -> Bool) -> Int {
+        open.values.reduce(0) { $0 + ($1.node == node && matches($1.kind) ? 1 : 0) }
     }
 
     /// Closes a command once its final state is stored.

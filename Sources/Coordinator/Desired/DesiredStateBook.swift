@@ -107,7 +107,7 @@ struct DesiredStateBook {
             switch kind {
             case .runArchive: return assignment.archives.contains { $0.name == name }
             case .runBackup: return assignment.backups.contains { $0.name == name }
-            case .restartRecorder: return false
+            case .restartRecorder, .stationLogs, .nodeLogs, .snapshot: return false
             }
         }.map(\.node).sorted()
     }

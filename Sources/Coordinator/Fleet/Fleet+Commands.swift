@@ -29,7 +29,12 @@ extension Fleet {
     }
 
     func enqueue(kind: Command.Kind, target: String, node: String) async throws -> CommandView {
-        let view = CommandQueue.make(kind: kind, target: target, node: node, now: Date())
+        try await enqueue(CommandQueue.make(kind: kind, target: target, node: node, now: Date()))
+    }
+
+    /// Stores, queues and announces a prepared command, and wakes its node's watch.
+    func enqueue(_ view: CommandView) async throws -> CommandView {
+        let (kind, target, node) = (view.kind, view.target, view.node)
         try await store.saveCommand(view)
         commands.add(view)
         logger.info("command queued", metadata: ["command": "\(view.id)", "kind": "\(kind.rawValue)",
@@ -54,6 +59,7 @@ extension Fleet {
         case .success(let view):
             try await store.saveCommand(view)
             commands.finish(view.id)
+            remoteOutput.wake(view.id)
             await announce(.command(node: node))
             return view
         case .failure(let refusal) where refusal.refusal != .unknown:
@@ -71,6 +77,7 @@ extension Fleet {
         let sweep = commands.sweep(now: now)
         for node in sweep.redeliver { watches.wake(node: node) }
         for view in sweep.expired {
+            remoteOutput.wake(view.id)
             do { try await store.saveCommand(view) } catch {
                 logger.error("cannot save expired command", metadata: ["command": "\(view.id)", "error": "\(error)"])
             }

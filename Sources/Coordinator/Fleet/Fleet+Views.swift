@@ -44,6 +44,7 @@ extension Fleet {
         var view = stationView(station, now: Date())
         view.recentEvents = try await store.recentEvents(node: nil, station: name, limit: 20)
         view.recentCommands = try await store.recentCommands(target: name, limit: 10)
+        view.lastSnapshotAt = lastSnapshotAt(station: name)
         return view
     }
 

@@ -60,6 +60,7 @@ extension Fleet {
     /// Releases every parked watch; later watches return at once. Called on shutdown.
     public func drain() {
         watches.drain()
+        remoteOutput.drain()
     }
 }
 

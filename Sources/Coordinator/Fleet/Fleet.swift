@@ -41,6 +41,8 @@ public actor Fleet {
     var observed = ObservedFleet()
     var watches = WatchRegistry()
     var commands = CommandQueue()
+    /// Remote logs and snapshots held here (RemoteOutput/).
+    var remoteOutput = RemoteOutputBook()
     /// The current (or last) staged rollout; nil when none was ever started.
     var rollout: Rollout?
     /// A node of the rollout changed state (say, turned healthy) without changing what anyone
@@ -138,6 +140,7 @@ public actor Fleet {
         defer { if nodeGaugesStale { updateNodeGauges() } }
         watches.expire(now: now)
         await expireCommands(now: now)
+        remoteOutput.expire(now: now) { commands.command(id: $0) != nil }
         await followLeadership()
         if drives { await rolloutTick(now: now) }
         guard !transitions.isEmpty else { return }

@@ -69,6 +69,13 @@ public final class CoordinatorMetrics: Sendable {
             .increment(by: count)
     }
 
+    /// Bytes of remote output (log text, snapshot JPEGs) agents uploaded: `logs`, `snapshot`.
+    func remoteOutputBytes(kind: String, _ bytes: Int) {
+        Self.counter(registry, "stationfleet_remote_output_bytes_total", labels: [("kind", kind)],
+                     help: "Bytes of remote output (log lines, snapshot JPEGs) uploaded by agents, by kind.")
+            .increment(by: bytes)
+    }
+
     /// 1 while the store accepts writes, 0 while its disk is full or read-only.
     func setLeader(_ leading: Bool) {
         leader.record(leading ? 1 : 0)

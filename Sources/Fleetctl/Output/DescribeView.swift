@@ -93,6 +93,7 @@ public enum DescribeView {
             ("Current segment", ResourceTables.segment(station.currentSegment, bytes: station.currentSegmentBytes)),
             ("Newest segment", newest(station)),
             ("Last error", station.lastError?.firstLine ?? "-"),
+            ("Last snapshot", station.lastSnapshotAt.map { Formatting.timeAndAge($0, now: now) } ?? "-"),
         ])
         out += events(station.recentEvents, now: now)
         out += "Recent commands:\n"

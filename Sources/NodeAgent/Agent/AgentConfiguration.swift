@@ -22,6 +22,8 @@ public struct AgentConfiguration: Sendable {
     public var upgradePublicKey: String?
     /// Seconds a new agent build has to get its first heartbeat acknowledged (`--upgrade-deadline`).
     public var upgradeDeadlineSeconds: Int = 120
+    /// The agent's own recent log lines (`fleetctl logs node`); nil: that request is refused.
+    public var logRing: AgentLogRing?
 
     public init(coordinators: [URL], joinToken: String, name: String, stateDir: String, caFile: String? = nil,
                 statusListen: (host: String, port: Int)? = ("127.0.0.1", 8421), ffmpegPath: String = "ffmpeg",

@@ -5,6 +5,11 @@ import Logging
 /// `recorders/` (pid files), `logs/` (ffmpeg logs), `ledger.sqlite` (archive ledger and
 /// job state) and `tmp/` (SQLite backup snapshots before compression).
 public enum AgentRuntimes {
+    /// The recorders' log folder (`recorder-STATION.log`), read by `fleetctl logs station`.
+    public static func logDir(stateDir: String) -> String {
+        (stateDir as NSString).appendingPathComponent("logs")
+    }
+
     public static func make(configuration: AgentConfiguration, logger: Logger) throws
         -> (recorders: (any RecorderRuntime)?, jobs: (any JobRuntime)?) {
         let state = configuration.stateDir as NSString
@@ -13,7 +18,7 @@ public enum AgentRuntimes {
         let recorders = RecorderSupervisor(
             configuration: .init(ffmpegPath: configuration.ffmpegPath, ffprobePath: configuration.ffprobePath,
                                  stateDir: state.appendingPathComponent("recorders"),
-                                 logDir: state.appendingPathComponent("logs")),
+                                 logDir: logDir(stateDir: configuration.stateDir)),
             logger: logger)
         var archive = ArchiveConfiguration()
         archive.ffmpegPath = configuration.ffmpegPath

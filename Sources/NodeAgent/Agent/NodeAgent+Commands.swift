@@ -58,6 +58,8 @@ extension NodeAgent {
                 message = "\(run.job): \(run.outcome.rawValue), \(run.files) files, \(run.bytes) bytes in "
                     + String(format: "%.1f s", run.durationSeconds) + (run.error.map { " — \($0)" } ?? "")
                 if run.outcome == .failed { throw AgentCommandError.failed(message) }
+            case .stationLogs, .nodeLogs, .snapshot:
+                message = try await remoteOutput(command)
             }
             return CommandResult(commandId: command.id, ok: true, message: message, completedAt: Date())
         } catch {

@@ -98,6 +98,15 @@ public actor CoordinatorClient {
                        body: Optional<String>.none, timeout: .seconds(Int64(timeoutSeconds) + 10))
     }
 
+    public func uploadLogs(node: String, token: String, command: String, _ upload: LogUpload) async throws -> LogUploadAck {
+        try await call(.POST, Endpoints.logUpload.path(node, command), token: token, body: upload, timeout: .seconds(30))
+    }
+
+    public func uploadSnapshot(node: String, token: String, command: String, _ upload: SnapshotUpload) async throws {
+        let _: EmptyBody = try await call(.POST, Endpoints.snapshotUpload.path(node, command), token: token, body: upload,
+                                          timeout: .seconds(60))
+    }
+
     /// Downloads an agent build from the current coordinator, then each other one once (the
     /// part file carries over, so a failover resumes where the last one stopped).
     public func downloadAgentBuild(node: String, token: String, build: AgentBuild, part: String,
@@ -173,6 +182,7 @@ public actor CoordinatorClient {
             throw Self.error(status: status, message: message, retryAfter: response.headers.first(name: "Retry-After"),
                              base: base)
         }
+        if data.isEmpty, let empty = EmptyBody() as? Answer { return empty }  // 204
         do {
             return try WireCoding.decode(Answer.self, from: data)
         } catch {

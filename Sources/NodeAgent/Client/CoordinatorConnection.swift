@@ -27,6 +27,10 @@ public protocol CoordinatorConnection: Sendable {
     /// verifies size and SHA-256; throws ``BuildDownloader/Failure``.
     func downloadAgentBuild(node: String, token: String, build: AgentBuild, part: String,
                             progress: @escaping @Sendable (Int64, Int64) async -> Void) async throws
+    /// Uploads log lines for an open log command; the answer says whether anyone still follows.
+    func uploadLogs(node: String, token: String, command: String, _ upload: LogUpload) async throws -> LogUploadAck
+    /// Uploads the JPEG for an open snapshot command.
+    func uploadSnapshot(node: String, token: String, command: String, _ upload: SnapshotUpload) async throws
 }
 
 extension CoordinatorConnection {
@@ -40,6 +44,16 @@ extension CoordinatorConnection {
     public func downloadAgentBuild(node: String, token: String, build: AgentBuild, part: String,
                                    progress: @escaping @Sendable (Int64, Int64) async -> Void) async throws {
         throw BuildDownloader.Failure(reason: .downloadFailed, detail: "this connection cannot download agent builds")
+    }
+}
+
+extension CoordinatorConnection {
+    public func uploadLogs(node: String, token: String, command: String, _ upload: LogUpload) async throws -> LogUploadAck {
+        throw CoordinatorClientError.badResponse("this connection cannot upload logs")
+    }
+
+    public func uploadSnapshot(node: String, token: String, command: String, _ upload: SnapshotUpload) async throws {
+        throw CoordinatorClientError.badResponse("this connection cannot upload snapshots")
     }
 }
 
