@@ -96,4 +96,24 @@ public struct WatchResponse: Codable, Sendable, Equatable {
         self.assignment = assignment
         self.commands = commands
     }
+
+    private enum CodingKeys: String, CodingKey { case assignment, commands }
+
+    /// A command this agent cannot read (a kind added by a newer coordinator) is left out
+    /// rather than failing the whole answer: the assignment and the other commands still
+    /// arrive, and the coordinator expires the unanswered one.
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        assignment = try container.decodeIfPresent(Assignment.self, forKey: .assignment)
+        commands = try container.decodeIfPresent([Skippable<Command>].self, forKey: .commands)?.compactMap(\.value) ?? []
+    }
+}
+
+/// One element of a list decoded on its own: nil when it does not decode.
+struct Skippable<Value: Decodable>: Decodable {
+    var value: Value?
+
+    init(from decoder: any Decoder) throws {
+        value = try? Value(from: decoder)
+    }
 }

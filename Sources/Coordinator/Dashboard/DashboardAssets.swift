@@ -21,7 +21,7 @@ enum DashboardAssets {
     ]
 
     /// No inline script or style, nothing from elsewhere, no framing.
-    static let contentSecurityPolicy = "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; "
+    static let contentSecurityPolicy = "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' blob:; "
         + "connect-src 'self'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
 
     /// Total bytes of the page and its assets (the budget is 200 kB).

@@ -71,6 +71,19 @@ import Testing
             let title = try await browser.string("const g = document.querySelectorAll('.coverage[data-window=\"Last hour\"] .timeline .gap'); return g[g.length - 1].getAttribute('title')")
             #expect(title.contains("Gap") && title.contains("–"), "gap tooltip: \(title)")
             try await browser.screenshot(to: screens + "/station-gap-1920.png")
+
+            // The latest snapshot on the station page: taken from the page, shown as the
+            // simulator's 320x240 picture.
+            #expect(await browser.bool("return document.querySelector('#snapshot img.snapshot') === null"))
+            try await browser.click("#snapshot button.snapshot")
+            try await browser.waitFor("the snapshot on the station page", timeout: .seconds(40), """
+                const img = document.querySelector('#snapshot img.snapshot');
+                return !!img && img.complete && img.naturalWidth === 320 && img.naturalHeight === 240;
+                """)
+            let captured = try await browser.string("return document.querySelector('#snapshot img.snapshot').dataset.captured")
+            #expect(WireCoding.parseDate(captured).map { abs($0.timeIntervalSinceNow) < 120 } == true, "captured \(captured)")
+            #expect(try await fleet.fleetctl(["describe", "station", "ROST1"]).stdout.contains("Last snapshot"))
+            try await browser.screenshot(to: screens + "/station-snapshot-1920.png")
             let errors = try await browser.consoleLog().filter { $0.level == "SEVERE" }
             #expect(errors.isEmpty, "console errors: \(errors.map(\.message))")
             await browser.quit()

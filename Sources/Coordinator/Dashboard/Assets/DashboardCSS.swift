@@ -44,6 +44,7 @@ th{font-size:12px;color:#475467;font-weight:600}
 .small{font-size:12px;color:#475467}
 .timeline{position:relative;height:28px;background:#eaecf0;border:1px solid #d0d5dd;border-radius:4px;margin:6px 0 2px;overflow:hidden}
 .timeline .cov{position:absolute;top:0;bottom:0;background:#32d583}
+img.snapshot{display:block;max-width:100%;width:480px;height:auto;border:1px solid #d0d5dd;border-radius:4px}
 .timeline .none{position:absolute;top:0;bottom:0;background:#eaecf0;cursor:help}
 .timeline .gap{position:absolute;top:0;bottom:0;background:#f04438;min-width:3px;cursor:help}
 .timeline .gap:hover,.timeline .gap:focus{background:#912018;outline:2px solid #1b1f24}

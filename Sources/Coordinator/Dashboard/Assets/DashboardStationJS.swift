@@ -64,6 +64,45 @@ enum DashboardStationJS {
         el("tbody", {}, gapRows)) : el("p", { text: "No gaps." }));
   }
 
+  // The latest snapshot the coordinator holds (JPEG in base64) as an image; one object URL
+  // alive at a time (the page is re-rendered on every change).
+  function snapshotPanel(path, station, snap, admin) {
+    if (SF.state.snapshotURL) { URL.revokeObjectURL(SF.state.snapshotURL); SF.state.snapshotURL = null; }
+    const parts = [el("h2", { text: "Snapshot" })];
+    if (snap) {
+      const raw = atob(snap.jpeg), bytes = new Uint8Array(raw.length);
+      for (let i = 0; i < raw.length; i++) bytes[i] = raw.charCodeAt(i);
+      SF.state.snapshotURL = URL.createObjectURL(new Blob([bytes], { type: "image/jpeg" }));
+      parts.push(el("img", { class: "snapshot", src: SF.state.snapshotURL, alt: "Camera picture of " + station.name +
+        " captured " + time(snap.capturedAt), "data-captured": snap.capturedAt }));
+      parts.push(el("p", { class: "small", text: "Captured " + time(snap.capturedAt) + " (" +
+        age((Date.now() - Date.parse(snap.capturedAt)) / 1000) + " ago) from " + snap.segment +
+        (snap.width ? ", " + snap.width + "×" + snap.height : "") }));
+    } else {
+      parts.push(el("p", { class: "small", text: "No snapshot taken yet." }));
+    }
+    if (admin) {
+      parts.push(el("button", { type: "button", class: "snapshot", text: "Take snapshot", onclick: async (e) => {
+        e.target.disabled = true;
+        e.target.textContent = "Taking snapshot…";
+        try {
+          const command = await api("POST", path + "/snapshot");
+          // The node answers over its own connection within seconds; follow the command (at most 30 s).
+          for (let i = 0; i < 30; i++) {
+            const view = await api("GET", "/v1/commands/" + enc(command.id));
+            if (view.state !== "pending" && view.state !== "delivered") break;
+            await new Promise((resolve) => setTimeout(resolve, 1000));
+          }
+        } catch (error) {
+          e.target.textContent = "Snapshot failed: " + error.message;
+          return;
+        }
+        SF.refresh();
+      } }));
+    }
+    return el("section", { class: "panel", id: "snapshot" }, parts);
+  }
+
   SF.state.pages.station = async ([name]) => {
     const now = Date.now();
     const range = (hours) => "?from=" + enc(new Date(now - hours * 3600 * 1000).toISOString().replace(/\.\d+Z$/, "Z")) +
@@ -72,6 +111,8 @@ enum DashboardStationJS {
     const [station, hour, day, week] = await Promise.all([
       api("GET", path), api("GET", path + "/recordings" + range(1)), api("GET", path + "/recordings" + range(24)),
       api("GET", path + "/recordings" + range(24 * 7))]);
+    // Asked only when the coordinator holds one (a 404 would be a console error).
+    const snap = station.lastSnapshotAt ? await api("GET", path + "/snapshot").catch(() => null) : null;
     const admin = SF.isAdmin();
     return el("div", { id: "station" },
       el("h1", {}, "Station ", el("span", { class: "name", text: station.name }), " ", badge(station.state)),
@@ -90,6 +131,7 @@ enum DashboardStationJS {
       timeline(hour, station.recentEvents, "Last hour"),
       timeline(day, station.recentEvents, "Last 24 hours"),
       timeline(week, station.recentEvents, "Last 7 days"),
+      snapshotPanel(path, station, snap, admin),
       el("h2", { text: "Recent events" }),
       SF.eventList(station.recentEvents));
   };
