@@ -15,30 +15,8 @@ Usage: Benchmarks/scripts/data-budget.py [--window 300] [--segment-seconds 600] 
 """
 import argparse, json, os, signal, subprocess, sys, tempfile, time, urllib.request, ssl
 
-ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-
-
-def wait(what, timeout, cond):
-    deadline = time.time() + timeout
-    while time.time() < deadline:
-        value = cond()
-        if value:
-            return value
-        time.sleep(0.1)
-    raise SystemExit(f"timed out waiting for {what}")
-
-
-def read(path):
-    try:
-        with open(path) as f:
-            return f.read().strip()
-    except OSError:
-        return ""
-
-
-def stats(path):
-    text = read(path)
-    return json.loads(text) if text else {"upstream": 0, "downstream": 0, "connections": 0}
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from benchlib import ROOT, wait, read, proxy_stats as stats  # noqa: E402
 
 
 def main():

@@ -25,30 +25,8 @@ import argparse, json, os, shutil, signal, statistics, subprocess, sys, tempfile
 import urllib.request
 from datetime import datetime
 
-ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-
-
-def wait(what, timeout, cond, poll=0.1):
-    deadline = time.time() + timeout
-    while time.time() < deadline:
-        value = cond()
-        if value:
-            return value
-        time.sleep(poll)
-    raise SystemExit(f"timed out waiting for {what}")
-
-
-def read(path):
-    try:
-        with open(path) as f:
-            return f.read().strip()
-    except OSError:
-        return ""
-
-
-def stats(path):
-    text = read(path)
-    return json.loads(text) if text else {"upstream": 0, "downstream": 0, "connections": 0}
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from benchlib import ROOT, wait, read, proxy_stats as stats  # noqa: E402
 
 
 def rss_kib(pid):
