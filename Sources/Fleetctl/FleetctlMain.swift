@@ -79,7 +79,7 @@ public enum FleetctlMain {
         }
         let parsed: any ParsableCommand
         do {
-            parsed = try FleetctlRoot.parseAsRoot(ArgumentOrder.normalize(arguments))
+            parsed = try FleetctlRoot.parseAsRoot(ArgumentOrder.snapshotFile(ArgumentOrder.normalize(arguments)))
         } catch {
             return reportParseError(error, console: console)
         }

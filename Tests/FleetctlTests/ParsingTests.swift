@@ -123,3 +123,23 @@ import Testing
         #expect(diff.stdout.contains("1 when there are"))
     }
 }
+
+@Suite struct SnapshotFileOptionTests {
+    @Test func dashOWithAFileNameIsThePicturesFile() throws {
+        let cases: [([String], String?, OutputFormat)] = [
+            (["snapshot", "ROST1", "-o", "rost1.jpg"], "rost1.jpg", .table),
+            (["-o", "rost1.jpg", "snapshot", "ROST1"], "rost1.jpg", .table),
+            (["snapshot", "ROST1", "--output=r.jpg"], "r.jpg", .table),
+            (["snapshot", "ROST1", "-o", "json"], nil, .json),
+            (["snapshot", "ROST1", "-f", "x.jpg", "-o", "yaml"], "x.jpg", .yaml),
+        ]
+        for (arguments, file, format) in cases {
+            let parsed = try FleetctlRoot.parseAsRoot(ArgumentOrder.snapshotFile(ArgumentOrder.normalize(arguments)))
+            let command = try #require(parsed as? SnapshotCommand, "\(arguments)")
+            #expect(command.file == file, "\(arguments)")
+            #expect(command.global.output == format, "\(arguments)")
+        }
+        // Other commands keep -o as the output format: a file name there is a usage error.
+        #expect(ArgumentOrder.snapshotFile(["get", "nodes", "-o", "x.jpg"]) == ["get", "nodes", "-o", "x.jpg"])
+    }
+}

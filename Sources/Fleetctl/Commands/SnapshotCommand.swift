@@ -12,11 +12,13 @@ public struct SnapshotCommand: FleetctlRunnable {
         ffmpeg (no second connection to the camera) and uploads it through the \
         coordinator. The capture time is the segment's start plus the frame's offset. \
         Without -f the JPEG is saved as STATION-YYYYMMDDTHHMMSSZ.jpg in the current \
-        folder; -f - writes it to stdout. -o json|yaml prints the snapshot's details \
-        (without the picture).
+        folder; -f - writes it to stdout. -o FILE is the same as -f FILE when FILE is \
+        not an output format; -o json|yaml prints the snapshot's details (without the \
+        picture).
 
         Examples:
           fleetctl snapshot ROST1
+          fleetctl snapshot ROST1 -o rost1.jpg
           fleetctl snapshot ROST1 -f rost1.jpg
           fleetctl snapshot ROST1 -f - | display
         """)

@@ -41,6 +41,32 @@ public enum ArgumentOrder {
         return Array(arguments[index..<end]) + globals + Array(arguments[end...])
     }
 
+    /// `fleetctl snapshot ROST1 -o rost1.jpg`: for `snapshot`, an `-o`/`--output` value that is
+    /// not an output format (table, json, yaml) names the picture's file, as `-f FILE` does.
+    public static func snapshotFile(_ arguments: [String]) -> [String] {
+        // After ``normalize(_:root:)``: the command comes first.
+        guard arguments.first == "snapshot" else { return arguments }
+        let formats = Set(OutputFormat.allCases.map(\.rawValue))
+        var out: [String] = []
+        var index = 0
+        while index < arguments.count {
+            let argument = arguments[index]
+            if argument == "-o" || argument == "--output", index + 1 < arguments.count,
+               !formats.contains(arguments[index + 1]) {
+                out += ["-f", arguments[index + 1]]
+                index += 2
+                continue
+            }
+            if argument.hasPrefix("--output="), !formats.contains(String(argument.dropFirst("--output=".count))) {
+                out += ["-f", String(argument.dropFirst("--output=".count))]
+            } else {
+                out.append(argument)
+            }
+            index += 1
+        }
+        return out
+    }
+
     /// `fleetctl help X Y` where `X Y` is not a command: the unknown word, else `nil`.
     public static func unknownHelpTopic(_ arguments: [String], root: any ParsableCommand.Type = FleetctlRoot.self) -> String? {
         guard arguments.first == "help" else { return nil }
