@@ -54,6 +54,18 @@ public struct SnapshotCommand: FleetctlRunnable {
     }
 
     public func execute(_ console: Console) async throws -> Int32 {
+        // A file that cannot be written is said before the node is asked for a picture.
+        if let file, file != "-" {
+            let folder = (file as NSString).deletingLastPathComponent
+            var isFolder: ObjCBool = false
+            let folderPath = folder.isEmpty ? "." : folder
+            guard FileManager.default.fileExists(atPath: folderPath, isDirectory: &isFolder), isFolder.boolValue else {
+                throw FleetctlError.invalidInput("cannot write \(file): folder \(folderPath) does not exist")
+            }
+            guard FileManager.default.isWritableFile(atPath: folderPath) else {
+                throw FleetctlError.invalidInput("cannot write \(file): folder \(folderPath) is not writable")
+            }
+        }
         let snapshot = try await withClient(console) { client -> SnapshotView in
             let command = try await client.call(Endpoints.snapshotRequest, station)
             let waiter = CommandWaiter(client: client, waitSeconds: waitTimeout, requestTimeout: global.timeout,
@@ -80,7 +92,9 @@ public struct SnapshotCommand: FleetctlRunnable {
             do {
                 try snapshot.jpeg.write(to: URL(fileURLWithPath: target), options: .atomic)
             } catch {
-                throw FleetctlError.invalidInput("cannot write \(target): \(CoordinatorClient.describe(error))")
+                let posix = ((error as NSError).userInfo[NSUnderlyingErrorKey] as? any Error).map { $0 as NSError }
+                    .flatMap { $0.domain == NSPOSIXErrorDomain ? String(cString: strerror(Int32($0.code))) : nil }
+                throw FleetctlError.invalidInput("cannot write \(target): \(posix ?? CoordinatorClient.describe(error))")
             }
         }
         let details = Details(station: snapshot.station, node: snapshot.node, command: snapshot.commandId,
@@ -92,8 +106,8 @@ public struct SnapshotCommand: FleetctlRunnable {
             let size = snapshot.width.flatMap { w in snapshot.height.map { "\(w)x\($0), " } } ?? ""
             let line = "snapshot of \(station) captured \(Formatting.timeAndAge(snapshot.capturedAt, now: console.now())) "
                 + "(\(size)\(Formatting.bytes(UInt64(snapshot.jpeg.count))), segment \(snapshot.segment))"
-            let where_ = target == "-" ? "" : " saved to \(target)"
-            (target == "-" ? console.stderr : console.stdout).line(line + where_)
+            let folderPath = target == "-" ? "" : " saved to \(target)"
+            (target == "-" ? console.stderr : console.stdout).line(line + folderPath)
         }
         return FleetctlExitCode.ok
     }
