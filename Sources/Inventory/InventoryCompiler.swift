@@ -14,8 +14,9 @@ extension Inventory {
         state.sites = sites.values.sorted { $0.name < $1.name }
         state.nodes = nodes.values.sorted { $0.name < $1.name }
         for node in state.nodes {
-            state.assignments[node.name] = Assignment(node: node.name, site: node.site, revision: 0,
-                                                      heartbeatSeconds: defaults.heartbeatSeconds)
+            // The node's own interval, else its site's, else the defaults' (a metered site reports less).
+            let heartbeat = node.heartbeatSeconds ?? sites[node.site]?.heartbeatSeconds ?? defaults.heartbeatSeconds
+            state.assignments[node.name] = Assignment(node: node.name, site: node.site, revision: 0, heartbeatSeconds: heartbeat)
         }
         var stationsByNode: [String: [RecorderSpec]] = [:]
         for station in stations.values.sorted(by: { $0.name < $1.name }) {

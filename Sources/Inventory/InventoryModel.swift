@@ -46,12 +46,16 @@ public struct SiteConfig: Codable, Sendable, Equatable, Hashable {
     public var rollout: RolloutStrategy?
     /// The agent version of the site's nodes; nil = `defaults.agentVersion`.
     public var agentVersion: String?
+    /// How often the site's nodes report (a metered link reports less); nil = `defaults`.
+    public var heartbeatSeconds: Int?
 
-    public init(name: String, labels: [String: String] = [:], rollout: RolloutStrategy? = nil, agentVersion: String? = nil) {
+    public init(name: String, labels: [String: String] = [:], rollout: RolloutStrategy? = nil, agentVersion: String? = nil,
+                heartbeatSeconds: Int? = nil) {
         self.name = name
         self.labels = labels
         self.rollout = rollout
         self.agentVersion = agentVersion
+        self.heartbeatSeconds = heartbeatSeconds
     }
 }
 
@@ -62,12 +66,16 @@ public struct NodeConfig: Codable, Sendable, Equatable, Hashable {
     public var labels: [String: String]
     /// The node's own agent version; nil = its site's, else `defaults.agentVersion`.
     public var agentVersion: String?
+    /// The node's own heartbeat interval; nil = its site's, else `defaults.heartbeatSeconds`.
+    public var heartbeatSeconds: Int?
 
-    public init(name: String, site: String, labels: [String: String] = [:], agentVersion: String? = nil) {
+    public init(name: String, site: String, labels: [String: String] = [:], agentVersion: String? = nil,
+                heartbeatSeconds: Int? = nil) {
         self.name = name
         self.site = site
         self.labels = labels
         self.agentVersion = agentVersion
+        self.heartbeatSeconds = heartbeatSeconds
     }
 }
 

@@ -12,24 +12,28 @@ extension InventoryLoader {
         let (entry, reader) = (item.entry, item.reader)
         guard reader.name(entry.key, at: entry.keyNode, kind: "site") else { return nil }
         let what = "site '\(entry.key)'"
-        guard let fields = reader.fields(entry.value, what: what, anchor: entry.keyNode, allowed: ["labels", "rollout", "agentVersion"]) else { return nil }
+        guard let fields = reader.fields(entry.value, what: what, anchor: entry.keyNode,
+                                         allowed: ["labels", "rollout", "agentVersion", "heartbeatSeconds"]) else { return nil }
         let labels = fields["labels"].flatMap { reader.stringMap($0.value, "labels") } ?? [:]
         let rollout = fields["rollout"].flatMap { parseRollout($0, reader: reader, what: "rollout of \(what)") }
         let agentVersion = fields["agentVersion"].flatMap { parseAgentVersion($0, reader: reader, key: "site/\(entry.key)") }
-        return SiteConfig(name: entry.key, labels: labels, rollout: rollout, agentVersion: agentVersion)
+        let heartbeat = fields["heartbeatSeconds"].flatMap { reader.int($0.value, "heartbeatSeconds", range: 1...3_600) }
+        return SiteConfig(name: entry.key, labels: labels, rollout: rollout, agentVersion: agentVersion, heartbeatSeconds: heartbeat)
     }
 
     func parseNode(_ item: Pending) -> NodeConfig? {
         let (entry, reader) = (item.entry, item.reader)
         guard reader.name(entry.key, at: entry.keyNode, kind: "node") else { return nil }
         let what = "node '\(entry.key)'"
-        guard let fields = reader.fields(entry.value, what: what, anchor: entry.keyNode, allowed: ["site", "labels", "agentVersion"]),
+        guard let fields = reader.fields(entry.value, what: what, anchor: entry.keyNode,
+                                         allowed: ["site", "labels", "agentVersion", "heartbeatSeconds"]),
               let siteEntry = fields.required("site"),
               let site = reader.nonEmptyString(siteEntry.value, "site") else { return nil }
         refer(.site, site, at: siteEntry.value, reader: reader, from: what)
         let labels = fields["labels"].flatMap { reader.stringMap($0.value, "labels") } ?? [:]
         let agentVersion = fields["agentVersion"].flatMap { parseAgentVersion($0, reader: reader, key: "node/\(entry.key)") }
-        return NodeConfig(name: entry.key, site: site, labels: labels, agentVersion: agentVersion)
+        let heartbeat = fields["heartbeatSeconds"].flatMap { reader.int($0.value, "heartbeatSeconds", range: 1...3_600) }
+        return NodeConfig(name: entry.key, site: site, labels: labels, agentVersion: agentVersion, heartbeatSeconds: heartbeat)
     }
 
     /// `defaults` merged from every file's `defaults` block.

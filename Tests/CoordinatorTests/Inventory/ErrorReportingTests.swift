@@ -8,8 +8,8 @@ import FleetProtocol
         let found = diagnostics([("depths.yaml", unknownFieldsFixture)])
         #expect(found.count == 6, "\(found)")
         let expected: [(Int, Int, String)] = [
-            (2, 39, "unknown field 'colour' in site 'auklab' (allowed: labels, rollout, agentVersion)"),
-            (4, 23, "unknown field 'sight' in node 'pi1' (allowed: site, labels, agentVersion)"),
+            (2, 39, "unknown field 'colour' in site 'auklab' (allowed: labels, rollout, agentVersion, heartbeatSeconds)"),
+            (4, 23, "unknown field 'sight' in node 'pi1' (allowed: site, labels, agentVersion, heartbeatSeconds)"),
             (10, 7, "unknown field 'lens' in camera of station 'S1'"),
             (13, 49, "unknown field 'method' in webhook of receiver 'r1' (allowed: url, secretFile, maxAlerts)"),
             (20, 13, "unknown field 'matches' in alerts.route.routes[0].routes[0]"),
