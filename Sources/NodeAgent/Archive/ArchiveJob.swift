@@ -54,6 +54,7 @@ public struct ArchiveJob: Sendable {
     public func run(openFiles: Set<String>, now: Date = Date()) -> ArchiveRunReport {
         let state = RunState(job: spec.name, logger: logger)
         let started = Date()
+        let clock = ContinuousClock(), startedMonotonic = clock.now  // a duration, not two wall times
         var fatal: ArchiveError?
         var walks: [(ArchiveSource, FileWalker.Result)] = []
         let open = Set(openFiles.map { ($0 as NSString).standardizingPath })
@@ -97,7 +98,7 @@ public struct ArchiveJob: Sendable {
         let forecast = sampleDisks(now: now)
         let outcome: JobRun.Outcome = fatal != nil ? .failed : (state.failedFiles > 0 ? .partial : .succeeded)
         let error = fatal?.description ?? (state.failedFiles > 0 ? "\(state.failedFiles) file(s) not archived, see events" : nil)
-        let run = JobRun(job: spec.name, kind: .archive, startedAt: started, durationSeconds: Date().timeIntervalSince(started),
+        let run = JobRun(job: spec.name, kind: .archive, startedAt: started, durationSeconds: (clock.now - startedMonotonic).seconds,
                          files: state.copied, bytes: state.copiedBytes, outcome: outcome, error: error)
         logger.info("archive run finished", metadata: ["job": "\(spec.name)", "outcome": "\(outcome.rawValue)",
             "copied": "\(state.copied)", "verified": "\(state.verified)", "deleted": "\(state.deleted)"])

@@ -87,6 +87,7 @@ public struct BackupJob: Sendable {
 
     public func run(now: Date = Date()) -> BackupRunReport {
         let started = Date()
+        let clock = ContinuousClock(), startedMonotonic = clock.now  // a duration, not two wall times
         var report = BackupRunReport(run: JobRun(job: spec.name, kind: .backup, startedAt: started, durationSeconds: 0, files: 0,
                                                  bytes: 0, outcome: .failed), events: [], rawBytes: 0, pruned: [])
         do {
@@ -98,7 +99,7 @@ public struct BackupJob: Sendable {
             report.events.append(AgentEvent(kind: "backup.failed", job: spec.name, message: message))
             logger.error("\(message)", metadata: ["job": "\(spec.name)"])
         }
-        report.run.durationSeconds = Date().timeIntervalSince(started)
+        report.run.durationSeconds = (clock.now - startedMonotonic).seconds
         return report
     }
 

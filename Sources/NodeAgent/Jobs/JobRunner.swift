@@ -164,7 +164,10 @@ public actor JobRunner {
     /// Nominal next run plus its randomized delay; nil for an invalid schedule (reported once).
     func dueDate(_ key: JobKey, now: Date) -> Date? {
         guard let schedule = schedule(of: key) else { return nil }
-        let last = (try? ledger.jobState(kind: key.kind.rawValue, name: key.name))?.lastRunAt
+        // A last run "in the future" was recorded under a clock that ran ahead (a Pi without an
+        // RTC before NTP corrected it): measured from it, the job would stall until the clock
+        // caught up. Count it as having run now instead.
+        let last = (try? ledger.jobState(kind: key.kind.rawValue, name: key.name))?.lastRunAt.map { min($0, now) }
         // A job that never ran is measured from when it was assigned, so its due time is stable.
         let reference = last == nil ? min(firstSeen[key] ?? now, now) : now
         guard let nominal = JobScheduleCalculator.nextRun(schedule, lastRun: last, now: reference) else {
