@@ -54,6 +54,8 @@ public actor NodeAgent {
     /// Job runs an operator asked for (`fleetctl run`) that are under way: while any is, the
     /// agent heartbeats every `progressHeartbeat` so a waiting `run --wait` sees fresh progress.
     var operatorJobRuns = 0
+    /// Notices the wall clock being set (NTP after a boot without a real-time clock).
+    var clockWatch = ClockJumpDetector(wall: Date(), monotonic: .now)
     let reconcileWakeup = Wakeup()
     let reportWakeup = Wakeup()
     let registrationWakeup = Wakeup()
@@ -152,6 +154,7 @@ public actor NodeAgent {
     /// One pass: desired (the persisted assignment) against actual, then collect what to report.
     func reconcileOnce() async {
         retryPendingStateWrites()
+        noticeClockJump()
         let desired = assignment
         await recorders?.reconcile(desired?.recorders ?? [])
         await jobs?.reconcile(archives: desired?.archives ?? [], backups: desired?.backups ?? [])
@@ -172,6 +175,17 @@ public actor NodeAgent {
         metrics.reconciles.increment()
         lastReconcile = .now
         watchdog.notify("WATCHDOG=1")
+    }
+
+    /// Reports a wall-clock jump as an event: segment names and run times written before it
+    /// are on the old clock, so an operator sees why a catalog or schedule looks shifted.
+    func noticeClockJump() {
+        guard let jump = clockWatch.observe(wall: Date(), monotonic: .now) else { return }
+        let message = "clock jumped \(jump.description) (now \(jump.wallNow.formatted(.iso8601))): "
+            + "times named before it (segments, job runs) are on the old clock"
+        logger.warning("\(message)")
+        outbox.events.append(AgentEvent(kind: "agent.clock-jumped", message: message))
+        outboxDirty = true
     }
 
     /// Persists a new assignment, then lets the reconciler act on it.
