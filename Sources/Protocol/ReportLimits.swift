@@ -73,6 +73,7 @@ extension StatusReport {
             check.optionalName(status.currentSegment, "stations[\(i)].currentSegment")
             check.optionalName(status.newestSegment, "stations[\(i)].newestSegment")
             check.optionalMessage(status.lastError, "stations[\(i)].lastError")
+            if let age = status.newestSegmentAgeSeconds { check.seconds(age, "stations[\(i)].newestSegmentAgeSeconds") }
         }
         for (i, event) in events.enumerated() {
             check.name(event.id, "events[\(i)].id")

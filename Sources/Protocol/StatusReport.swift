@@ -118,10 +118,13 @@ public struct StationStatus: Codable, Sendable, Equatable {
     public var newestSegment: String?
     public var newestSegmentAt: Date?
     public var lastError: String?
+    /// Seconds since a valid segment last closed, measured on the agent's monotonic clock when
+    /// the report was made: right even when the node's wall clock is not (a Pi before NTP).
+    public var newestSegmentAgeSeconds: Double?
 
     public init(station: String, state: RecorderState, pid: Int32? = nil, restarts: Int = 0, currentSegment: String? = nil,
                 currentSegmentBytes: UInt64? = nil, newestSegment: String? = nil, newestSegmentAt: Date? = nil,
-                lastError: String? = nil) {
+                lastError: String? = nil, newestSegmentAgeSeconds: Double? = nil) {
         self.station = station
         self.state = state
         self.pid = pid
@@ -131,6 +134,18 @@ public struct StationStatus: Codable, Sendable, Equatable {
         self.newestSegment = newestSegment
         self.newestSegmentAt = newestSegmentAt
         self.lastError = lastError
+        self.newestSegmentAgeSeconds = newestSegmentAgeSeconds
+    }
+
+    /// When the newest valid segment closed, on the receiver's clock: the time the report was
+    /// heard minus the age the agent measured, or (an older agent) the agent's own wall time.
+    ///
+    /// ```swift
+    /// let newest = status.newestSegmentTime(heardAt: lastHeartbeat)   // coordinator's clock
+    /// ```
+    public func newestSegmentTime(heardAt: Date?) -> Date? {
+        if let age = newestSegmentAgeSeconds, let heardAt { return heardAt.addingTimeInterval(-age) }
+        return newestSegmentAt
     }
 }
 

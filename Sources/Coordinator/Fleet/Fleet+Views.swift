@@ -66,7 +66,8 @@ extension Fleet {
             name: station.name, node: station.node, site: station.site, state: online ? status.state : .unknown,
             restarts: status.restarts, pid: status.pid, currentSegment: status.currentSegment,
             currentSegmentBytes: status.currentSegmentBytes, newestSegment: status.newestSegment,
-            newestSegmentAgeSeconds: status.newestSegmentAt.map { max(0, now.timeIntervalSince($0)) },
+            newestSegmentAgeSeconds: status.newestSegmentTime(heardAt: tracker.lastHeartbeat(of: station.node))
+                .map { max(0, now.timeIntervalSince($0)) },
             lastError: status.lastError, camera: camera, segmentSeconds: spec.segmentSeconds)
     }
 

@@ -318,11 +318,12 @@ extension RecorderSupervisor {
         segments.append(record)
         if segments.count > Self.maxQueuedSegments { segments.removeFirst(segments.count - Self.maxQueuedSegments) }
         if var recorder = recorders[station] {
+            if result.valid { recorder.lastValidClose = .now }
             if result.valid, name > (recorder.newestSegment ?? "") {
                 recorder.newestSegment = name
                 recorder.newestSegmentAt = Date()
-                recorders[station] = recorder
             }
+            recorders[station] = recorder
             if let problem = result.problem {
                 emit("segment.invalid", station: station, "\(station) segment \(name) is invalid: \(problem)", log: recorder.log)
             }

@@ -228,7 +228,8 @@ public actor RecorderSupervisor {
             return StationStatus(station: station, state: recorder.state, pid: recorder.pid, restarts: recorder.restarts,
                                  currentSegment: run?.openSegment, currentSegmentBytes: run?.openSegment == nil ? nil : run?.openBytes,
                                  newestSegment: recorder.newestSegment, newestSegmentAt: recorder.newestSegmentAt,
-                                 lastError: recorder.lastError)
+                                 lastError: recorder.lastError,
+                                 newestSegmentAgeSeconds: recorder.lastValidClose.map { (ContinuousClock.now - $0).seconds })
         }
     }
 

@@ -69,6 +69,9 @@ struct StationRecorder: Sendable {
     var lastError: String?
     var newestSegment: String?
     var newestSegmentAt: Date?
+    /// When a valid segment last closed (any name: after the wall clock was set back, new names
+    /// sort before old ones), on the monotonic clock.
+    var lastValidClose: ContinuousClock.Instant?
 
     var pid: pid_t? {
         switch phase {

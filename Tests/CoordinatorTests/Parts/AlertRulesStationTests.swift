@@ -42,6 +42,40 @@ import Testing
         #expect(alerts.filter { $0.name == "SegmentStale" }.allSatisfy { $0.summary.contains($0.labels["station"] ?? "?") })
     }
 
+    /// A Pi whose wall clock is a day off (before NTP) sends ages measured on its monotonic
+    /// clock: staleness follows them, not its wall times.
+    @Test func staleAgeComesFromTheAgentsMonotonicClockNotItsWallClock() throws {
+        let now = Date()
+        let desired = try Inventory.load(files: [.init(path: "t.yaml", content: """
+            sites: {s: {}}
+            defaults: {recorder: {passwordFile: /etc/pw, outputDir: /srv/rec}}
+            nodes: {pi: {site: s}}
+            stations:
+              BEHIND: {node: pi, camera: {host: 10.0.0.1}}
+              AHEAD: {node: pi, camera: {host: 10.0.0.2}}
+              QUIET: {node: pi, camera: {host: 10.0.0.3}}
+            """)]).compile()
+        var facts = FleetFacts()
+        facts.setDesired(desired, now: now)
+        let statuses = [
+            // Wall clock a day behind, but a segment closed 5 s ago: fresh.
+            StationStatus(station: "BEHIND", state: .recording, newestSegmentAt: now.addingTimeInterval(-86_400),
+                          newestSegmentAgeSeconds: 5),
+            // Wall clock a day ahead, and nothing closed for an hour: stale.
+            StationStatus(station: "AHEAD", state: .recording, newestSegmentAt: now.addingTimeInterval(86_400),
+                          newestSegmentAgeSeconds: 3_600),
+            // An older agent without the age: its wall time is used as before.
+            StationStatus(station: "QUIET", state: .recording, newestSegmentAt: now.addingTimeInterval(-3_600)),
+        ]
+        facts.apply(.nodeReported(node: "pi", report: StatusReport(agentVersion: "1", uptimeSeconds: 1, appliedRevision: 1,
+                                                                    stations: statuses), at: now))
+        let alerts = AlertRules(thresholds: AlertThresholds()).evaluate(facts, now: now.addingTimeInterval(10)).alerts
+        let stale = alerts.filter { $0.name == "SegmentStale" }.compactMap { $0.labels["station"] }.sorted()
+        #expect(stale == ["AHEAD", "QUIET"])
+        #expect(statuses[0].newestSegmentTime(heardAt: now) == now.addingTimeInterval(-5))
+        #expect(statuses[2].newestSegmentTime(heardAt: now) == now.addingTimeInterval(-3_600))
+    }
+
     @Test func fingerprintIsStableHex() {
         let fingerprint = Alert.fingerprint(of: ["alertname": "SegmentStale", "station": "ROST2"])
         #expect(fingerprint.count == 16)

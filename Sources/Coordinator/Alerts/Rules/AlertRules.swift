@@ -97,7 +97,7 @@ struct AlertRules {
                                     extra: extra))
             }
             let stale = Double(thresholds.segmentStaleAfterSeconds)
-            if let newest = status.newestSegmentAt {
+            if let newest = status.newestSegmentTime(heardAt: node.lastHeartbeat) {
                 let age = now.timeIntervalSince(newest)
                 if age > stale {
                     alerts.append(alert("SegmentStale", .critical, node,
