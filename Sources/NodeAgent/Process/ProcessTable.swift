@@ -42,10 +42,10 @@ enum ProcessTable {
         return found
     }
 
-    /// True when `pid` is a live ffmpeg writing `outputPattern`.
+    /// True when `pid` is a live ffmpeg writing `outputPattern` (or the same pattern with a run tag).
     static func isRecorder(pid: pid_t, outputPattern: String) -> Bool {
         let arguments = commandLine(of: pid)
         guard let first = arguments.first, first.contains("ffmpeg") else { return false }
-        return arguments.contains(outputPattern) && startTime(of: pid) != nil
+        return arguments.contains { RecorderCommand.isOutputPattern($0, of: outputPattern) } && startTime(of: pid) != nil
     }
 }

@@ -12,14 +12,19 @@ struct RecorderCommand: Sendable {
     let redactor: Redactor
     /// The output pattern argument; /proc command lines are matched against it.
     let outputPattern: String
-    /// A hash of the redacted command line, stored in the pid file.
+    /// A hash of the redacted command line without the run tag, stored in the pid file: the
+    /// same camera and settings give the same hash whatever the run is named.
     let commandHash: String
+    /// The run tag in segment names (see ``SegmentName``), nil for plain names.
+    let nameTag: String?
 
     static let listFileName = ".segments.csv"
 
-    /// Reads the password file (if any) and builds the command.
-    init(spec: RecorderSpec, rtspTimeoutSeconds: Double) throws(RecorderError) {
+    /// Reads the password file (if any) and builds the command; `nameTag` names this run's
+    /// segments `STATION_…-TAG.mkv` (used while the wall clock is behind existing names).
+    init(spec: RecorderSpec, rtspTimeoutSeconds: Double, nameTag: String? = nil) throws(RecorderError) {
         self.spec = spec
+        self.nameTag = nameTag
         var password: String?
         if let file = spec.passwordFile {
             do {
@@ -50,7 +55,8 @@ struct RecorderCommand: Sendable {
         redactedURL = "rtsp://\(redactedUserInfo)\(host):\(spec.rtspPort)\(path)"
 
         let stationDir = spec.stationDir
-        outputPattern = (stationDir as NSString).appendingPathComponent("\(spec.station)_%Y%m%dT%H%M%S.mkv")
+        let plainPattern = RecorderCommand.outputPattern(stationDir: stationDir, station: spec.station, tag: nil)
+        outputPattern = RecorderCommand.outputPattern(stationDir: stationDir, station: spec.station, tag: nameTag)
         let timeoutMicros = Int(max(0.5, rtspTimeoutSeconds) * 1_000_000)
         let transport = spec.rtspTransport.lowercased() == "udp" ? "udp" : "tcp"
         let arguments = [
@@ -72,9 +78,31 @@ struct RecorderCommand: Sendable {
             outputPattern,
         ]
         self.arguments = arguments
-        let safeURL = redactedURL
-        let redactedLine = arguments.map { $0 == url ? safeURL : $0 }.joined(separator: "\u{0}")
+        let (safeURL, taggedPattern) = (redactedURL, outputPattern)
+        let redactedLine = arguments.map { $0 == url ? safeURL : $0 == taggedPattern ? plainPattern : $0 }.joined(separator: "\u{0}")
         commandHash = RecorderCommand.fnv1a(redactedLine)
+    }
+
+    /// ffmpeg's `-strftime` output pattern for a station, plain or with a run tag.
+    static func outputPattern(stationDir: String, station: String, tag: String?) -> String {
+        (stationDir as NSString).appendingPathComponent("\(station)_%Y%m%dT%H%M%S\(tag.map { "-" + $0 } ?? "").mkv")
+    }
+
+    /// True when `argument` is the plain `pattern` or the same pattern with a run tag: a
+    /// leftover ffmpeg of a tagged run is still this station's recorder.
+    static func isOutputPattern(_ argument: String, of pattern: String) -> Bool {
+        if argument == pattern { return true }
+        guard pattern.hasSuffix(".mkv"), argument.hasSuffix(".mkv") else { return false }
+        let stem = String(pattern.dropLast(4)) + "-"
+        guard argument.hasPrefix(stem) else { return false }
+        let tag = argument.dropFirst(stem.count).dropLast(4)
+        return (1...SegmentName.maxTagLength).contains(tag.count) && tag.allSatisfy { $0.isASCII && ($0.isNumber || $0.isLowercase) }
+    }
+
+    /// A fresh run tag: 6 characters of `0-9a-z`.
+    static func makeNameTag() -> String {
+        let alphabet = Array("0123456789abcdefghijklmnopqrstuvwxyz")
+        return String((0..<6).map { _ in alphabet[Int.random(in: 0..<alphabet.count)] })
     }
 
     /// The command line with the URL redacted, for logs.

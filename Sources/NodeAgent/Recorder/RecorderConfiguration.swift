@@ -37,6 +37,9 @@ extension RecorderSupervisor {
         /// segment is finalised only if that happens before SIGKILL. ffmpeg itself gives up
         /// (exit code 0) after about twice the value without data.
         public var maxRTSPTimeout: Duration
+        /// The wall clock: what names segments and what a clock step is noticed on. Tests
+        /// replace it to play a clock set back or forward; ffmpeg itself always uses the real one.
+        public var wallClock: @Sendable () -> Date = { Date() }
 
         public init(ffmpegPath: String = "ffmpeg", ffprobePath: String = "ffprobe", stateDir: String, logDir: String,
                     backoffBase: Duration = .seconds(1), backoffMax: Duration = .seconds(60),

@@ -21,9 +21,11 @@ public struct RecorderHandoff: Codable, Sendable, Equatable {
     /// Closed segments whose ffprobe had not finished: probed again by the successor.
     public var probing: [String]
     public var restarts: Int
+    /// The run tag of its segment names (``SegmentName``), nil for plain names; absent in older files.
+    public var nameTag: String?
 
     public init(station: String, pid: Int32, startTime: UInt64, commandHash: String, stderrFD: Int32, listOffset: UInt64,
-                firstName: String, lastClosedName: String?, probing: [String], restarts: Int) {
+                firstName: String, lastClosedName: String?, probing: [String], restarts: Int, nameTag: String? = nil) {
         self.station = station
         self.pid = pid
         self.startTime = startTime
@@ -34,6 +36,7 @@ public struct RecorderHandoff: Codable, Sendable, Equatable {
         self.lastClosedName = lastClosedName
         self.probing = probing
         self.restarts = restarts
+        self.nameTag = nameTag
     }
 }
 

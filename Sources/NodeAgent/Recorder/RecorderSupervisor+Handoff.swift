@@ -23,7 +23,8 @@ extension RecorderSupervisor {
             entries.append(RecorderHandoff(
                 station: station, pid: run.pid, startTime: startTime, commandHash: run.command.commandHash,
                 stderrFD: run.stderrFD, listOffset: run.list.consumedOffset, firstName: run.firstName,
-                lastClosedName: run.lastClosedName, probing: probingNames, restarts: recorder.restarts))
+                lastClosedName: run.lastClosedName, probing: probingNames, restarts: recorder.restarts,
+                nameTag: run.command.nameTag))
         }
         return entries
     }
@@ -51,7 +52,7 @@ extension RecorderSupervisor {
     func adopt(_ entry: RecorderHandoff, spec: RecorderSpec) -> StationRecorder? {
         let timeout = rtspTimeout(for: spec)
         guard ProcessTable.startTime(of: entry.pid) == entry.startTime,
-              let command = try? RecorderCommand(spec: spec, rtspTimeoutSeconds: timeout),
+              let command = try? RecorderCommand(spec: spec, rtspTimeoutSeconds: timeout, nameTag: entry.nameTag),
               command.commandHash == entry.commandHash else {
             close(entry.stderrFD)
             logger.notice("handed-off recorder not adopted; handled as a leftover",

@@ -9,6 +9,7 @@ extension RecorderSupervisor {
     /// reaps, stats, reads the segment lists and sends signals.
     func tick() {
         guard !handedOff else { return }
+        if let jump = wallClockWatch.observe(wall: configuration.wallClock(), monotonic: .now) { clockStepped(jump) }
         var remaining: [OrphanKill] = []
         for var orphan in orphans where !orphan.poll() { remaining.append(orphan) }
         orphans = remaining
@@ -186,9 +187,16 @@ extension RecorderSupervisor {
         // SIGTERM only takes effect on a silent camera once ffmpeg's blocked read times out,
         // so the socket timeout stays below the kill grace: the last segment is finalised.
         let timeout = rtspTimeout(for: spec)
+        let wallNow = configuration.wallClock()
+        let newestOpened = ((try? FileManager.default.contentsOfDirectory(atPath: spec.stationDir)) ?? [])
+            .compactMap { SegmentName.startDate(of: $0, station: station) }.max()
+        // ffmpeg names segments by the second they open and truncates an existing file. A name
+        // over a second in the future means the wall clock is behind (set back, or a Pi before
+        // NTP): this run's names get a tag of their own, so none can repeat one on disk.
+        let nameTag = newestOpened.map { $0.timeIntervalSince(wallNow) > 0.15 } == true ? RecorderCommand.makeNameTag() : nil
         let command: RecorderCommand
         do {
-            command = try RecorderCommand(spec: spec, rtspTimeoutSeconds: timeout)
+            command = try RecorderCommand(spec: spec, rtspTimeoutSeconds: timeout, nameTag: nameTag)
         } catch {
             fail(&recorder, error.description)
             return
@@ -213,13 +221,10 @@ extension RecorderSupervisor {
                 return
             }
         }
-        // ffmpeg names segments by the second they open and truncates an existing file:
-        // wait until the newest existing name is over a second old so no name repeats.
-        let existing = (try? FileManager.default.contentsOfDirectory(atPath: spec.stationDir)) ?? []
-        if let newest = existing.filter({ SegmentName.matches($0, station: station) }).max(),
-           let opened = SegmentName.startDate(of: newest, station: station) {
-            let wait = opened.timeIntervalSinceNow + 1.05
-            if wait > 0, wait < 1.2 {  // a name from the future (clock stepped back) is ignored
+        // A plain run waits until the newest existing name is over a second old, so no name repeats.
+        if nameTag == nil, let opened = newestOpened {
+            let wait = opened.timeIntervalSince(wallNow) + 1.05
+            if wait > 0 {
                 recorder.phase = .waiting(until: .now + .milliseconds(Int(wait * 1000)))
                 return
             }
@@ -249,11 +254,16 @@ extension RecorderSupervisor {
         }
         let now = ContinuousClock.now
         var run = RecorderRun(pid: spawned.pid, command: command, rtspTimeout: timeout, startedAt: now,
-                              firstName: SegmentClock.name(station: station, at: Date()),
+                              firstName: SegmentClock.name(station: station, at: wallNow, tag: nameTag),
                               tail: tail, list: SegmentListTail(path: listPath),
                               lastGrowthAt: now + configuration.startGrace)
         run.stderrFD = stderrFD
         log(recorder.log, "\(station): started ffmpeg pid \(spawned.pid): \(configuration.ffmpegPath) \(command.redactedCommandLine)")
+        if let nameTag, let opened = newestOpened {
+            emit("recorder.clock-behind", station: station,
+                 "\(station): the wall clock is \(Int(opened.timeIntervalSince(wallNow).rounded())) s behind the newest segment on disk; "
+                 + "this run's segments are named …-\(nameTag).mkv so none is overwritten", log: recorder.log)
+        }
         if recorder.everStarted {
             recorder.restarts += 1
             let reason = recorder.pendingReason ?? "restart"
@@ -290,7 +300,8 @@ extension RecorderSupervisor {
         let path = (stationDir as NSString).appendingPathComponent(name)
         guard !probing.contains(path) else { return }
         probing.insert(path)
-        probeQueue.append(PendingProbe(station: station, name: name, path: path))
+        probeSeq += 1
+        probeQueue.append(PendingProbe(station: station, name: name, path: path, seq: probeSeq, closedAt: .now))
         startProbes()
     }
 
@@ -301,27 +312,31 @@ extension RecorderSupervisor {
             let ffprobe = configuration.ffprobePath
             Task {
                 let result = await SegmentProbe.probe(ffprobePath: ffprobe, file: next.path)
-                self.probed(station: next.station, name: next.name, path: next.path, result: result)
+                self.probed(next, result: result)
             }
         }
     }
 
-    private func probed(station: String, name: String, path: String, result: ProbeResult) {
+    private func probed(_ probe: PendingProbe, result: ProbeResult) {
+        let (station, name, path) = (probe.station, probe.name, probe.path)
         probing.remove(path)
         probesRunning -= 1
         startProbes()
         var info = stat()
         let bytes: UInt64 = stat(path, &info) == 0 ? UInt64(info.st_size) : 0
-        let start = SegmentName.startDate(of: name, station: station) ?? Date(timeIntervalSince1970: TimeInterval(info.st_mtim.tv_sec))
+        var start = SegmentName.startDate(of: name, station: station) ?? Date(timeIntervalSince1970: TimeInterval(info.st_mtim.tv_sec))
+        // Named on the clock of its opening: a step noticed since then moves it onto today's clock.
+        start += clockSteps.correction(forTimeNamedAt: probe.closedAt - .milliseconds(Int64((result.duration ?? 0) * 1000)))
         let record = SegmentRecord(station: station, name: name, start: start, durationSeconds: result.duration ?? 0,
                                    bytes: bytes, valid: result.valid)
         segments.append(record)
         if segments.count > Self.maxQueuedSegments { segments.removeFirst(segments.count - Self.maxQueuedSegments) }
         if var recorder = recorders[station] {
             if result.valid { recorder.lastValidClose = .now }
-            if result.valid, name > (recorder.newestSegment ?? "") {
+            if result.valid, probe.seq > recorder.newestSegmentSeq {
                 recorder.newestSegment = name
-                recorder.newestSegmentAt = Date()
+                recorder.newestSegmentAt = configuration.wallClock()
+                recorder.newestSegmentSeq = probe.seq
             }
             recorders[station] = recorder
             if let problem = result.problem {

@@ -39,6 +39,12 @@ public actor RecorderSupervisor {
     var handedOff = false
     /// Recorders handed over by the previous agent process, by station, until the first reconcile.
     var pendingAdoptions: [String: RecorderHandoff] = [:]
+    /// Notices the wall clock stepping between ticks (NTP at boot, `date -s`).
+    var wallClockWatch: ClockJumpDetector
+    /// Steps seen so far, to put segment start times named on the old clock onto the new one.
+    var clockSteps = WallClockSteps()
+    /// Increases with every closed segment queued for ffprobe.
+    var probeSeq = 0
 
     static let maxConcurrentProbes = 2
 
@@ -51,6 +57,7 @@ public actor RecorderSupervisor {
     public init(configuration: Configuration, logger: Logger = Logger(label: "stationfleet.recorder")) {
         self.configuration = configuration
         self.logger = logger
+        wallClockWatch = ClockJumpDetector(wall: configuration.wallClock(), monotonic: .now, toleranceSeconds: 2)
     }
 
     // MARK: Desired state
@@ -300,6 +307,10 @@ public actor RecorderSupervisor {
     func unlistedNames(_ run: RecorderRun) -> [String] {
         let names = (try? FileManager.default.contentsOfDirectory(atPath: run.stationDir)) ?? []
         let floor = max(run.firstName, run.lastClosedName ?? "")
-        return names.filter { SegmentName.matches($0, station: run.station) && $0 >= floor && $0 != run.lastClosedName }.sorted()
+        let tag = run.command.nameTag
+        return names.filter {
+            SegmentName.matches($0, station: run.station) && SegmentName.tag(of: $0, station: run.station) == tag
+                && $0 >= floor && $0 != run.lastClosedName
+        }.sorted()
     }
 }

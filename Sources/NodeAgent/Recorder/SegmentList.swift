@@ -83,17 +83,19 @@ struct SegmentListTail: Sendable {
     }
 }
 
-/// Segment file names: `STATION_YYYYMMDDTHHMMSS.mkv`.
+/// Segment file names: `STATION_YYYYMMDDTHHMMSS.mkv`, or `STATION_YYYYMMDDTHHMMSS-TAG.mkv`
+/// for a recorder run started while the wall clock was behind the folder's newest name (a
+/// Pi without a real-time clock before NTP, a clock set back): ffmpeg truncates an existing
+/// file of the same name, so such a run carries its own tag (1–12 of `0-9a-z`) and can never
+/// overwrite a segment already on disk.
 public enum SegmentName {
     /// The start time encoded in a segment name. ffmpeg's `-strftime 1` formats the wall
     /// clock in the node's LOCAL time zone, so the name is read in `timeZone` (default: the
     /// process's current zone). During the autumn DST fold one hour of names is ambiguous;
     /// the earlier instant is returned.
     public static func startDate(of name: String, station: String, timeZone: TimeZone = .current) -> Date? {
-        let prefix = station + "_"
-        guard name.hasPrefix(prefix), name.hasSuffix(".mkv") else { return nil }
-        let stamp = name.dropFirst(prefix.count).dropLast(4)
-        guard stamp.count == 15, stamp[stamp.index(stamp.startIndex, offsetBy: 8)] == "T" else { return nil }
+        guard let (stamp, _) = parts(of: name, station: station),
+              stamp[stamp.index(stamp.startIndex, offsetBy: 8)] == "T" else { return nil }
         let digits = stamp.filter { $0 != "T" }
         guard digits.count == 14, digits.allSatisfy(\.isASCII), digits.allSatisfy(\.isNumber) else { return nil }
         func number(_ from: Int, _ length: Int) -> Int {
@@ -109,8 +111,31 @@ public enum SegmentName {
         return calendar.date(from: components)
     }
 
-    /// True for `STATION_…mkv` names of this station.
+    /// True for `STATION_…mkv` names of this station, with or without a run tag.
     static func matches(_ name: String, station: String) -> Bool {
-        name.hasPrefix(station + "_") && name.hasSuffix(".mkv") && name.count == station.count + 1 + 15 + 4
+        parts(of: name, station: station) != nil
+    }
+
+    /// The run tag of a name (`ROST1_20261201T101500-k3x9.mkv` → `k3x9`), nil for a plain name.
+    static func tag(of name: String, station: String) -> String? {
+        parts(of: name, station: station)?.tag.map(String.init)
+    }
+
+    /// The longest run tag.
+    static let maxTagLength = 12
+
+    /// The 15-character time stamp and the optional tag, or nil when `name` is not a segment name of `station`.
+    private static func parts(of name: String, station: String) -> (stamp: Substring, tag: Substring?)? {
+        let prefix = station + "_"
+        guard name.hasPrefix(prefix), name.hasSuffix(".mkv") else { return nil }
+        let middle = name.dropFirst(prefix.count).dropLast(4)
+        guard middle.count >= 15 else { return nil }
+        let stamp = middle.prefix(15)
+        let rest = middle.dropFirst(15)
+        if rest.isEmpty { return (stamp, nil) }
+        let tag = rest.dropFirst()
+        guard rest.first == "-", (1...maxTagLength).contains(tag.count),
+              tag.allSatisfy({ $0.isASCII && ($0.isNumber || $0.isLowercase) }) else { return nil }
+        return (stamp, tag)
     }
 }

@@ -9,6 +9,10 @@ struct PendingProbe: Sendable {
     let station: String
     let name: String
     let path: String
+    /// Order in which segments were seen closed (supervisor-wide, increasing).
+    let seq: Int
+    /// When the supervisor saw it closed, on the monotonic clock.
+    let closedAt: ContinuousClock.Instant
 }
 
 /// What ffprobe says about one closed segment.

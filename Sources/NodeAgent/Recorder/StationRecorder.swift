@@ -69,6 +69,9 @@ struct StationRecorder: Sendable {
     var lastError: String?
     var newestSegment: String?
     var newestSegmentAt: Date?
+    /// The probe order (``PendingProbe/seq``) of `newestSegment`: the newest is the one closed
+    /// last, not the largest name (names from before a clock step sort after newer ones).
+    var newestSegmentSeq = 0
     /// When a valid segment last closed (any name: after the wall clock was set back, new names
     /// sort before old ones), on the monotonic clock.
     var lastValidClose: ContinuousClock.Instant?
@@ -104,12 +107,12 @@ struct StationRecorder: Sendable {
 
 /// Wall-clock names as ffmpeg's `-strftime` writes them, in local time.
 enum SegmentClock {
-    static func name(station: String, at date: Date) -> String {
+    static func name(station: String, at date: Date, tag: String? = nil) -> String {
         var time = time_t(date.timeIntervalSince1970)
         var parts = tm()
         localtime_r(&time, &parts)
         let text = String(format: "%04d%02d%02dT%02d%02d%02d", Int(parts.tm_year) + 1900, Int(parts.tm_mon) + 1,
                           Int(parts.tm_mday), Int(parts.tm_hour), Int(parts.tm_min), Int(parts.tm_sec))
-        return "\(station)_\(text).mkv"
+        return "\(station)_\(text)\(tag.map { "-" + $0 } ?? "").mkv"
     }
 }

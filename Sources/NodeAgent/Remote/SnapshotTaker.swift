@@ -30,16 +30,19 @@ struct SnapshotTaker {
         }
     }
 
-    /// The newest closed, non-empty segment of the station (a file being written is never taken).
+    /// The newest closed, non-empty segment of the station (a file being written is never
+    /// taken). Newest by when it was last written, not by name: after the wall clock was set
+    /// back, older segments carry later names.
     static func newestComplete(station: String, stationDir: String, open: Set<String>) -> String? {
         let names = (try? FileManager.default.contentsOfDirectory(atPath: stationDir)) ?? []
-        for name in names.filter({ SegmentName.matches($0, station: station) }).sorted(by: >) {
+        var candidates: [(path: String, written: Int, name: String)] = []
+        for name in names where SegmentName.matches(name, station: station) {
             let path = (stationDir as NSString).appendingPathComponent(name)
-            guard !open.contains(path) else { continue }
-            let size = (try? FileManager.default.attributesOfItem(atPath: path)[.size] as? NSNumber)?.intValue ?? 0
-            if size > 0 { return path }
+            var info = stat()
+            guard !open.contains(path), stat(path, &info) == 0, info.st_size > 0 else { continue }
+            candidates.append((path, Int(info.st_mtim.tv_sec) * 1_000_000_000 + Int(info.st_mtim.tv_nsec), name))
         }
-        return nil
+        return candidates.max { ($0.written, $0.name) < ($1.written, $1.name) }?.path
     }
 
     func take(station: String, stationDir: String, open: Set<String>) async throws -> SnapshotUpload {

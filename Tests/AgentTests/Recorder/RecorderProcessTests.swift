@@ -40,7 +40,9 @@ final class Harness: Sendable {
 
     /// Runs `body` with a started supervisor loop and always cleans up; stray ffmpeg
     /// processes after `stopAll()` are a test failure.
-    func run(_ body: (RecorderSupervisor) async throws -> Void) async throws {
+    func run(wallClock: (@Sendable () -> Date)? = nil, _ body: (RecorderSupervisor) async throws -> Void) async throws {
+        var configuration = configuration
+        if let wallClock { configuration.wallClock = wallClock }
         let supervisor = RecorderSupervisor(configuration: configuration)
         let loop = Task { await supervisor.run() }
         var failure: (any Error)?

@@ -90,3 +90,45 @@ import Testing
         #expect(!SegmentProbe.interpret(json: Array(#"{"streams":[{"codec_type":"audio"}],"format":{"duration":"2.0"}}"#.utf8)).valid)
     }
 }
+
+/// Segment names with a run tag, the output pattern family and clock-step corrections.
+@Suite struct SegmentNameTagTests {
+    @Test func taggedNamesParseAndMatch() throws {
+        let zone = try #require(TimeZone(identifier: "UTC"))
+        let plain = SegmentName.startDate(of: "ROST1_20261201T101500.mkv", station: "ROST1", timeZone: zone)
+        #expect(plain != nil)
+        #expect(SegmentName.startDate(of: "ROST1_20261201T101500-k3x9.mkv", station: "ROST1", timeZone: zone) == plain)
+        #expect(SegmentName.tag(of: "ROST1_20261201T101500-k3x9.mkv", station: "ROST1") == "k3x9")
+        #expect(SegmentName.tag(of: "ROST1_20261201T101500.mkv", station: "ROST1") == nil)
+        #expect(SegmentName.matches("ROST1_20261201T101500-k3x9.mkv", station: "ROST1"))
+        for bad in ["ROST1_20261201T101500-.mkv", "ROST1_20261201T101500-K3.mkv", "ROST1_20261201T101500_k3.mkv",
+                    "ROST1_20261201T101500-abcdefghijklm.mkv", "ROST1_20261201T101500-a/b.mkv"] {
+            #expect(!SegmentName.matches(bad, station: "ROST1"), "\(bad)")
+        }
+        #expect(SegmentClock.name(station: "S", at: Date(), tag: "ab12").hasSuffix("-ab12.mkv"))
+    }
+
+    @Test func outputPatternFamily() {
+        let plain = RecorderCommand.outputPattern(stationDir: "/rec/ROST1", station: "ROST1", tag: nil)
+        let tagged = RecorderCommand.outputPattern(stationDir: "/rec/ROST1", station: "ROST1", tag: "x7")
+        #expect(tagged == "/rec/ROST1/ROST1_%Y%m%dT%H%M%S-x7.mkv")
+        #expect(RecorderCommand.isOutputPattern(tagged, of: plain))
+        #expect(RecorderCommand.isOutputPattern(plain, of: plain))
+        #expect(!RecorderCommand.isOutputPattern("/rec/ROST10/ROST10_%Y%m%dT%H%M%S.mkv", of: plain))
+        #expect(!RecorderCommand.isOutputPattern("/rec/ROST1/ROST1_%Y%m%dT%H%M%S-../x.mkv", of: plain))
+        let tag = RecorderCommand.makeNameTag()
+        #expect(tag.count == 6 && SegmentName.tag(of: "S_20261201T101500-\(tag).mkv", station: "S") == tag)
+    }
+
+    @Test func clockStepsCorrectOnlyTimesNamedBeforeThem() {
+        let zero = ContinuousClock.now
+        var steps = WallClockSteps()
+        steps.record(seconds: 86_400, at: zero + .seconds(10))
+        steps.record(seconds: -3_600, at: zero + .seconds(20))
+        #expect(steps.correction(forTimeNamedAt: zero) == 86_400 - 3_600)
+        #expect(steps.correction(forTimeNamedAt: zero + .seconds(15)) == -3_600)
+        #expect(steps.correction(forTimeNamedAt: zero + .seconds(25)) == 0)
+        for i in 0..<40 { steps.record(seconds: 1, at: zero + .seconds(30 + i)) }
+        #expect(steps.steps.count == WallClockSteps.maxSteps)
+    }
+}
