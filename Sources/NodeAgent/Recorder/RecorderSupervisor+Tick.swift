@@ -315,8 +315,8 @@ extension RecorderSupervisor {
         let start = SegmentName.startDate(of: name, station: station) ?? Date(timeIntervalSince1970: TimeInterval(info.st_mtim.tv_sec))
         let record = SegmentRecord(station: station, name: name, start: start, durationSeconds: result.duration ?? 0,
                                    bytes: bytes, valid: result.valid)
+        // Only a hand-off: the agent's reconcile pass takes these into its on-disk journal every second.
         segments.append(record)
-        if segments.count > Self.maxQueuedSegments { segments.removeFirst(segments.count - Self.maxQueuedSegments) }
         if var recorder = recorders[station] {
             if result.valid { recorder.lastValidClose = .now }
             if result.valid, name > (recorder.newestSegment ?? "") {
