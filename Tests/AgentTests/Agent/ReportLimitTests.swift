@@ -49,6 +49,22 @@ import Testing
         #expect(state.outbox.isEmpty, "the emptied outbox is persisted")
     }
 
+    /// A backlog goes out batch after batch without waiting a heartbeat interval in between,
+    /// oldest first; once it is gone the heartbeat interval is back.
+    @Test func aBacklogDrainsAtTheBacklogPaceInOrder() async throws {
+        let state = InMemoryAgentState()
+        state.journal.enqueue((0..<1_100).map { .event(AgentEvent(id: "e\($0)", kind: "k", message: "m")) })
+        try state.journal.flush()
+        let coordinator = FakeCoordinator()
+        let agent = try await Self.makeAgent(state: state, coordinator: coordinator)
+        #expect(await agent.reportOnce() == NodeAgent.backlogPace)
+        #expect(await agent.reportOnce() == NodeAgent.backlogPace)
+        #expect(await agent.reportOnce() == .seconds(7), "the last 100 fit one report: back to the heartbeat interval")
+        let sent = await coordinator.reports.flatMap(\.events).map(\.id)
+        #expect(sent == (0..<1_100).map { "e\($0)" }, "every event once, in order")
+        #expect(agent.journal.pendingCount == 0)
+    }
+
     @Test func rateLimitedWaitsTheCoordinatorsRetryAfterAndKeepsTheOutbox() async throws {
         let state = InMemoryAgentState()
         var queued = Outbox()
