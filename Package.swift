@@ -205,6 +205,9 @@ let package = Package(
             name: "IntegrationTests",
             dependencies: [
                 "FleetProtocol",
+                // The outage test seeds an agent's report journal through its own API.
+                "FleetAgent",
+                .product(name: "Logging", package: "swift-log"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
                 // A stand-in coordinator for agent upgrades until the coordinator's build endpoints land.

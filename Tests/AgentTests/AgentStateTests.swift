@@ -42,12 +42,12 @@ import Testing
         #expect(throws: StateError.self) { try AgentStateDir(path: "/proc/stationfleet-nope", logger: Logger(label: "t")) }
     }
 
-    @Test func outboxIsBounded() {
+    @Test func doneCommandIdsAreBounded() {
         var outbox = Outbox()
-        outbox.events = (0..<(Outbox.maxItems + 10)).map { AgentEvent(id: "\($0)", kind: "k", message: "m") }
-        #expect(outbox.trim() == 10)
-        #expect(outbox.events.count == Outbox.maxItems)
-        #expect(outbox.events.first?.id == "10")
+        outbox.doneCommands = (0..<(Outbox.maxDoneCommands + 10)).map { "c\($0)" }
+        outbox.trim()
+        #expect(outbox.doneCommands.count == Outbox.maxDoneCommands)
+        #expect(outbox.doneCommands.first == "c10")
     }
 
     @Test func backoffGrowsWithJitterAndCaps() {

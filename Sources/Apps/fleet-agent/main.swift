@@ -69,7 +69,13 @@ struct Run: AsyncParsableCommand {
     @Option(help: ArgumentHelp("Seconds a new agent build has to get its first heartbeat acknowledged before it is rolled back.", valueName: "seconds"))
     var upgradeDeadline: Int = 120
 
+    @Option(help: ArgumentHelp("Cap of the on-disk queue of reports waiting for a coordinator: bytes, or with K, M, G. Over it older job runs are compacted; segments and events are never dropped before delivery.", valueName: "size"))
+    var outboxMaxBytes: String = "256M"
+
     func validate() throws {
+        guard let cap = ReportJournal.parseSize(outboxMaxBytes), cap >= ReportJournal.minimumMaxBytes else {
+            throw ValidationError("--outbox-max-bytes must be a size of at least 64K, like 256M or 1G (got \(outboxMaxBytes))")
+        }
         guard upgradeDeadline >= 5 else { throw ValidationError("--upgrade-deadline must be at least 5 seconds") }
         guard (joinToken == nil) != (joinTokenFile == nil) else {
             throw ValidationError("give exactly one of --join-token and --join-token-file")
@@ -133,6 +139,7 @@ struct Run: AsyncParsableCommand {
         configuration.upgradePublicKey = publicKey
         configuration.upgradeDeadlineSeconds = upgradeDeadline
         configuration.logRing = ring
+        configuration.outboxMaxBytes = ReportJournal.parseSize(outboxMaxBytes) ?? ReportJournal.defaultMaxBytes
         let metrics = AgentMetrics()
         let agent: NodeAgent
         do {

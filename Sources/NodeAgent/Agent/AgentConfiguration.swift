@@ -22,6 +22,8 @@ public struct AgentConfiguration: Sendable {
     public var upgradePublicKey: String?
     /// Seconds a new agent build has to get its first heartbeat acknowledged (`--upgrade-deadline`).
     public var upgradeDeadlineSeconds: Int = 120
+    /// Cap of the on-disk journal of queued reports (`--outbox-max-bytes`); see ``ReportJournal``.
+    public var outboxMaxBytes: Int64 = ReportJournal.defaultMaxBytes
     /// The agent's own recent log lines (`fleetctl logs node`); nil: that request is refused.
     public var logRing: AgentLogRing?
 

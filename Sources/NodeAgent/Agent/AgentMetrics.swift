@@ -13,6 +13,8 @@ public final class AgentMetrics: Sendable {
     let reconciles: CoreMetrics.Counter
     let appliedRevision: CoreMetrics.Gauge
     let outboxItems: CoreMetrics.Gauge
+    let outboxBytes: CoreMetrics.Gauge
+    let outboxOverCap: CoreMetrics.Gauge
     let commandsRun: CoreMetrics.Counter
     private let recorders = Mutex(RecorderSeries())
 
@@ -26,6 +28,10 @@ public final class AgentMetrics: Sendable {
                                      help: "Desired-state revision this agent has applied.")
         outboxItems = Self.gauge(registry, "stationfleet_agent_outbox_items",
                                  help: "Events, segments, job runs and command results waiting to be acknowledged.")
+        outboxBytes = Self.gauge(registry, "stationfleet_agent_outbox_bytes",
+                                 help: "Bytes of the on-disk journal of queued events, segments and job runs.")
+        outboxOverCap = Self.gauge(registry, "stationfleet_agent_outbox_over_cap",
+                                   help: "1 while undelivered segments and events alone exceed --outbox-max-bytes (kept, never dropped).")
         commandsRun = Self.counter(registry, "stationfleet_agent_commands_total", help: "Commands from the coordinator run.")
     }
 

@@ -13,6 +13,11 @@ extension NodeAgent {
     /// regular heartbeats.
     static let progressHeartbeat = Duration.seconds(2)
 
+    /// The pause between reports while a backlog drains (a report carried a full batch and more
+    /// waits): a week's backlog goes out in minutes, not one batch per heartbeat. The
+    /// coordinator's rate limit still rules: a 429 or 503 holds reports for its `Retry-After`.
+    static let backlogPace = Duration.milliseconds(250)
+
     /// Heartbeats every `heartbeatSeconds` (every `progressHeartbeat` while an operator's job
     /// run is under way), sooner when nudged; queued items go along
     /// and leave the outbox only when a coordinator acknowledged them.
@@ -44,6 +49,7 @@ extension NodeAgent {
             await upgrader?.heartbeatAcknowledged()
             await flushOutbox()
             if ack.desiredRevision != (assignment?.revision ?? 0) { await registrationWakeup.signal() }
+            if Self.carriedFullBatch(report), journal.pendingCount > 0 { return Self.backlogPace }
             // While a run an operator started is under way, its progress goes out every couple of seconds.
             if interval > Self.progressHeartbeat, operatorJobRuns > 0 { return Self.progressHeartbeat }
             return interval
@@ -75,15 +81,14 @@ extension NodeAgent {
     }
 
     func makeReport() async -> StatusReport {
+        let batch = journal.nextBatch(maxPerKind: ReportLimits.maxItems)
         let paths = (assignment?.localPaths ?? []) + ["/"]
         let storage = paths.compactMap { DiskUsage.measure($0) }
         return StatusReport(
             agentVersion: upgrader?.runningVersion ?? FleetVersion.current, uptimeSeconds: (ContinuousClock.now - started).seconds,
             appliedRevision: appliedRevision, storage: storage,
             stations: await recorders?.statuses() ?? [],
-            events: Array(outbox.events.prefix(ReportLimits.maxItems)),
-            segments: Array(outbox.segments.prefix(ReportLimits.maxItems)),
-            jobRuns: Array(outbox.jobRuns.prefix(ReportLimits.maxItems)),
+            events: batch.events, segments: batch.segments, jobRuns: batch.jobRuns,
             jobs: await jobs?.jobStatuses() ?? [],
             commandResults: outbox.commandResults,
             failedUnits: await failedUnits.current(),
@@ -99,38 +104,42 @@ extension NodeAgent {
 
     /// Removes what a coordinator acknowledged; items added meanwhile stay.
     func acknowledge(_ report: StatusReport) {
+        journal.acknowledge(carriedIn: report)  // the cursor is written by the next flushOutbox
         if outbox.removeAcknowledged(in: report) { outboxDirty = true }
     }
 
+    /// Whether `report` carried a whole batch of some kind (so more may be waiting behind it).
+    static func carriedFullBatch(_ report: StatusReport) -> Bool {
+        [report.events.count, report.segments.count, report.jobRuns.count].contains(ReportLimits.maxItems)
+    }
+
+    /// Moves what recorders and jobs produced into the journal and puts it on disk.
     func collectReports() async {
-        var collected = false
+        var items: [QueuedReport] = []
         if let recorders {
-            let events = await recorders.takeEvents(), segments = await recorders.takeSegments()
-            outbox.events += events
-            outbox.segments += segments
-            collected = collected || !events.isEmpty || !segments.isEmpty
+            items += await recorders.takeEvents().map(QueuedReport.event)
+            items += await recorders.takeSegments().map(QueuedReport.segment)
         }
         if let jobs {
-            let events = await jobs.takeEvents(), runs = await jobs.takeRuns(), archived = await jobs.takeArchivedSegments()
-            outbox.events += events
-            outbox.jobRuns += runs
-            outbox.segments += archived
-            collected = collected || !events.isEmpty || !runs.isEmpty || !archived.isEmpty
+            items += await jobs.takeEvents().map(QueuedReport.event)
+            items += await jobs.takeRuns().map(QueuedReport.jobRun)
+            items += await jobs.takeArchivedSegments().map(QueuedReport.segment)
         }
-        if collected { outboxDirty = true }
+        journal.enqueue(items)
         await flushOutbox()
     }
 
+    /// Puts the journal on disk (appends, cursor, compaction) and, when it changed, `outbox.json`.
+    /// A state dir that cannot take them keeps both in memory; retried on the next pass.
     func flushOutbox() async {
-        guard outboxDirty else { return }
-        let dropped = outbox.trim()
-        if dropped > 0 {
-            logger.error("outbox full; oldest reports dropped", metadata: ["dropped": "\(dropped)"])
+        outbox.trim()
+        let snapshot = outbox, saveOutbox = outboxDirty
+        if persist("outbox", { try journal.flush(); if saveOutbox { try state.saveOutbox(snapshot) } }), saveOutbox {
+            outboxDirty = outbox != snapshot
         }
-        // Stays dirty (and in memory) when the state dir cannot take it: retried on the next pass.
-        let snapshot = outbox
-        if persist("outbox", { try state.saveOutbox(snapshot) }) { outboxDirty = outbox != snapshot }
-        metrics.outboxItems.record(outbox.events.count + outbox.segments.count + outbox.jobRuns.count + outbox.commandResults.count)
+        metrics.outboxItems.record(journal.pendingCount + outbox.commandResults.count)
+        metrics.outboxBytes.record(journal.diskBytes)
+        metrics.outboxOverCap.record(journal.isOverCap ? 1 : 0)
     }
 }
 
@@ -154,26 +163,38 @@ extension CoordinatorClientError {
 }
 
 extension Outbox {
-    /// Removes the items `report` carried (a coordinator acknowledged it); items queued since
-    /// stay. Returns whether the report carried anything.
+    /// Removes the command results `report` carried (a coordinator acknowledged it); results
+    /// queued since stay. Returns whether the report carried any.
     ///
     /// ```swift
-    /// let report = StatusReport(..., events: Array(outbox.events.prefix(500)), ...)
+    /// let report = StatusReport(..., commandResults: outbox.commandResults, ...)
     /// _ = try await client.heartbeat(node: name, token: token, report: report)
     /// outbox.removeAcknowledged(in: report)
     /// ```
     @discardableResult
     public mutating func removeAcknowledged(in report: StatusReport) -> Bool {
-        guard !(report.events.isEmpty && report.segments.isEmpty && report.jobRuns.isEmpty && report.commandResults.isEmpty)
-        else { return false }
-        let events = Set(report.events.map(\.id)), runs = Set(report.jobRuns.map(\.id))
+        guard !report.commandResults.isEmpty else { return false }
         let results = Set(report.commandResults.map(\.commandId))
-        let segments = Set(report.segments.map(Self.segmentKey))
-        self.events.removeAll { events.contains($0.id) }
-        jobRuns.removeAll { runs.contains($0.id) }
         commandResults.removeAll { results.contains($0.commandId) }
-        self.segments.removeAll { segments.contains(Self.segmentKey($0)) }
         return true
+    }
+}
+
+extension ReportJournal {
+    /// Acknowledges the longest run of oldest entries that `report` carried (matched by event
+    /// and job-run id, segment station, name and archive path). Returns whether any was.
+    @discardableResult
+    public func acknowledge(carriedIn report: StatusReport) -> Bool {
+        guard !(report.events.isEmpty && report.segments.isEmpty && report.jobRuns.isEmpty) else { return false }
+        let events = Set(report.events.map(\.id)), runs = Set(report.jobRuns.map(\.id))
+        let segments = Set(report.segments.map(Self.segmentKey))
+        return acknowledgePrefix(maxPerKind: ReportLimits.maxItems) { item in
+            switch item {
+            case .event(let event): return events.contains(event.id)
+            case .segment(let segment): return segments.contains(Self.segmentKey(segment))
+            case .jobRun(let run): return runs.contains(run.id)
+            }
+        }
     }
 
     static func segmentKey(_ segment: SegmentRecord) -> String {

@@ -19,18 +19,16 @@ extension NodeAgent {
                 stateUnwritable = "\(error)"
                 logger.error("state dir is not writable; running from memory and retrying", metadata: [
                     "stateDir": "\(configuration.stateDir)", "file": "\(what)", "error": "\(error)"])
-                outbox.events.append(AgentEvent(kind: "agent.state-unwritable",
-                    message: "state dir \(configuration.stateDir) is not writable (\(what)): \(error); recording continues, state is kept in memory"))
-                outboxDirty = true
+                journal.enqueue([.event(AgentEvent(kind: "agent.state-unwritable",
+                    message: "state dir \(configuration.stateDir) is not writable (\(what)): \(error); recording continues, state is kept in memory"))])
             }
             return false
         }
         if let previous = stateUnwritable {
             stateUnwritable = nil
             logger.notice("state dir is writable again", metadata: ["stateDir": "\(configuration.stateDir)", "was": "\(previous)"])
-            outbox.events.append(AgentEvent(kind: "agent.state-writable",
-                message: "state dir \(configuration.stateDir) is writable again; pending state persisted"))
-            outboxDirty = true
+            journal.enqueue([.event(AgentEvent(kind: "agent.state-writable",
+                message: "state dir \(configuration.stateDir) is writable again; pending state persisted"))])
         }
         return true
     }

@@ -35,8 +35,11 @@ public actor NodeAgent {
     var assignment: Assignment?
     var appliedRevision = 0
     var heartbeatSeconds = 10
+    /// Command results and done command ids (`outbox.json`).
     var outbox: Outbox
     var outboxDirty = false
+    /// Events, segments and job runs until a coordinator acknowledged them (`STATE/outbox/`).
+    nonisolated let journal: ReportJournal
     var commands = CommandGate()
     var connectionBackoff: Backoff
     /// Back-off for reports the coordinator refused for now without a `Retry-After`.
@@ -110,7 +113,21 @@ public actor NodeAgent {
         }
         assignment = state.loadAssignment()
         heartbeatSeconds = assignment?.heartbeatSeconds ?? 10
-        outbox = state.loadOutbox()
+        var outbox = state.loadOutbox()
+        let journal = state.openReportJournal(maxBytes: configuration.outboxMaxBytes)
+        let legacy = outbox.legacyItems
+        if !legacy.isEmpty {
+            // An outbox.json from before the journal: its items move into the journal; the file is
+            // rewritten without them only after the journal has them on disk (the first flush).
+            journal.enqueue(legacy)
+            outbox.events = []
+            outbox.segments = []
+            outbox.jobRuns = []
+            outboxDirty = true
+            logger.notice("queued reports moved from outbox.json into the journal", metadata: ["items": "\(legacy.count)"])
+        }
+        self.outbox = outbox
+        self.journal = journal
     }
 
     /// Runs every loop until the task is cancelled, then stops recorders and jobs cleanly.
@@ -184,8 +201,7 @@ public actor NodeAgent {
         let message = "clock jumped \(jump.description) (now \(jump.wallNow.formatted(.iso8601))): "
             + "times named before it (segments, job runs) are on the old clock"
         logger.warning("\(message)")
-        outbox.events.append(AgentEvent(kind: "agent.clock-jumped", message: message))
-        outboxDirty = true
+        journal.enqueue([.event(AgentEvent(kind: "agent.clock-jumped", message: message))])
     }
 
     /// Persists a new assignment, then lets the reconciler act on it.

@@ -329,8 +329,8 @@ extension RecorderSupervisor {
         start += clockSteps.correction(forTimeNamedAt: probe.closedAt - .milliseconds(Int64((result.duration ?? 0) * 1000)))
         let record = SegmentRecord(station: station, name: name, start: start, durationSeconds: result.duration ?? 0,
                                    bytes: bytes, valid: result.valid)
+        // Only a hand-off: the agent's reconcile pass takes these into its on-disk journal every second.
         segments.append(record)
-        if segments.count > Self.maxQueuedSegments { segments.removeFirst(segments.count - Self.maxQueuedSegments) }
         if var recorder = recorders[station] {
             if result.valid { recorder.lastValidClose = .now }
             if result.valid, probe.seq > recorder.newestSegmentSeq {

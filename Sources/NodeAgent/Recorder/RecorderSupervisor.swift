@@ -49,7 +49,6 @@ public actor RecorderSupervisor {
     static let maxConcurrentProbes = 2
 
     static let maxQueuedEvents = 2000
-    static let maxQueuedSegments = 20000
 
     /// - Parameters:
     ///   - configuration: paths and timings.

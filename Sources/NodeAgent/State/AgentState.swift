@@ -9,8 +9,12 @@ public struct NodeIdentity: Codable, Sendable, Equatable {
     public var registeredAt: Date
 }
 
-/// Reports not yet acknowledged by a coordinator, kept across restarts.
+/// Command results not yet acknowledged and the ids of commands already run, kept across
+/// restarts in `outbox.json`. Events, segments and job runs are queued in the ``ReportJournal``
+/// (`STATE/outbox/`) instead.
 public struct Outbox: Codable, Sendable, Equatable {
+    /// Items of an `outbox.json` written before the journal existed: moved into the journal when
+    /// the agent starts (``NodeAgent`` does it), empty afterwards.
     public var events: [AgentEvent] = []
     public var segments: [SegmentRecord] = []
     public var jobRuns: [JobRun] = []
@@ -20,17 +24,16 @@ public struct Outbox: Codable, Sendable, Equatable {
 
     public var isEmpty: Bool { events.isEmpty && segments.isEmpty && jobRuns.isEmpty && commandResults.isEmpty }
 
-    /// Bounds memory and disk: beyond these the oldest items go (and a log line says so).
-    static let maxItems = 5_000
     static let maxDoneCommands = 500
 
-    mutating func trim() -> Int {
-        var dropped = 0
-        if events.count > Self.maxItems { dropped += events.count - Self.maxItems; events.removeFirst(events.count - Self.maxItems) }
-        if segments.count > Self.maxItems { dropped += segments.count - Self.maxItems; segments.removeFirst(segments.count - Self.maxItems) }
-        if jobRuns.count > Self.maxItems { dropped += jobRuns.count - Self.maxItems; jobRuns.removeFirst(jobRuns.count - Self.maxItems) }
+    /// The legacy items, oldest kind by kind, for the journal.
+    var legacyItems: [QueuedReport] {
+        events.map(QueuedReport.event) + segments.map(QueuedReport.segment) + jobRuns.map(QueuedReport.jobRun)
+    }
+
+    /// Bounds the remembered command ids (the oldest go).
+    mutating func trim() {
         if doneCommands.count > Self.maxDoneCommands { doneCommands.removeFirst(doneCommands.count - Self.maxDoneCommands) }
-        return dropped
     }
 }
 
@@ -76,6 +79,10 @@ public struct AgentStateDir: Sendable {
     public func saveAssignment(_ assignment: Assignment) throws { try save(assignment, to: assignmentPath, mode: 0o600) }
 
     public func loadOutbox() -> Outbox { load(Outbox.self, from: outboxPath) ?? Outbox() }
+    /// The journal of queued reports in `STATE/outbox/`.
+    public func openReportJournal(maxBytes: Int64) -> ReportJournal {
+        ReportJournal(directory: file("outbox"), maxBytes: maxBytes, logger: logger)
+    }
     public func saveOutbox(_ outbox: Outbox) throws { try save(outbox, to: outboxPath, mode: 0o600) }
 
     private func load<T: Decodable>(_ type: T.Type, from path: String) -> T? {

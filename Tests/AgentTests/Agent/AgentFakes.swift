@@ -1,6 +1,7 @@
 @testable import FleetAgent
 import FleetProtocol
 import Foundation
+import Logging
 
 // In-memory doubles of the agent's two seams. Fakes are right here: the tests that use them
 // are about the agent's own logic (outbox, acknowledgement, command de-duplication,
@@ -46,7 +47,8 @@ actor FakeCoordinator: CoordinatorConnection {
     func failHeartbeats(_ errors: [CoordinatorClientError]) { heartbeatFailures += errors }
 }
 
-/// The state dir, in memory.
+/// The state dir, in memory — except the report journal, which is the real one in a scratch
+/// folder (removed with this value): it has no in-memory stand-in, and files are cheap.
 final class InMemoryAgentState: AgentStateStore {
     private struct Saved: Sendable {
         var identity: NodeIdentity?
@@ -54,6 +56,10 @@ final class InMemoryAgentState: AgentStateStore {
         var outbox = Outbox()
     }
     private let saved = LockedValue(Saved())
+    let journal = ReportJournal(directory: FileManager.default.temporaryDirectory
+        .appendingPathComponent("agent-journal-\(UUID().uuidString)").path, logger: Logger(label: "journal"))
+
+    deinit { try? FileManager.default.removeItem(atPath: journal.directory) }
 
     var identity: NodeIdentity? { saved.get().identity }
     var outbox: Outbox { saved.get().outbox }
@@ -65,6 +71,12 @@ final class InMemoryAgentState: AgentStateStore {
     func saveAssignment(_ assignment: Assignment) throws { saved.update { $0.assignment = assignment } }
     func loadOutbox() -> Outbox { saved.get().outbox }
     func saveOutbox(_ outbox: Outbox) throws { saved.update { $0.outbox = outbox } }
+    func openReportJournal(maxBytes: Int64) -> ReportJournal { journal }
+}
+
+extension ReportJournal {
+    /// The events waiting to be acknowledged, oldest first.
+    var pendingEvents: [AgentEvent] { pendingItems().compactMap { if case .event(let e) = $0 { e } else { nil } } }
 }
 
 /// A job runtime that only counts the jobs it was asked to run.

@@ -96,29 +96,33 @@ import Testing
 
         await setup.coordinator.failHeartbeats([.unreachable("down")])
         await setup.agent.reportOnce()
-        #expect(await setup.agent.outbox.events.map(\.id) == ["e1", "e2"], "a failed heartbeat keeps everything")
+        #expect(setup.agent.journal.pendingEvents.map(\.id) == ["e1", "e2"], "a failed heartbeat keeps everything")
 
         await setup.agent.reportOnce()
         #expect(await setup.coordinator.reports.last?.events.map(\.id) == ["e1", "e2"])
-        #expect(await setup.agent.outbox.events.isEmpty)
-        #expect(setup.state.outbox.events.isEmpty, "the emptied outbox is persisted")
+        #expect(setup.agent.journal.pendingCount == 0)
+        #expect(setup.state.outbox.events.isEmpty, "outbox.json no longer holds them")
+        let reopened = ReportJournal(directory: setup.state.journal.directory, logger: Logger(label: "t"))
+        #expect(reopened.pendingCount == 0 && reopened.deliveredThrough == 2, "the acknowledgement is persisted")
     }
 
-    @Test func itemsQueuedDuringAHeartbeatStay() {
-        var outbox = Outbox()
-        outbox.events = [AgentEvent(id: "sent", kind: "k", message: "m")]
-        outbox.segments = [SegmentRecord(station: "cam1", name: "a.mkv", start: Date(), durationSeconds: 60, bytes: 1, valid: true)]
+    @Test func itemsQueuedDuringAHeartbeatStay() throws {
+        let state = InMemoryAgentState()
+        let journal = state.journal
+        journal.enqueue([.event(AgentEvent(id: "sent", kind: "k", message: "m")),
+                         .segment(SegmentRecord(station: "cam1", name: "a.mkv", start: Date(), durationSeconds: 60, bytes: 1, valid: true))])
+        try journal.flush()
+        let batch = journal.nextBatch(maxPerKind: ReportLimits.maxItems)
         let report = StatusReport(agentVersion: "t", uptimeSeconds: 1, appliedRevision: 0, storage: [], stations: [],
-                                  events: outbox.events, segments: outbox.segments, jobRuns: [], jobs: [], commandResults: [])
-        outbox.events.append(AgentEvent(id: "late", kind: "k", message: "m"))
-        outbox.segments.append(SegmentRecord(station: "cam1", name: "b.mkv", start: Date(), durationSeconds: 60, bytes: 1, valid: true))
-        let carried = outbox.removeAcknowledged(in: report)
-        #expect(carried)
-        #expect(outbox.events.map(\.id) == ["late"])
-        #expect(outbox.segments.map(\.name) == ["b.mkv"])
+                                  events: batch.events, segments: batch.segments, jobRuns: [], jobs: [], commandResults: [])
+        journal.enqueue([.event(AgentEvent(id: "late", kind: "k", message: "m")),
+                         .segment(SegmentRecord(station: "cam1", name: "b.mkv", start: Date(), durationSeconds: 60, bytes: 1, valid: true))])
+        #expect(journal.acknowledge(carriedIn: report))
+        #expect(journal.pendingEvents.map(\.id) == ["late"])
+        #expect(journal.pendingItems().compactMap { if case .segment(let s) = $0 { s.name } else { nil } } == ["b.mkv"])
         let empty = StatusReport(agentVersion: "t", uptimeSeconds: 1, appliedRevision: 0, storage: [], stations: [],
                                  events: [], segments: [], jobRuns: [], jobs: [], commandResults: [])
-        let carriedNothing = !outbox.removeAcknowledged(in: empty)
+        let carriedNothing = !journal.acknowledge(carriedIn: empty)
         #expect(carriedNothing)
     }
 

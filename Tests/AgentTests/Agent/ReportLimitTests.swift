@@ -39,14 +39,30 @@ import Testing
         #expect(first.events.count == ReportLimits.maxItems)
         #expect(first.events.allSatisfy { $0.message.count <= ReportLimits.maxMessageLength })
         #expect(await agent.outbox.commandResults.map(\.commandId) == (100..<150).map { "c\($0)" }, "cut results stay queued")
-        #expect(await agent.outbox.events.count == 120, "cut events stay queued")
+        #expect(agent.journal.pendingCount == 120, "events beyond a batch stay queued")
 
         await agent.reportOnce()
         #expect(await coordinator.reports.count == 2)
-        #expect(await agent.outbox.isEmpty)
+        #expect(await agent.outbox.isEmpty && agent.journal.pendingCount == 0)
         let sent = await coordinator.reports.flatMap(\.commandResults).map(\.commandId)
         #expect(Set(sent) == Set((0..<150).map { "c\($0)" }))
         #expect(state.outbox.isEmpty, "the emptied outbox is persisted")
+    }
+
+    /// A backlog goes out batch after batch without waiting a heartbeat interval in between,
+    /// oldest first; once it is gone the heartbeat interval is back.
+    @Test func aBacklogDrainsAtTheBacklogPaceInOrder() async throws {
+        let state = InMemoryAgentState()
+        state.journal.enqueue((0..<1_100).map { .event(AgentEvent(id: "e\($0)", kind: "k", message: "m")) })
+        try state.journal.flush()
+        let coordinator = FakeCoordinator()
+        let agent = try await Self.makeAgent(state: state, coordinator: coordinator)
+        #expect(await agent.reportOnce() == NodeAgent.backlogPace)
+        #expect(await agent.reportOnce() == NodeAgent.backlogPace)
+        #expect(await agent.reportOnce() == .seconds(7), "the last 100 fit one report: back to the heartbeat interval")
+        let sent = await coordinator.reports.flatMap(\.events).map(\.id)
+        #expect(sent == (0..<1_100).map { "e\($0)" }, "every event once, in order")
+        #expect(agent.journal.pendingCount == 0)
     }
 
     @Test func rateLimitedWaitsTheCoordinatorsRetryAfterAndKeepsTheOutbox() async throws {
@@ -66,14 +82,14 @@ import Testing
         #expect(await agent.reportOnce() == .seconds(120))
         let second = await agent.reportOnce()
         #expect(second > .zero && second <= .seconds(10))
-        #expect(await agent.outbox.events.map(\.id) == ["e1"], "nothing dropped while the coordinator said not now")
+        #expect(agent.journal.pendingEvents.map(\.id) == ["e1"], "nothing dropped while the coordinator said not now")
         #expect(await agent.identity != nil, "a 429 is not a revoked credential")
         #expect(await agent.reportHold == "status 503")
 
         #expect(await agent.reportOnce() == .seconds(7), "accepted again: back to the heartbeat interval")
         #expect(await agent.reportHold == nil)
         #expect(await coordinator.reports.last?.events.map(\.id) == ["e1"])
-        #expect(await agent.outbox.isEmpty)
+        #expect(await agent.outbox.isEmpty && agent.journal.pendingCount == 0)
     }
 
     @Test func retryAfterIsParsedAndClamped() throws {

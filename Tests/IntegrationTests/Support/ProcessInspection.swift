@@ -59,12 +59,19 @@ func segmentNames(_ dir: String) -> [String] {
     ((try? FileManager.default.contentsOfDirectory(atPath: dir)) ?? []).filter { $0.hasSuffix(".mkv") }.sorted()
 }
 
-/// Names of the segments in the agent's persisted outbox.
+/// Names of the segments in the agent's on-disk report journal (`STATE/outbox/chunk-*.jsonl`,
+/// lines `SEQ KIND JSON`), acknowledged or not.
 func outboxSegments(_ state: String) -> [String] {
-    guard let data = FileManager.default.contents(atPath: state + "/outbox.json"),
-          let outbox = (try? JSONSerialization.jsonObject(with: data)) as? [String: Any],
-          let segments = outbox["segments"] as? [[String: Any]] else { return [] }
-    return segments.compactMap { $0["name"] as? String }
+    let dir = state + "/outbox"
+    let chunks = ((try? FileManager.default.contentsOfDirectory(atPath: dir)) ?? []).filter { $0.hasPrefix("chunk-") }.sorted()
+    return chunks.flatMap { chunk -> [String] in
+        text(dir + "/" + chunk).split(separator: "\n").compactMap { line in
+            let parts = line.split(separator: " ", maxSplits: 2)
+            guard parts.count == 3, parts[1] == "segment",
+                  let object = (try? JSONSerialization.jsonObject(with: Data(parts[2].utf8))) as? [String: Any] else { return nil }
+            return object["name"] as? String
+        }
+    }
 }
 
 func segmentCount(_ dir: String) -> Int {
