@@ -9,6 +9,9 @@ Starts the camera simulator (8 mounts), a coordinator and one agent (release bui
      measures until the agent has a new recorder for that station.
 
 Usage: Benchmarks/scripts/recorder-bench.py [--window 30] [--stalls 10] [--bin .build/release]
+                                           [--agent PATH]
+--bin holds fleet-coordinator and fleetctl (a debug build is fine: only the agent is measured);
+--agent is the agent binary measured (default: BIN/fleet-agent), e.g. a copy of an earlier build.
 """
 import argparse, json, os, signal, subprocess, sys, tempfile, time, statistics
 
@@ -27,6 +30,18 @@ def rss_mib(pid, field="VmRSS:"):
             if line.startswith(field):
                 return int(line.split()[1]) / 1024
     return 0.0
+
+def rss_by_file(pid, top=6):
+    """The mappings holding most of the agent's RSS, as (MiB, file) pairs, largest first."""
+    totals, name = {}, "?"
+    with open(f"/proc/{pid}/smaps") as f:
+        for line in f:
+            head = line.split()
+            if "-" in head[0] and not head[0].endswith(":"):
+                name = head[5] if len(head) > 5 else "[anon]"
+            elif head[0] == "Rss:":
+                totals[name] = totals.get(name, 0) + int(head[1]) / 1024
+    return sorted(((v, k) for k, v in totals.items()), reverse=True)[:top]
 
 def ffmpeg_pids(marker):
     pids = {}
@@ -59,6 +74,7 @@ def main():
     ap.add_argument("--stalls", type=int, default=10)
     ap.add_argument("--stall-seconds", type=int, default=3)
     ap.add_argument("--bin", default=os.path.join(ROOT, ".build/release"))
+    ap.add_argument("--agent", default=None, help="agent binary (default: BIN/fleet-agent)")
     args = ap.parse_args()
     work = tempfile.mkdtemp(prefix="recorder-bench-")
     procs = []
@@ -76,7 +92,7 @@ def main():
         procs.append(coord)
         wait("coordinator", 20, lambda: "listening on" in open(f"{work}/coord.out").read())
         url = open(f"{work}/coord.out").read().split("listening on ")[1].split()[0]
-        agent = subprocess.Popen([f"{args.bin}/fleet-agent", "run", "--coordinator", url, "--join-token-file",
+        agent = subprocess.Popen([args.agent or f"{args.bin}/fleet-agent", "run", "--coordinator", url, "--join-token-file",
                                   f"{work}/c/join.token", "--name", "benchpi", "--state-dir", f"{work}/a",
                                   "--status-listen", "off", "--log-level", "warning"],
                                  stdout=subprocess.DEVNULL, stderr=open(f"{work}/agent.err", "w"))
@@ -107,6 +123,7 @@ stations:
             ff_rss.append(statistics.mean(rss_mib(p) for p in pids.values()))
             time.sleep(1)
         elapsed = time.time() - t0
+        mappings = rss_by_file(agent.pid)
         agent_cpu = (cpu_ticks(agent.pid) - a0) / TICKS / elapsed * 100
         ff_cpu = statistics.mean((cpu_ticks(p) - f0[s]) / TICKS / elapsed * 100 for s, p in pids.items())
 
@@ -124,6 +141,7 @@ stations:
         print(f"  agent RSS: max {max(rss_samples):.1f} MiB, mean {statistics.mean(rss_samples):.1f} MiB"
               f" (baseline: one ffmpeg {statistics.mean(ff_rss):.1f} MiB; ratio {max(rss_samples)/statistics.mean(ff_rss):.2f})")
         print(f"  agent private (RssAnon): max {max(anon_samples):.1f} MiB; the rest of RSS is shared library pages")
+        print("  agent RSS by mapping: " + ", ".join(f"{os.path.basename(k)} {v:.1f}" for v, k in mappings))
         print(f"  agent CPU: {agent_cpu:.2f} % of one core (baseline: one ffmpeg {ff_cpu:.2f} %; ratio {agent_cpu/max(ff_cpu,1e-9):.2f})")
         print(f"  stall-to-restart over {len(delays)} stalls: min {delays[0]:.2f} s, median {statistics.median(delays):.2f} s,"
               f" max {delays[-1]:.2f} s (stallSeconds + 2 = {args.stall_seconds + 2} s)")
