@@ -49,6 +49,10 @@ public actor AgentUpgrader {
         self.runningVersion = runningVersion ?? RunningBuild.version(executable: executable)
         self.logger = logger
         self.retryDelay = retryDelay
+        // A build on trial says so from its very first heartbeat (that heartbeat's acknowledgement
+        // commits it), not only after the first reconcile pass.
+        status = Self.trialRecord(paths: paths, executable: executable)
+            .map { AgentUpgradeStatus(version: $0.build.version, sha256: $0.build.sha256, state: .trial) }
     }
 
     /// One reconcile pass: what to do about `target`.
@@ -219,7 +223,9 @@ extension AgentUpgrader {
     }
 
     /// The record of this process's own trial, nil when it is not on trial.
-    func trialRecord() -> UpgradeRecord? {
+    func trialRecord() -> UpgradeRecord? { Self.trialRecord(paths: paths, executable: executable) }
+
+    static func trialRecord(paths: UpgradePaths, executable: String) -> UpgradeRecord? {
         guard let record = UpgradeRecord.load(from: paths.recordPath), record.phase == .trial,
               record.path == executable else { return nil }
         return record
