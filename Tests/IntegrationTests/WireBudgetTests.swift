@@ -29,40 +29,49 @@ import Testing
             var tls = TLSConfiguration.makeClientConfiguration()
             tls.trustRoots = .certificates(try NIOSSLCertificate.fromPEMFile(ca.caCert))
             let client = HTTPClient(eventLoopGroupProvider: .singleton, configuration: .init(tlsConfiguration: tls))
-            defer { try? client.syncShutdown() }
-
-            // ALPN picks HTTP/2 (AsyncHTTPClient offers h2 and http/1.1).
-            let health = try await client.execute(HTTPClientRequest(url: fleet.url + "/healthz"), timeout: .seconds(10))
-            #expect(health.version == .http2)
-
-            // After its first (full) report the agent sends deltas.
-            let deltas = try await waitUntil(timeout: .seconds(30), poll: .milliseconds(200)) {
-                try await Self.metric("stationfleet_heartbeat_deltas_received_total", client: client, url: fleet.url) >= 2
+            do {
+                try await Self.check(fleet, ca: ca, client: client)
+            } catch {
+                try? await client.shutdown()
+                throw error
             }
-            #expect(deltas, "\(fleet.logs)")
-
-            // gzip bodies are taken; one that inflates past the 4 MiB limit is refused with 413.
-            let dryRun = try WireCoding.encode(ApplyRequest(files: [.init(path: "wire.yaml", content: Self.inventory)], dryRun: true))
-            let (accepted, _) = try await Self.post(gzip: dryRun, to: fleet.url + APIPath.apply, token: fleet.adminToken, client: client)
-            #expect(accepted == 200)
-            let bomb = Data(repeating: UInt8(ascii: " "), count: 8 * 1024 * 1024)
-            let (refused, body) = try await Self.post(gzip: bomb, to: fleet.url + APIPath.apply, token: fleet.adminToken, client: client)
-            #expect(refused == 413)
-            #expect((try? WireCoding.decode(ErrorEnvelope.self, from: body))?.error.code == ErrorCode.payloadTooLarge)
-
-            // A restarted coordinator holds no base: it refuses the next delta, gets a full report, then deltas again.
-            await fleet.coordinator?.stop()
-            try await fleet.restartCoordinator()
-            let recovered = try await waitUntil(timeout: .seconds(30), poll: .milliseconds(200)) {
-                let refusedBases = try await Self.metric(#"stationfleet_reports_refused_total{reason="base"}"#, client: client, url: fleet.url)
-                let deltas = try await Self.metric("stationfleet_heartbeat_deltas_received_total", client: client, url: fleet.url)
-                return refusedBases >= 1 && deltas >= 1
-            }
-            #expect(recovered, "\(fleet.logs)")
-            #expect(fleet.agents["deltapi"]?.stderr.contains("sending a full report") == true)
-            let node = try await fleet.nodes(caFile: ca.caCert)["deltapi"]
-            #expect(node?.state == .online)
+            try await client.shutdown()
         }
+    }
+
+    static func check(_ fleet: TestFleet, ca: TestCA, client: HTTPClient) async throws {
+        // ALPN picks HTTP/2 (AsyncHTTPClient offers h2 and http/1.1).
+        let health = try await client.execute(HTTPClientRequest(url: fleet.url + "/healthz"), timeout: .seconds(10))
+        #expect(health.version == .http2)
+
+        // After its first (full) report the agent sends deltas.
+        let deltas = try await waitUntil(timeout: .seconds(30), poll: .milliseconds(200)) {
+            try await Self.metric("stationfleet_heartbeat_deltas_received_total", client: client, url: fleet.url) >= 2
+        }
+        #expect(deltas, "\(fleet.logs)")
+
+        // gzip bodies are taken; one that inflates past the 4 MiB limit is refused with 413.
+        let dryRun = try WireCoding.encode(ApplyRequest(files: [.init(path: "wire.yaml", content: Self.inventory)], dryRun: true))
+        let (accepted, _) = try await Self.post(gzip: dryRun, to: fleet.url + APIPath.apply, token: fleet.adminToken, client: client)
+        #expect(accepted == 200)
+        let bomb = Data(repeating: UInt8(ascii: " "), count: 8 * 1024 * 1024)
+        let (refused, body) = try await Self.post(gzip: bomb, to: fleet.url + APIPath.apply, token: fleet.adminToken, client: client)
+        #expect(refused == 413)
+        #expect((try? WireCoding.decode(ErrorEnvelope.self, from: body))?.error.code == ErrorCode.payloadTooLarge)
+
+        // A restarted coordinator holds no base: it refuses the next delta, gets a full report, then deltas again.
+        await fleet.coordinator?.stop()
+        try await fleet.restartCoordinator()
+        let recovered = await waitUntil(timeout: .seconds(30), poll: .milliseconds(200)) {
+            // The client's kept-alive connection died with the old instance: a failed poll counts as not yet.
+            let refusedBases = (try? await Self.metric(#"stationfleet_reports_refused_total{reason="base"}"#, client: client, url: fleet.url)) ?? 0
+            let deltas = (try? await Self.metric("stationfleet_heartbeat_deltas_received_total", client: client, url: fleet.url)) ?? 0
+            return refusedBases >= 1 && deltas >= 1
+        }
+        #expect(recovered, "\(fleet.logs)")
+        #expect(fleet.agents["deltapi"]?.stderr.contains("sending a full report") == true)
+        let node = try await fleet.nodes(caFile: ca.caCert)["deltapi"]
+        #expect(node?.state == .online)
     }
 
     /// A counter's value from the coordinator's `/metrics` (0 while it has none).

@@ -32,7 +32,9 @@ import Testing
         #expect(seen.uptimeSeconds == 110)
         #expect(seen.stations.first?.newestSegmentAgeSeconds == 40)
         #expect(seen.jobs.first?.oldestUnarchivedAgeSeconds == 610)
-        #expect(abs((seen.jobs.first?.diskFullInHours ?? 0) - (100 - 10.0 / 3600)) < 1e-9)
+        let hoursLeft: Double = seen.jobs.first?.diskFullInHours ?? 0
+        let expectedHours: Double = 100 - 10.0 / 3600
+        #expect(abs(hoursLeft - expectedHours) < 1e-9)
         #expect(seen.sequence == 1)
     }
 
