@@ -22,7 +22,7 @@ import Testing
             try await fleet.startCoordinator(extraArguments: ["--tls-cert", ca.serverCert, "--tls-key", ca.serverKey])
             let inventory = fleet.dir + "/wire.yaml"
             try Self.inventory.write(toFile: inventory, atomically: true, encoding: .utf8)
-            let applied = try await fleet.fleetctl(["apply", "-f", inventory], environment: ["FLEET_CA_FILE": ca.caCert])
+            let applied = try await fleet.fleetctl(["apply", "-f", inventory, "--ca-file", ca.caCert])
             #expect(applied.status == 0, "\(applied.stderr)")
             try await fleet.startAgent("deltapi", extraArguments: ["--ca-file", ca.caCert])
 
