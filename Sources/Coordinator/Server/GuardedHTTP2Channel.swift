@@ -23,7 +23,16 @@ struct GuardedHTTP2Channel: ServerChildChannel {
         }
         let limiter = self.limiter
         channel.closeFuture.whenComplete { _ in limiter.release() }
-        return inner.setup(channel: channel, logger: logger)
+        let ready = inner.setup(channel: channel, logger: logger)
+        do {
+            // Between TLS and HTTP: a flush's frames become one TLS record (WriteCoalescingHandler).
+            let tls = try channel.pipeline.syncOperations.handler(type: NIOSSLServerHandler.self)
+            try channel.pipeline.syncOperations.addHandler(WriteCoalescingHandler(), position: .after(tls))
+        } catch {
+            channel.close(promise: nil)
+            return channel.eventLoop.makeFailedFuture(error)
+        }
+        return ready
     }
 
     func handle(value: Value, logger: Logger) async {
