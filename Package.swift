@@ -166,6 +166,8 @@ let package = Package(
                 .product(name: "Crypto", package: "swift-crypto"),
                 // PostgreSQL store tests: a maintenance connection creates a database per test.
                 .product(name: "PostgresNIO", package: "postgres-nio"),
+                // The coordinator's TLS write coalescing, on an embedded channel.
+                .product(name: "NIOEmbedded", package: "swift-nio"),
             ]
         ),
         .testTarget(
