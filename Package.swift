@@ -27,6 +27,8 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-http-types.git", from: "1.3.0"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
         .package(url: "https://github.com/vapor/postgres-nio.git", from: "1.33.2"),
+        // gzip request bodies (large reports, backlog batches) between agent and coordinator.
+        .package(url: "https://github.com/adam-fowler/compress-nio.git", from: "1.5.0"),
     ],
     targets: [
         // Shared wire types. Foundation only.
@@ -50,6 +52,8 @@ let package = Package(
                 "CCurl",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdTLS", package: "hummingbird"),
+                // HTTP/2 over TLS (ALPN h2, falling back to HTTP/1.1): one connection per agent.
+                .product(name: "HummingbirdHTTP2", package: "hummingbird"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "Yams", package: "Yams"),
@@ -65,6 +69,7 @@ let package = Package(
                 .product(name: "HTTPTypes", package: "swift-http-types"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "PostgresNIO", package: "postgres-nio"),
+                .product(name: "CompressNIO", package: "compress-nio"),
             ],
             path: "Sources/Coordinator"
         ),
@@ -95,6 +100,7 @@ let package = Package(
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "CompressNIO", package: "compress-nio"),
             ],
             path: "Sources/NodeAgent"
         ),
@@ -160,6 +166,8 @@ let package = Package(
                 .product(name: "Crypto", package: "swift-crypto"),
                 // PostgreSQL store tests: a maintenance connection creates a database per test.
                 .product(name: "PostgresNIO", package: "postgres-nio"),
+                // The coordinator's TLS write coalescing, on an embedded channel.
+                .product(name: "NIOEmbedded", package: "swift-nio"),
             ]
         ),
         .testTarget(
@@ -210,6 +218,8 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
+                // gzip request bodies, as agents send them, and a zip bomb.
+                .product(name: "CompressNIO", package: "compress-nio"),
                 // A stand-in coordinator for agent upgrades until the coordinator's build endpoints land.
                 .product(name: "Hummingbird", package: "hummingbird"),
             ],

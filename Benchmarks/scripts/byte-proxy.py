@@ -37,12 +37,34 @@ def write_stats(path):
     os.replace(tmp, path)
 
 
+# BYTE_PROXY_RECORDS=FILE: append each TLS record's direction and length to FILE (where a
+# heartbeat's bytes go: one line per record, 5 bytes of header and the sealed payload).
+RECORDS = os.environ.get("BYTE_PROXY_RECORDS")
+
+
+def trace_records(pending, data, key):
+    pending += data
+    lines = []
+    while len(pending) >= 5:
+        length = int.from_bytes(pending[3:5], "big")
+        if len(pending) < 5 + length:
+            break
+        lines.append(f"{key} {5 + length}\n")
+        del pending[:5 + length]
+    if lines:
+        with open(RECORDS, "a") as f:
+            f.writelines(lines)
+
+
 async def pump(reader, writer, key, cut):
+    pending = bytearray()
     try:
         while True:
             data = await reader.read(65536)
             if not data:
                 break
+            if RECORDS:
+                trace_records(pending, data, key)
             STATS[key] += len(data)
             writer.write(data)
             await writer.drain()

@@ -85,9 +85,23 @@ public struct CommandView: Codable, Sendable, Equatable {
     }
 }
 
+/// How long a watch long-poll is held. Long, so that an idle agent on a metered link pays
+/// for an empty answer only every few minutes; a new assignment or command ends it at once.
+///
+/// ```swift
+/// let path = Endpoints.watch.path(node, query: [("revision", "3"), ("timeout", "\(WatchLimits.agentSeconds)")])
+/// ```
+public enum WatchLimits {
+    /// The longest `timeout` a coordinator honours (a longer one is cut to this).
+    public static let maxSeconds = 300
+    /// What the agent asks for.
+    public static let agentSeconds = 300
+}
+
 /// `GET /v1/nodes/{name}/watch?revision=N`: the long-poll answer.
 /// Returns at once when the node's assignment is newer than `revision` or commands wait,
-/// otherwise after up to 30 s with `assignment == nil` and no commands.
+/// otherwise after up to `timeout` seconds (≤ ``WatchLimits/maxSeconds``) with
+/// `assignment == nil` and no commands.
 public struct WatchResponse: Codable, Sendable, Equatable {
     public var assignment: Assignment?
     public var commands: [Command]

@@ -30,9 +30,11 @@ public enum Endpoints {
 
     // MARK: Node token (own node only)
 
-    public static let heartbeat = Endpoint<StatusReport, StatusAck>(
-        .post, "/v1/nodes/{name}/heartbeat", access: .node, summary: "liveness plus status")
-    /// Query: `revision=N` (the agent's applied revision), optional `timeout=SECONDS` (≤ 30).
+    /// Body: a full ``StatusReport`` or a ``StatusDelta`` (409 `status_base_unknown`: send a full one).
+    public static let heartbeat = Endpoint<Heartbeat, StatusAck>(
+        .post, "/v1/nodes/{name}/heartbeat", access: .node, summary: "liveness plus status (full or delta)")
+    /// Query: `revision=N` (the agent's applied revision), optional `timeout=SECONDS`
+    /// (≤ ``WatchLimits/maxSeconds``).
     public static let watch = Endpoint<EmptyBody, WatchResponse>(
         .get, "/v1/nodes/{name}/watch", access: .node, query: ["revision", "timeout"],
         summary: "long poll for a newer assignment or commands")

@@ -39,6 +39,9 @@ public enum ErrorCode {
     public static let timeout = "timeout"
     /// 429: slow down; the `Retry-After` header says for how long.
     public static let rateLimited = "rate_limited"
+    /// 409 on a heartbeat: the coordinator does not hold the status a ``StatusDelta`` is
+    /// relative to (it restarted, or the agent failed over to it); send a full report.
+    public static let statusBaseUnknown = "status_base_unknown"
     /// 507: the coordinator's disk is full; nothing was stored.
     public static let storageFull = "storage_full"
 }

@@ -28,11 +28,15 @@ public struct StatusReport: Codable, Sendable, Equatable {
     public var arch: String?
     /// Progress or failure of the upgrade to the assignment's wanted agent; nil when none is under way.
     public var agentUpgrade: AgentUpgradeStatus?
+    /// The agent's number for this report (increasing while it runs); later heartbeats may carry
+    /// only what changed since it (``StatusDelta``). Nil from agents before delta heartbeats.
+    public var sequence: Int?
 
     public init(agentVersion: String, uptimeSeconds: Double, appliedRevision: Int, storage: [StorageMetric] = [],
                 stations: [StationStatus] = [], events: [AgentEvent] = [], segments: [SegmentRecord] = [],
                 jobRuns: [JobRun] = [], jobs: [JobStatus] = [], commandResults: [CommandResult] = [],
-                failedUnits: [String]? = nil, arch: String? = nil, agentUpgrade: AgentUpgradeStatus? = nil) {
+                failedUnits: [String]? = nil, arch: String? = nil, agentUpgrade: AgentUpgradeStatus? = nil,
+                sequence: Int? = nil) {
         self.agentVersion = agentVersion
         self.uptimeSeconds = uptimeSeconds
         self.appliedRevision = appliedRevision
@@ -46,11 +50,12 @@ public struct StatusReport: Codable, Sendable, Equatable {
         self.failedUnits = failedUnits
         self.arch = arch
         self.agentUpgrade = agentUpgrade
+        self.sequence = sequence
     }
 
     enum CodingKeys: String, CodingKey {
         case agentVersion, uptimeSeconds, appliedRevision, storage, stations, events, segments, jobRuns, jobs, commandResults
-        case failedUnits, arch, agentUpgrade
+        case failedUnits, arch, agentUpgrade, sequence
     }
 
     public init(from decoder: any Decoder) throws {
@@ -68,6 +73,7 @@ public struct StatusReport: Codable, Sendable, Equatable {
         failedUnits = try c.decodeIfPresent([String].self, forKey: .failedUnits)
         arch = try c.decodeIfPresent(String.self, forKey: .arch)
         agentUpgrade = try c.decodeIfPresent(AgentUpgradeStatus.self, forKey: .agentUpgrade)
+        sequence = try c.decodeIfPresent(Int.self, forKey: .sequence)
     }
 }
 
@@ -76,10 +82,15 @@ public struct StatusAck: Codable, Sendable, Equatable {
     public var heartbeatSeconds: Int
     /// The node's current desired revision, so an agent learns of a change even without its watch.
     public var desiredRevision: Int
+    /// The `sequence` of the status the coordinator now holds for this node: the agent may send
+    /// a ``StatusDelta`` relative to it. Nil: send full reports (an older coordinator, a report
+    /// without a sequence, or a node in a staged rollout, whose health is read from full reports).
+    public var statusBase: Int?
 
-    public init(heartbeatSeconds: Int, desiredRevision: Int) {
+    public init(heartbeatSeconds: Int, desiredRevision: Int, statusBase: Int? = nil) {
         self.heartbeatSeconds = heartbeatSeconds
         self.desiredRevision = desiredRevision
+        self.statusBase = statusBase
     }
 }
 

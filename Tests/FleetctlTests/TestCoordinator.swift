@@ -96,8 +96,8 @@ final class TestCoordinator: Sendable {
     /// One heartbeat from `node`, optionally reporting command results.
     func heartbeat(_ node: String, token: String, results: [CommandResult] = []) async throws {
         _ = try await withClient(token: token) { client in
-            try await client.call(Endpoints.heartbeat, node, body: StatusReport(
-                agentVersion: "test", uptimeSeconds: 1, appliedRevision: 0, commandResults: results))
+            try await client.call(Endpoints.heartbeat, node, body: .full(StatusReport(
+                agentVersion: "test", uptimeSeconds: 1, appliedRevision: 0, commandResults: results)))
         }
     }
 

@@ -55,7 +55,7 @@ import Testing
     @Test func descriptionsNameTheBodyTypes() throws {
         let heartbeat = try #require(Endpoints.all.first { $0.template == "/v1/nodes/{name}/heartbeat" })
         #expect(heartbeat.method == .post)
-        #expect(heartbeat.request == "StatusReport")
+        #expect(heartbeat.request == "Heartbeat")  // a full StatusReport or a StatusDelta
         #expect(heartbeat.response == "StatusAck")
         #expect(heartbeat.access == .node)
     }

@@ -71,6 +71,7 @@ public struct APIError: Error, HTTPResponseError, CustomStringConvertible {
         switch error {
         case .notFound: return APIError(.notFound, code: ErrorCode.notFound, message: error.description)
         case .conflict(let message): return APIError(.conflict, code: ErrorCode.conflict, message: message)
+        case .statusBaseUnknown(let message): return APIError(.conflict, code: ErrorCode.statusBaseUnknown, message: message)
         case .badRequest(let message): return APIError(.badRequest, code: ErrorCode.badRequest, message: message)
         case .forbidden(let message): return APIError(.forbidden, code: ErrorCode.forbidden, message: message)
         case .tooManyRequests(let message, let seconds):

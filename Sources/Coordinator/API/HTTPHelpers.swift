@@ -1,3 +1,4 @@
+import CompressNIO
 import FleetProtocol
 import Foundation
 import Hummingbird
@@ -24,13 +25,36 @@ enum HTTPHelpers {
         }
         var request = request
         let buffer = try await request.collectBody(upTo: limit)
-        let data = Data(buffer.readableBytesView)
+        let data = Data(try inflated(buffer, encoding: request.headers[.contentEncoding], limit: limit).readableBytesView)
         do {
             return try WireCoding.decode(type, from: data)
         } catch let error as DecodingError {
             throw APIError(.badRequest, code: ErrorCode.badRequest, message: "malformed JSON body: \(describe(error))")
         } catch {
             throw APIError(.badRequest, code: ErrorCode.badRequest, message: "malformed JSON body")
+        }
+    }
+
+    /// The body as sent (no `Content-Encoding`, or `identity`) or gunzipped (`gzip`), at most
+    /// `limit` bytes either way: a body that inflates beyond it (a zip bomb) is 413, a corrupt
+    /// one 400, another encoding 415.
+    static func inflated(_ body: ByteBuffer, encoding: String?, limit: Int) throws -> ByteBuffer {
+        switch encoding?.trimmingCharacters(in: .whitespaces).lowercased() {
+        case nil, "", "identity":
+            return body
+        case "gzip":
+            var compressed = body
+            do {
+                return try compressed.decompress(with: .gzip(), maxSize: limit)
+            } catch let error as CompressNIOError where error == .bufferOverflow {
+                throw APIError(.contentTooLarge, code: ErrorCode.payloadTooLarge,
+                               message: "gzip request body inflates beyond the \(HTTPGuardHandler.describe(bytes: limit)) limit")
+            } catch {
+                throw APIError(.badRequest, code: ErrorCode.badRequest, message: "corrupt gzip request body: \(error)")
+            }
+        case let other?:
+            throw APIError(.unsupportedMediaType, code: ErrorCode.badRequest,
+                           message: "Content-Encoding \(other) is not accepted (gzip or none)")
         }
     }
 

@@ -14,13 +14,14 @@ struct NodeController {
 
     /// Routes for the group guarded by `AccessMiddleware(.node, …)`.
     func addRoutes(to group: RouterGroup<CoordinatorRequestContext>) {
-        group.on(Endpoints.heartbeat) { report, _, context in
-            try await fleet.heartbeat(node: try context.authenticatedNode(), report: report)
+        group.on(Endpoints.heartbeat) { body, _, context in
+            try await fleet.heartbeat(node: try context.authenticatedNode(), body: body)
         }
         group.on(Endpoints.watch) { _, request, context in
             let node = try context.authenticatedNode()
             let known = request.uri.queryParameters.get("revision", as: Int.self) ?? 0
-            let seconds = min(30, max(0, request.uri.queryParameters.get("timeout", as: Int.self) ?? 30))
+            let seconds = min(WatchLimits.maxSeconds,
+                              max(0, request.uri.queryParameters.get("timeout", as: Int.self) ?? 30))
             // Not cancelled when the client goes away: watching for that would end the
             // connection with the answer (Hummingbird's inbound-close handler does), and an
             // agent on a metered link would pay a new TCP and TLS handshake for every watch.

@@ -115,6 +115,7 @@ extension Fleet {
         registry.remove(name: name)
         tracker.forget(name)
         observed.forget(name)
+        statusBases[name] = nil
         reportLimiter.forget(name)
         watches.wake(node: name)
         refreshNodeGauges()
@@ -129,6 +130,7 @@ extension Fleet {
         _ = try await store.deleteCredential(node: name)
         await announce(.credential(node: name))
         registry.remove(name: name)
+        statusBases[name] = nil
         watches.wake(node: name)
         refreshNodeGauges()
         logger.notice("node credential revoked", metadata: ["node": "\(name)"])

@@ -30,7 +30,7 @@ public actor Fleet {
     /// Heartbeat interval for nodes without an assignment.
     let defaultHeartbeatSeconds: Int
     /// How long a watch is held at most.
-    let maxWatch: Duration = .seconds(30)
+    let maxWatch: Duration = .seconds(WatchLimits.maxSeconds)
     /// Changes to observed and desired state, for consumers.
     public nonisolated let changes = ChangeFeed()
 
@@ -39,6 +39,8 @@ public actor Fleet {
     var registry = NodeRegistry()
     var tracker = HeartbeatTracker()
     var observed = ObservedFleet()
+    /// Each node's last full status and its sequence, for delta heartbeats (Fleet+StatusDelta.swift).
+    var statusBases: [String: StatusBase] = [:]
     var watches = WatchRegistry()
     var commands = CommandQueue()
     /// Remote logs and snapshots held here (RemoteOutput/).

@@ -10,11 +10,14 @@ public enum FleetError: Error, CustomStringConvertible, Equatable {
     case forbidden(String)
     /// 429: the caller must wait `retryAfterSeconds`.
     case tooManyRequests(String, retryAfterSeconds: Int)
+    /// 409 `status_base_unknown`: a delta heartbeat against a status this coordinator does not hold.
+    case statusBaseUnknown(String)
 
     public var description: String {
         switch self {
         case .notFound(let kind, let name): return "\(kind) \(name) not found"
-        case .conflict(let message), .badRequest(let message), .forbidden(let message): return message
+        case .conflict(let message), .badRequest(let message), .forbidden(let message), .statusBaseUnknown(let message):
+            return message
         case .tooManyRequests(let message, _), .deletionsNotAllowed(let message, _): return message
         case .invalidInventory(let diagnostics):
             return "inventory has \(diagnostics.count) error\(diagnostics.count == 1 ? "" : "s")"

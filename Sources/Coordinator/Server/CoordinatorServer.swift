@@ -170,7 +170,10 @@ public struct CoordinatorServer: Sendable {
             let responder = EnvelopeResponder(inner: router.buildResponder(), metrics: metrics, logger: logger)
             let scheme = tls == nil ? "http" : "https"
             let http1 = HTTPServerBuilder.guardedHTTP1(limits: configuration.limits, logger: logger)
-            let server: HTTPServerBuilder = try tls.map { try .tls(http1, tlsConfiguration: $0) } ?? http1
+            // TLS offers h2 by ALPN (HTTP/1.1 for clients that do not take it); plain HTTP stays HTTP/1.1.
+            let server: HTTPServerBuilder = tls.map {
+                .guardedHTTP2Upgrade(tlsConfiguration: $0, limits: configuration.limits, logger: logger)
+            } ?? http1
             let app = Application(
                 responder: responder,
                 server: server,

@@ -85,6 +85,7 @@ extension NodeAgent {
         logger.warning("node credential rejected; registering again", metadata: ["reason": "\(reason)"])
         identity = nil
         identityUnsaved = false
+        statusBase = nil
         state.deleteIdentity()
     }
 }

@@ -38,7 +38,7 @@ extension NodeAgent {
         guard let identity else { return interval }
         let report = await makeReport().fittedToLimits()
         do {
-            let ack = try await client.heartbeat(node: identity.name, token: identity.token, report: report)
+            let ack = try await sendHeartbeat(report, identity: identity)
             metrics.heartbeatsSent.increment()
             if reportHold != nil {
                 logger.notice("coordinator accepts reports again")
@@ -78,6 +78,44 @@ extension NodeAgent {
             logger.error("heartbeat failed", metadata: ["error": "\(error)"])
             return interval
         }
+    }
+
+    /// Sends `report` as a delta against the status the coordinator acknowledged last (a full
+    /// report when there is none, or when the coordinator no longer holds it), and remembers
+    /// what the coordinator now holds.
+    func sendHeartbeat(_ report: StatusReport, identity: NodeIdentity) async throws -> StatusAck {
+        reportSequence += 1
+        var full = report
+        full.sequence = reportSequence
+        let now = ContinuousClock.now
+        if let base = statusBase {
+            let aged = base.report.aged(by: (now - base.at).seconds)
+            var delta = StatusDelta(base: base.sequence, from: aged, to: full, stationsWereSent: base.stationsChanged)
+            if !delta.isEmpty { delta.sequence = full.sequence }
+            do {
+                let ack = try await client.heartbeat(node: identity.name, token: identity.token, body: .delta(delta))
+                if delta.sequence == nil {
+                    if ack.statusBase != base.sequence { statusBase = nil }
+                } else if let held = ack.statusBase, held == delta.sequence {
+                    let stationsChanged = StatusDeltaTolerance.stationsChanged(aged.stations, full.stations, bytesAreNews: false)
+                    statusBase = AcknowledgedStatus(sequence: held, report: delta.applied(to: aged).aged(by: 0), at: now,
+                                                    stationsChanged: stationsChanged)
+                } else {
+                    statusBase = nil
+                }
+                return ack
+            } catch let error as CoordinatorClientError {
+                guard case .statusBaseUnknown = error else { throw error }
+                logger.info("coordinator holds no status for this node; sending a full report",
+                            metadata: ["detail": "\(error)"])
+                statusBase = nil
+            }
+        }
+        let ack = try await client.heartbeat(node: identity.name, token: identity.token, body: .full(full))
+        statusBase = ack.statusBase.flatMap { held in
+            held == full.sequence ? AcknowledgedStatus(sequence: held, report: full.aged(by: 0), at: now, stationsChanged: true) : nil
+        }
+        return ack
     }
 
     func makeReport() async -> StatusReport {
@@ -141,6 +179,16 @@ extension NodeAgent {
         metrics.outboxBytes.record(journal.diskBytes)
         metrics.outboxOverCap.record(journal.isOverCap ? 1 : 0)
     }
+}
+
+/// The status a coordinator acknowledged for this node: what it holds (standing status only),
+/// when, and whether that report changed the stations beyond a growing segment (then the
+/// next one sends a grown segment too, so the coordinator sees the recorder write).
+struct AcknowledgedStatus: Sendable {
+    var sequence: Int
+    var report: StatusReport
+    var at: ContinuousClock.Instant
+    var stationsChanged: Bool
 }
 
 extension CoordinatorClientError {

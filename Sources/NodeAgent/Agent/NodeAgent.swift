@@ -40,6 +40,10 @@ public actor NodeAgent {
     var outboxDirty = false
     /// Events, segments and job runs until a coordinator acknowledged them (`STATE/outbox/`).
     nonisolated let journal: ReportJournal
+    /// The status a coordinator holds for this node, for delta heartbeats; nil: send a full report.
+    var statusBase: AcknowledgedStatus?
+    /// The last report's sequence number (counts from 1 at every start).
+    var reportSequence = 0
     var commands = CommandGate()
     var connectionBackoff: Backoff
     /// Back-off for reports the coordinator refused for now without a `Retry-After`.

@@ -1,4 +1,5 @@
 import AsyncHTTPClient
+import CompressNIO
 import FleetProtocol
 import Foundation
 import Logging
@@ -15,6 +16,9 @@ public enum CoordinatorClientError: Error, CustomStringConvertible {
     case forbidden(String)
     /// 409: the name already holds a credential.
     case conflict(String)
+    /// 409 `status_base_unknown`: the coordinator does not hold the status a delta heartbeat
+    /// is relative to; send a full report.
+    case statusBaseUnknown(String)
     /// Any other non-2xx answer.
     case rejected(status: Int, message: String)
     case badResponse(String)
@@ -31,6 +35,7 @@ public enum CoordinatorClientError: Error, CustomStringConvertible {
         case .unauthorized(let message): return "unauthorized: \(message)"
         case .forbidden(let message): return "forbidden: \(message)"
         case .conflict(let message): return message
+        case .statusBaseUnknown(let message): return "coordinator wants a full report: \(message)"
         case .rejected(let status, let message): return "coordinator answered \(status): \(message)"
         case .badResponse(let detail): return "unreadable answer from coordinator: \(detail)"
         case .rateLimited(let retryAfter):
@@ -46,6 +51,11 @@ public actor CoordinatorClient {
     private let http: HTTPClient
     private let urls: [URL]
     private var current = 0
+    /// Coordinators (by index) that acknowledged a delta base, so they take gzip bodies too.
+    private var takesGzip: Set<Int> = []
+    /// Request bodies at least this large go gzipped to a coordinator that takes them; a
+    /// heartbeat delta is far smaller and goes as it is (gzip's header alone is 18 bytes).
+    static let gzipThreshold = 1024
     private let logger: Logger
 
     /// `spreadKey` (the node's name) picks the coordinator tried first, so that a fleet given
@@ -57,7 +67,8 @@ public actor CoordinatorClient {
             tls.trustRoots = .certificates(certificates)
         }
         var configuration = HTTPClient.Configuration(tlsConfiguration: tls)
-        configuration.timeout = .init(connect: .seconds(5), read: .seconds(45))
+        // A parked watch reads nothing for up to WatchLimits.agentSeconds; every call has its own deadline too.
+        configuration.timeout = .init(connect: .seconds(5), read: .seconds(Int64(WatchLimits.agentSeconds) + 60))
         // Fail fast on a refused connection so failover to the next coordinator is quick;
         // the agent's own loop retries with back-off.
         configuration.connectionPool.retryConnectionEstablishment = false
@@ -90,10 +101,20 @@ public actor CoordinatorClient {
     }
 
     public func heartbeat(node: String, token: String, report: StatusReport) async throws -> StatusAck {
-        try await call(.POST, Endpoints.heartbeat.path(node), token: token, body: report, timeout: .seconds(10))
+        try await heartbeat(node: node, token: token, body: .full(report))
     }
 
-    public func watch(node: String, token: String, knownRevision: Int, timeoutSeconds: Int = 30) async throws -> WatchResponse {
+    public func heartbeat(node: String, token: String, body: Heartbeat) async throws -> StatusAck {
+        // A delta goes only to a coordinator that said it holds a base: one that takes gzip.
+        let gzip = if case .delta = body { true } else { takesGzip.contains(current) }
+        let ack: StatusAck = try await call(.POST, Endpoints.heartbeat.path(node), token: token, body: body,
+                                            timeout: .seconds(10), gzip: gzip)
+        if ack.statusBase != nil { takesGzip.insert(current) } else { takesGzip.remove(current) }
+        return ack
+    }
+
+    public func watch(node: String, token: String, knownRevision: Int,
+                      timeoutSeconds: Int = WatchLimits.agentSeconds) async throws -> WatchResponse {
         try await call(.GET, Endpoints.watch.path(node, query: [("revision", "\(knownRevision)"), ("timeout", "\(timeoutSeconds)")]), token: token,
                        body: Optional<String>.none, timeout: .seconds(Int64(timeoutSeconds) + 10))
     }
@@ -130,13 +151,14 @@ public actor CoordinatorClient {
     /// Tries the current coordinator, then each other one once; moves on only when one is
     /// unreachable or busy (503, 507).
     private func call<Body: Encodable, Answer: Decodable>(
-        _ method: HTTPMethod, _ path: String, token: String, body: Body?, timeout: TimeAmount
+        _ method: HTTPMethod, _ path: String, token: String, body: Body?, timeout: TimeAmount, gzip: Bool = false
     ) async throws -> Answer {
         var lastError: CoordinatorClientError = .unreachable("no coordinator configured")
         for attempt in 0..<urls.count {
             let index = (current + attempt) % urls.count
             do {
-                let answer: Answer = try await send(method, base: urls[index], path: path, token: token, body: body, timeout: timeout)
+                let answer: Answer = try await send(method, base: urls[index], path: path, token: token, body: body, timeout: timeout,
+                                                    gzip: gzip && index == current)
                 if index != current {
                     logger.notice("failed over to coordinator", metadata: ["url": "\(urls[index])"])
                     current = index
@@ -155,7 +177,7 @@ public actor CoordinatorClient {
     }
 
     private func send<Body: Encodable, Answer: Decodable>(
-        _ method: HTTPMethod, base: URL, path: String, token: String, body: Body?, timeout: TimeAmount
+        _ method: HTTPMethod, base: URL, path: String, token: String, body: Body?, timeout: TimeAmount, gzip: Bool
     ) async throws -> Answer {
         var request = HTTPClientRequest(url: base.absoluteString.trimmingSuffix("/") + path)
         request.method = method
@@ -163,7 +185,13 @@ public actor CoordinatorClient {
         request.headers.add(name: "User-Agent", value: "fleet-agent/\(FleetVersion.current)")
         if let body {
             request.headers.add(name: "Content-Type", value: "application/json")
-            request.body = .bytes(ByteBuffer(bytes: try WireCoding.encode(body)))
+            var bytes = ByteBuffer(bytes: try WireCoding.encode(body))
+            var source = bytes
+            if gzip, bytes.readableBytes >= Self.gzipThreshold, let packed = try? source.compress(with: .gzip()) {
+                request.headers.add(name: "Content-Encoding", value: "gzip")
+                bytes = packed
+            }
+            request.body = .bytes(bytes)
         }
         let response: HTTPClientResponse
         let bytes: ByteBuffer
@@ -178,7 +206,9 @@ public actor CoordinatorClient {
         let data = Data(bytes.readableBytesView)
         let status = Int(response.status.code)
         guard (200..<300).contains(status) else {
-            let message = (try? WireCoding.decode(ErrorEnvelope.self, from: data))?.error.message ?? response.status.reasonPhrase
+            let envelope = try? WireCoding.decode(ErrorEnvelope.self, from: data)
+            let message = envelope?.error.message ?? response.status.reasonPhrase
+            if status == 409, envelope?.error.code == ErrorCode.statusBaseUnknown { throw CoordinatorClientError.statusBaseUnknown(message) }
             throw Self.error(status: status, message: message, retryAfter: response.headers.first(name: "Retry-After"),
                              base: base)
         }

@@ -17,6 +17,9 @@ public protocol CoordinatorConnection: Sendable {
     func register(_ request: RegistrationRequest, joinToken: String) async throws -> RegistrationResponse
     /// Sends a status report; the answer says which assignment revision the coordinator wants.
     func heartbeat(node: String, token: String, report: StatusReport) async throws -> StatusAck
+    /// Sends a full report or a delta; a delta against a status the coordinator does not hold
+    /// throws ``CoordinatorClientError/statusBaseUnknown(_:)``.
+    func heartbeat(node: String, token: String, body: Heartbeat) async throws -> StatusAck
     /// Waits up to `timeoutSeconds` for an assignment newer than `knownRevision` or for commands.
     func watch(node: String, token: String, knownRevision: Int, timeoutSeconds: Int) async throws -> WatchResponse
     /// The coordinator currently in use (for logs).
@@ -34,9 +37,18 @@ public protocol CoordinatorConnection: Sendable {
 }
 
 extension CoordinatorConnection {
-    /// The watch with the agent's usual 30 s long-poll.
+    /// The watch with the agent's usual long-poll (``WatchLimits/agentSeconds``).
     public func watch(node: String, token: String, knownRevision: Int) async throws -> WatchResponse {
-        try await watch(node: node, token: token, knownRevision: knownRevision, timeoutSeconds: 30)
+        try await watch(node: node, token: token, knownRevision: knownRevision, timeoutSeconds: WatchLimits.agentSeconds)
+    }
+
+    /// For connections that take only full reports (test stand-ins): they never name a
+    /// ``StatusAck/statusBase``, so an agent never sends them a delta.
+    public func heartbeat(node: String, token: String, body: Heartbeat) async throws -> StatusAck {
+        switch body {
+        case .full(let report): return try await heartbeat(node: node, token: token, report: report)
+        case .delta: throw CoordinatorClientError.statusBaseUnknown("this connection takes only full reports")
+        }
     }
 }
 
