@@ -33,6 +33,14 @@ public enum Endpoints {
     /// Body: a full ``StatusReport`` or a ``StatusDelta`` (409 `status_base_unknown`: send a full one).
     public static let heartbeat = Endpoint<Heartbeat, StatusAck>(
         .post, "/v1/nodes/{name}/heartbeat", access: .node, summary: "liveness plus status (full or delta)")
+    /// Liveness alone, without a body: the node's status is still the one held as `base`.
+    /// Query: `base=SEQUENCE`, `revision=N` (the agent's applied revision). Answers 204 with no
+    /// body when that base is held and `revision` is the desired one — the common heartbeat of
+    /// an idle node, a single HTTP/2 HEADERS frame each way on a metered link; otherwise a
+    /// ``StatusAck`` (200), or 409 `status_base_unknown` (send a full report).
+    public static let heartbeatUnchanged = Endpoint<EmptyBody, StatusAck>(
+        .post, "/v1/nodes/{name}/heartbeat/unchanged", access: .node, query: ["base", "revision"],
+        summary: "liveness only: status unchanged since `base` (204 when nothing is news)")
     /// Query: `revision=N` (the agent's applied revision), optional `timeout=SECONDS`
     /// (≤ ``WatchLimits/maxSeconds``).
     public static let watch = Endpoint<EmptyBody, WatchResponse>(
@@ -152,7 +160,7 @@ public enum Endpoints {
     public static let all: [EndpointDescription] = [
         healthz.info, readyz.info, metrics.info,
         register.info,
-        heartbeat.info, watch.info,
+        heartbeat.info, heartbeatUnchanged.info, watch.info,
         apply.info, nodes.info, node.info, nodeReset.info,
         stations.info, station.info, stationRestart.info, recordings.info, coverage.info,
         sites.info, site.info, assignments.info, assignment.info,

@@ -47,6 +47,13 @@ public struct StatusDelta: Codable, Sendable, Equatable {
             && failedUnits == nil && arch == nil && agentUpgrade == nil && (cleared ?? []).isEmpty
     }
 
+    /// Neither the standing status changed nor any item goes along: liveness alone
+    /// (``Endpoints/heartbeatUnchanged``).
+    public var carriesNothing: Bool {
+        isEmpty && (events ?? []).isEmpty && (segments ?? []).isEmpty && (jobRuns ?? []).isEmpty
+            && (commandResults ?? []).isEmpty
+    }
+
     /// What changed from `base` (already aged to now) to `current`, by the tolerances in
     /// ``StatusDeltaTolerance``; `current`'s queued items go along. `stationsWereSent`: the
     /// previous report sent the stations, so a growing segment is news once more (the

@@ -49,6 +49,11 @@ import Testing
             try await Self.metric("stationfleet_heartbeat_deltas_received_total", client: client, url: fleet.url) >= 2
         }
         #expect(deltas, "\(fleet.logs)")
+        // An idle node's heartbeat is liveness alone: a bodiless request answered 204.
+        let unchanged = try await waitUntil(timeout: .seconds(30), poll: .milliseconds(200)) {
+            try await Self.metric("stationfleet_heartbeats_unchanged_total", client: client, url: fleet.url) >= 2
+        }
+        #expect(unchanged, "\(fleet.logs)")
 
         // gzip bodies are taken; one that inflates past the 4 MiB limit is refused with 413.
         let dryRun = try WireCoding.encode(ApplyRequest(files: [.init(path: "wire.yaml", content: Self.inventory)], dryRun: true))

@@ -17,7 +17,7 @@ import Testing
         }
         #expect(Endpoints.all.filter { $0.access == .join }.map(\.label) == ["POST /v1/register"])
         #expect(Set(Endpoints.all.filter { $0.access == .node }.map(\.label))
-                == ["POST /v1/nodes/{name}/heartbeat", "GET /v1/nodes/{name}/watch",
+                == ["POST /v1/nodes/{name}/heartbeat", "POST /v1/nodes/{name}/heartbeat/unchanged", "GET /v1/nodes/{name}/watch",
                     "GET /v1/nodes/{name}/agent-build/{version}/{arch}",
                     "POST /v1/nodes/{name}/commands/{id}/logs", "POST /v1/nodes/{name}/commands/{id}/snapshot"])
         // Every node endpoint names its node first as `{name}`: the node middleware checks it.

@@ -17,6 +17,19 @@ struct NodeController {
         group.on(Endpoints.heartbeat) { body, _, context in
             try await fleet.heartbeat(node: try context.authenticatedNode(), body: body)
         }
+        group.on(Endpoints.heartbeatUnchanged) { request, context -> Response in
+            let node = try context.authenticatedNode()
+            guard let base = request.uri.queryParameters.get("base", as: Int.self),
+                  let revision = request.uri.queryParameters.get("revision", as: Int.self) else {
+                throw APIError.from(FleetError.badRequest("base and revision are required query parameters (integers)"))
+            }
+            let ack = try await fleet.heartbeat(node: node, body: .delta(StatusDelta(base: base)))
+            if ack.statusBase == base, ack.desiredRevision == revision {
+                fleet.metrics.heartbeatsUnchanged.increment()
+                return Response(status: .noContent)
+            }
+            return try HTTPHelpers.json(ack, status: .ok)
+        }
         group.on(Endpoints.watch) { _, request, context in
             let node = try context.authenticatedNode()
             let known = request.uri.queryParameters.get("revision", as: Int.self) ?? 0

@@ -8,6 +8,7 @@ public final class CoordinatorMetrics: Sendable {
     public let registry: PrometheusCollectorRegistry
     let heartbeats: CoreMetrics.Counter
     let heartbeatDeltas: CoreMetrics.Counter
+    let heartbeatsUnchanged: CoreMetrics.Counter
     let registrations: CoreMetrics.Counter
     let openWatches: CoreMetrics.Gauge
     let applies: CoreMetrics.Counter
@@ -22,6 +23,8 @@ public final class CoordinatorMetrics: Sendable {
         heartbeats = Self.counter(registry, "stationfleet_heartbeats_received_total", help: "Heartbeats received from nodes.")
         heartbeatDeltas = Self.counter(registry, "stationfleet_heartbeat_deltas_received_total",
                                        help: "Heartbeats that carried only what changed since an acknowledged report.")
+        heartbeatsUnchanged = Self.counter(registry, "stationfleet_heartbeats_unchanged_total",
+                                           help: "Bodiless heartbeats of nodes whose status had not changed, answered 204.")
         registrations = Self.counter(registry, "stationfleet_registrations_total", help: "Node registrations accepted.")
         openWatches = Self.gauge(registry, "stationfleet_open_watches", help: "Watch long-polls parked right now.")
         applies = Self.counter(registry, "stationfleet_applies_total", help: "Inventory applies committed.")

@@ -93,7 +93,16 @@ extension NodeAgent {
             var delta = StatusDelta(base: base.sequence, from: aged, to: full, stationsWereSent: base.stationsChanged)
             if !delta.isEmpty { delta.sequence = full.sequence }
             do {
-                let ack = try await client.heartbeat(node: identity.name, token: identity.token, body: .delta(delta))
+                let ack: StatusAck
+                if delta.carriesNothing {
+                    // Nothing is news: liveness alone, a bodiless request answered 204.
+                    let revision = assignment?.revision ?? 0  // what the ack's desiredRevision is compared with
+                    ack = try await client.heartbeatUnchanged(node: identity.name, token: identity.token, base: base.sequence,
+                                                              revision: revision)
+                        ?? StatusAck(heartbeatSeconds: heartbeatSeconds, desiredRevision: revision, statusBase: base.sequence)
+                } else {
+                    ack = try await client.heartbeat(node: identity.name, token: identity.token, body: .delta(delta))
+                }
                 if delta.sequence == nil {
                     if ack.statusBase != base.sequence { statusBase = nil }
                 } else if let held = ack.statusBase, held == delta.sequence {

@@ -113,6 +113,13 @@ public actor CoordinatorClient {
         return ack
     }
 
+    /// Liveness alone while the status is the one the current coordinator holds as `base`: no
+    /// body, and nil for its 204 ("held, and `revision` is the desired one"); else its ack.
+    public func heartbeatUnchanged(node: String, token: String, base: Int, revision: Int) async throws -> StatusAck? {
+        try await call(.POST, Endpoints.heartbeatUnchanged.path(node, query: [("base", "\(base)"), ("revision", "\(revision)")]),
+                       token: token, body: Optional<String>.none, timeout: .seconds(10))
+    }
+
     public func watch(node: String, token: String, knownRevision: Int,
                       timeoutSeconds: Int = WatchLimits.agentSeconds) async throws -> WatchResponse {
         try await call(.GET, Endpoints.watch.path(node, query: [("revision", "\(knownRevision)"), ("timeout", "\(timeoutSeconds)")]), token: token,
@@ -213,6 +220,8 @@ public actor CoordinatorClient {
                              base: base)
         }
         if data.isEmpty, let empty = EmptyBody() as? Answer { return empty }  // 204
+        if data.isEmpty, let optional = Answer.self as? any ExpressibleByNilLiteral.Type,
+           let none = optional.init(nilLiteral: ()) as? Answer { return none }  // 204 for an optional answer
         do {
             return try WireCoding.decode(Answer.self, from: data)
         } catch {

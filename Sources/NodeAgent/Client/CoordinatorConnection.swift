@@ -20,6 +20,9 @@ public protocol CoordinatorConnection: Sendable {
     /// Sends a full report or a delta; a delta against a status the coordinator does not hold
     /// throws ``CoordinatorClientError/statusBaseUnknown(_:)``.
     func heartbeat(node: String, token: String, body: Heartbeat) async throws -> StatusAck
+    /// Liveness alone while the status is still the one held as `base` (no body); nil when the
+    /// coordinator answered "held, and `revision` is the desired one" (204).
+    func heartbeatUnchanged(node: String, token: String, base: Int, revision: Int) async throws -> StatusAck?
     /// Waits up to `timeoutSeconds` for an assignment newer than `knownRevision` or for commands.
     func watch(node: String, token: String, knownRevision: Int, timeoutSeconds: Int) async throws -> WatchResponse
     /// The coordinator currently in use (for logs).
@@ -49,6 +52,11 @@ extension CoordinatorConnection {
         case .full(let report): return try await heartbeat(node: node, token: token, report: report)
         case .delta: throw CoordinatorClientError.statusBaseUnknown("this connection takes only full reports")
         }
+    }
+
+    /// For connections without the bodiless heartbeat: an empty delta says the same.
+    public func heartbeatUnchanged(node: String, token: String, base: Int, revision: Int) async throws -> StatusAck? {
+        try await heartbeat(node: node, token: token, body: .delta(StatusDelta(base: base)))
     }
 }
 
