@@ -90,6 +90,9 @@ stations:
                     and len(stations) == 2 and all(s["state"] == "recording" for s in stations))
 
         wait("both agents online, 2 recorders recording", 90, ready)
+        # Each proxy's counters must already show its agent's connection: a reading taken before
+        # the proxy's first flush is zeros and would put the whole start-up into the window.
+        wait("both proxies counting", 20, lambda: all(stats(f)["connections"] >= 1 for f in proxies.values()))
         before = {n: stats(f) for n, f in proxies.items()}
         time.sleep(args.window)  # the measurement window, not synchronisation
         after = {n: stats(f) for n, f in proxies.items()}
