@@ -85,15 +85,21 @@ let package = Package(
         // Linux file-sync calls not exposed by Glibc's Swift module.
         .target(name: "CFileSync", path: "Sources/CFileSync"),
 
+        // The agent's narrow C interface to the system libsqlite3 (ledger, backup snapshots):
+        // the agent links neither GRDB nor Foundation for them (issue 14: a small agent).
+        .target(name: "CSQLiteShim", path: "Sources/CSQLiteShim", linkerSettings: [.linkedLibrary("sqlite3")]),
+
         // Node agent: registration, reconciler, recorders, archive, backups.
         .target(
             name: "FleetAgent",
             dependencies: [
                 "FleetProtocol",
                 "CFileSync",
-                .product(name: "Hummingbird", package: "hummingbird"),
+                "CSQLiteShim",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
-                .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "Prometheus", package: "swift-prometheus"),

@@ -13,6 +13,20 @@ struct HeartbeatBench: AsyncParsableCommand {
     @Option(help: "Seconds of load per phase.")
     var seconds = 10
 
+    @Option(help: ArgumentHelp(
+        "What each heartbeat carries: full (the whole report, every time) or steady (what agents send once running).",
+        discussion: """
+            steady: every agent first sends one full report with a sequence (the coordinator acknowledges it as the \
+            base); then each heartbeat is the bodiless POST …/heartbeat/unchanged?base=&revision= an idle agent \
+            sends, except one in --changed-every, which is a delta carrying both stations' status (a segment closed).
+            """))
+    var mode: Mode = .full
+
+    @Option(help: "steady mode: one heartbeat in this many carries a delta with the stations' status.")
+    var changedEvery = 10
+
+    enum Mode: String, ExpressibleByArgument, Sendable { case full, steady }
+
     func run() async throws {
         let coordinator = try await BenchCoordinator(options: options, connections: options.concurrency)
         do {
@@ -22,16 +36,36 @@ struct HeartbeatBench: AsyncParsableCommand {
                 try await coordinator.ping(.GET, APIPath.healthz, token: nil)
             }
             let report = try WireCoding.encode(Self.sampleReport())
-            let heartbeats = try await load(seconds: seconds, workers: options.concurrency) { worker, iteration in
-                let index = (worker + iteration * options.concurrency) % agents.count
-                let (name, token) = agents[index]
-                try await coordinator.ping(.POST, APIPath.heartbeat(name), token: token, body: report,
-                                           via: coordinator.url(forAgent: index))
+            let heartbeats: Result
+            switch mode {
+            case .full:
+                heartbeats = try await load(seconds: seconds, workers: options.concurrency) { worker, iteration in
+                    let index = (worker + iteration * options.concurrency) % agents.count
+                    let (name, token) = agents[index]
+                    try await coordinator.ping(.POST, APIPath.heartbeat(name), token: token, body: report,
+                                               via: coordinator.url(forAgent: index))
+                }
+            case .steady:
+                let revisions = try await primeBases(coordinator, agents: agents)
+                let delta = try WireCoding.encode(Self.sampleDelta(base: 1))
+                let every = max(1, changedEvery)
+                heartbeats = try await load(seconds: seconds, workers: options.concurrency) { worker, iteration in
+                    let index = (worker + iteration * options.concurrency) % agents.count
+                    let (name, token) = agents[index]
+                    let via = coordinator.url(forAgent: index)
+                    if (iteration + worker) % every == 0 {
+                        try await coordinator.ping(.POST, APIPath.heartbeat(name), token: token, body: delta, via: via)
+                    } else {
+                        let path = Endpoints.heartbeatUnchanged.path(name, query: [("base", "1"), ("revision", "\(revisions[index])")])
+                        try await coordinator.ping(.POST, path, token: token, via: via)
+                    }
+                }
             }
             let rss = residentMiB(pid: coordinator.process.processIdentifier) ?? 0
             print("""
                 fleet-bench heartbeats: agents=\(options.agents) concurrency=\(options.concurrency) seconds=\(seconds) \
-                store=\(options.database == nil ? "sqlite" : "postgres") instances=\(coordinator.urls.count)
+                store=\(options.database == nil ? "sqlite" : "postgres") instances=\(coordinator.urls.count) \
+                mode=\(mode.rawValue)\(mode == .steady ? " changed-every=\(changedEvery)" : "")
                   baseline GET /healthz: \(Int(baseline.rate))/s p50 \(ms(baseline.stats.percentile(50))) p99 \(ms(baseline.stats.percentile(99)))
                   heartbeats:            \(Int(heartbeats.rate))/s p50 \(ms(heartbeats.stats.percentile(50))) p99 \(ms(heartbeats.stats.percentile(99)))
                   ratio heartbeat/baseline rate: \(String(format: "%.2f", heartbeats.rate / baseline.rate))
@@ -82,6 +116,41 @@ struct HeartbeatBench: AsyncParsableCommand {
         let elapsed = ContinuousClock.now - start
         let wall = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
         return Result(rate: Double(outcomes.0.count) / wall, stats: outcomes.0, errors: outcomes.1)
+    }
+
+    /// One full report with `sequence: 1` per agent, so the coordinator holds a base for
+    /// each; returns each agent's desired revision from the acknowledgement.
+    func primeBases(_ coordinator: BenchCoordinator, agents: [(String, String)]) async throws -> [Int] {
+        var report = Self.sampleReport()
+        report.sequence = 1
+        let body = try WireCoding.encode(report)
+        return try await withThrowingTaskGroup(of: (Int, Int).self) { group in
+            var revisions = [Int](repeating: 0, count: agents.count)
+            var next = 0
+            func add() {
+                let index = next
+                next += 1
+                group.addTask {
+                    let ack = try await coordinator.send(.POST, APIPath.heartbeat(agents[index].0), token: agents[index].1,
+                                                         body: body, as: StatusAck.self, via: coordinator.url(forAgent: index))
+                    guard ack.statusBase == 1 else { throw BenchError("\(agents[index].0): base 1 not acknowledged") }
+                    return (index, ack.desiredRevision)
+                }
+            }
+            for _ in 0..<min(options.concurrency, agents.count) { add() }
+            while let (index, revision) = try await group.next() {
+                revisions[index] = revision
+                if next < agents.count { add() }
+            }
+            return revisions
+        }
+    }
+
+    /// A steady-state delta: both stations' status (a segment closed), nothing else.
+    static func sampleDelta(base: Int) -> StatusDelta {
+        var delta = StatusDelta(base: base)
+        delta.stations = sampleReport().stations
+        return delta
     }
 
     /// What a recording station reports: two recorders and three paths.

@@ -1,6 +1,5 @@
 import FleetProtocol
 import Foundation
-import GRDB
 import Logging
 #if canImport(Glibc)
 import Glibc
@@ -189,24 +188,21 @@ public struct BackupJob: Sendable {
         }
         let temp = (tempDir as NSString).appendingPathComponent(".\(filePrefix)\(stamp).db.partial-\(UUID().uuidString)")
         do {
-            var config = Configuration()
-            config.readonly = true
-            config.busyMode = .timeout(30)
-            let src = try DatabaseQueue(path: source, configuration: config)
+            let src = try SQLiteDatabase(path: source, readonly: true, busyTimeoutSeconds: 30)
+            defer { src.close() }
             // The page count is the snapshot's size up front; SQLite copies it in one step
             // (stepping would restart under a writer), so this phase shows its total, then done.
-            let pages = try? src.read { db in
-                try Int.fetchOne(db, sql: "PRAGMA page_count").flatMap { count in
-                    try Int.fetchOne(db, sql: "PRAGMA page_size").map { UInt64(max(0, count)) * UInt64(max(0, $0)) }
-                }
-            }
+            let pages: UInt64? = {
+                guard let count = (try? src.rows("PRAGMA page_count"))?.first?["page_count"].int64,
+                      let size = (try? src.rows("PRAGMA page_size"))?.first?["page_size"].int64 else { return nil }
+                return UInt64(max(0, count)) * UInt64(max(0, size))
+            }()
             tracker?.begin(phase: "snapshot", bytesTotal: pages, filesTotal: 1)
-            let dst = try DatabaseQueue(path: temp)
-            try src.backup(to: dst, pagesPerStep: -1)
+            let dst = try SQLiteDatabase(path: temp)
+            defer { dst.close() }
+            try src.backup(to: dst)
             if let total = pages { tracker?.setBytes(total) }
-            let check = try dst.read { db in try String.fetchOne(db, sql: "PRAGMA quick_check") }
-            try dst.close()
-            try src.close()
+            let check = try dst.rows("PRAGMA quick_check").first?["quick_check"].string
             guard check == "ok" else { throw BackupError.sqlite(job: spec.name, path: source, reason: "snapshot quick_check: \(check ?? "?")") }
             return temp
         } catch let error as BackupError {
