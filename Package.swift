@@ -159,6 +159,9 @@ let package = Package(
         // archive-crash-helper runs one archive job run; the crash test SIGKILLs it at random moments.
         .executableTarget(name: "archive-crash-helper", dependencies: ["FleetAgent", "FleetProtocol"],
                           path: "Sources/Apps/archive-crash-helper"),
+        // local-time-helper answers LocalTime queries under the TZ a test gives it (DST zones).
+        .executableTarget(name: "local-time-helper", dependencies: ["FleetAgent", "FleetProtocol"],
+                          path: "Sources/Apps/local-time-helper"),
         // archive-bench times one archive run or image backup for Benchmarks/scripts/archive-bench.sh.
         .executableTarget(name: "archive-bench", dependencies: ["FleetAgent", "FleetProtocol"],
                           path: "Benchmarks/archive-bench"),
