@@ -31,7 +31,7 @@ let package = Package(
         .package(url: "https://github.com/adam-fowler/compress-nio.git", from: "1.5.0"),
     ],
     targets: [
-        // Shared wire types. Foundation only.
+        // Shared wire types. FoundationEssentials only: the agent links no full Foundation (no ICU).
         .target(name: "FleetProtocol", path: "Sources/Protocol"),
 
         // The inventory language: YAML → validated model → per-node desired state, and the

@@ -47,27 +47,18 @@ extension NodeAgent {
     }
 
     /// The camera password (to redact it once more before anything leaves the node).
-    /// Percent-encodes (UTF-8, upper-case hex) every scalar that is not a letter, mark or digit, as
-    /// `addingPercentEncoding(withAllowedCharacters: .alphanumerics)` did; that API is not in
-    /// FoundationEssentials.
+    /// Percent-encodes (upper-case hex) every UTF-8 byte that is not an ASCII letter or digit,
+    /// as `addingPercentEncoding(withAllowedCharacters: .alphanumerics)` did on Linux (it escapes
+    /// every non-ASCII byte too); that API is not in FoundationEssentials.
     static func percentEncodeNonAlphanumerics(_ text: String) -> String {
         let hex = Array("0123456789ABCDEF".utf8)
         var bytes: [UInt8] = []
-        for scalar in text.unicodeScalars {
-            let keep: Bool
-            switch scalar.properties.generalCategory {
-            case .uppercaseLetter, .lowercaseLetter, .titlecaseLetter, .modifierLetter, .otherLetter,
-                 .nonspacingMark, .spacingMark, .enclosingMark, .decimalNumber, .letterNumber, .otherNumber:
-                keep = true
+        for byte in text.utf8 {
+            switch byte {
+            case UInt8(ascii: "0")...UInt8(ascii: "9"), UInt8(ascii: "A")...UInt8(ascii: "Z"), UInt8(ascii: "a")...UInt8(ascii: "z"):
+                bytes.append(byte)
             default:
-                keep = false
-            }
-            for byte in String(scalar).utf8 {
-                if keep {
-                    bytes.append(byte)
-                } else {
-                    bytes += [UInt8(ascii: "%"), hex[Int(byte >> 4)], hex[Int(byte & 0x0f)]]
-                }
+                bytes += [UInt8(ascii: "%"), hex[Int(byte >> 4)], hex[Int(byte & 0x0f)]]
             }
         }
         return String(decoding: bytes, as: UTF8.self)
