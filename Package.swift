@@ -31,7 +31,7 @@ let package = Package(
         .package(url: "https://github.com/adam-fowler/compress-nio.git", from: "1.5.0"),
     ],
     targets: [
-        // Shared wire types. Foundation only.
+        // Shared wire types. FoundationEssentials only: the agent links no full Foundation (no ICU).
         .target(name: "FleetProtocol", path: "Sources/Protocol"),
 
         // The inventory language: YAML → validated model → per-node desired state, and the
@@ -165,6 +165,9 @@ let package = Package(
         // archive-crash-helper runs one archive job run; the crash test SIGKILLs it at random moments.
         .executableTarget(name: "archive-crash-helper", dependencies: ["FleetAgent", "FleetProtocol"],
                           path: "Sources/Apps/archive-crash-helper"),
+        // local-time-helper answers LocalTime queries under the TZ a test gives it (DST zones).
+        .executableTarget(name: "local-time-helper", dependencies: ["FleetAgent", "FleetProtocol"],
+                          path: "Sources/Apps/local-time-helper"),
         // archive-bench times one archive run or image backup for Benchmarks/scripts/archive-bench.sh.
         .executableTarget(name: "archive-bench", dependencies: ["FleetAgent", "FleetProtocol"],
                           path: "Benchmarks/archive-bench"),

@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 
 /// `POST /v1/apply`: the inventory files as the operator wrote them.
 /// The coordinator parses and validates them, so errors carry each file's own line and column.

@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 
 /// One published build of `fleet-agent` for one CPU architecture.
 ///
@@ -40,9 +40,12 @@ public struct AgentBuild: Codable, Sendable, Equatable, Hashable {
 
     /// Letters, digits, `.`, `-`, `_` and `+`, 1–64 characters, starting with a letter or digit.
     public static func isValidVersion(_ version: String) -> Bool {
-        guard (1...64).contains(version.utf8.count), let first = version.unicodeScalars.first,
-              CharacterSet.alphanumerics.contains(first) else { return false }
-        return version.unicodeScalars.allSatisfy { $0.isASCII && (CharacterSet.alphanumerics.contains($0) || "._-+".unicodeScalars.contains($0)) }
+        func isAlphanumeric(_ byte: UInt8) -> Bool {
+            (UInt8(ascii: "a")...UInt8(ascii: "z")).contains(byte) || (UInt8(ascii: "A")...UInt8(ascii: "Z")).contains(byte)
+                || (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(byte)
+        }
+        guard (1...64).contains(version.utf8.count), let first = version.utf8.first, isAlphanumeric(first) else { return false }
+        return version.utf8.allSatisfy { isAlphanumeric($0) || "._-+".utf8.contains($0) }
     }
 
     /// Largest agent build the coordinator accepts (256 MiB).

@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 
 /// `POST /v1/alerts/routes/test`: the labels of a hypothetical alert.
 ///

@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 
 /// `GET /v1/alerts`: one alert the coordinator's rules raised.
 ///

@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 
 /// Everything one node must run, fully resolved from the inventory.
 ///
@@ -72,7 +72,7 @@ public struct RecorderSpec: Codable, Sendable, Equatable, Hashable {
     }
 
     /// The station's own segment folder.
-    public var stationDir: String { (outputDir as NSString).appendingPathComponent(station) }
+    public var stationDir: String { outputDir.pathJoining(station) }
 }
 
 /// When a job runs: every N seconds, or at a wall-clock time daily or weekly.

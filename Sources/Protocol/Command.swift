@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 
 /// An imperative request for one node, delivered over its watch.
 public struct Command: Codable, Sendable, Equatable, Identifiable {

@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 
 /// One coordinator instance sharing the store (`GET /v1/coordinators`, `fleetctl get coordinators`).
 ///

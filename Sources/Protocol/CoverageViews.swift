@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 
 /// `GET /v1/coverage?from=T&to=T`: one station's recorded share of a span, computed by the
 /// coordinator from its recordings catalog exactly as `recordings` computes it.

@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 
 /// The roles a dashboard session or a bearer token can have.
 public enum SessionRole: String, Codable, Sendable, Hashable, CaseIterable {

@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 
 /// The HTTP method of an ``Endpoint``.
 public enum EndpointMethod: String, Sendable, Hashable, CaseIterable {
@@ -137,31 +137,50 @@ public struct EndpointDescription: Sendable, Hashable, CustomStringConvertible {
 
 /// Path template helpers shared by ``Endpoint`` and ``EndpointDescription``.
 public enum EndpointTemplate {
-    /// Characters left as they are in a path segment.
-    static let segmentAllowed: CharacterSet = {
-        var allowed = CharacterSet.urlPathAllowed
-        allowed.remove(charactersIn: "/?#%;")
-        return allowed
-    }()
+    /// ASCII characters left as they are in a path segment (RFC 3986 `pchar` without `;`):
+    /// unreserved, sub-delimiters, `:` and `@`. Every other byte of the UTF-8 form is escaped.
+    static let segmentAllowed: Set<UInt8> = unreservedASCII.union(Array("!$&'()*+,=:@".utf8))
 
-    /// Characters left as they are in a query key or value.
-    static let queryAllowed: CharacterSet = {
-        var allowed = CharacterSet.alphanumerics
-        allowed.insert(charactersIn: "-._~")
-        return allowed
-    }()
+    /// ASCII characters left as they are in a query key or value: RFC 3986 unreserved only.
+    static let queryAllowed: Set<UInt8> = unreservedASCII
+
+    private static let unreservedASCII: Set<UInt8> =
+        Set(Array("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-._~".utf8))
+
+    /// Percent-encodes every UTF-8 byte of `text` not in `allowed` (upper-case hex digits).
+    static func percentEncode(_ text: String, allowed: Set<UInt8>) -> String {
+        let hex = Array("0123456789ABCDEF".utf8)
+        var bytes: [UInt8] = []
+        bytes.reserveCapacity(text.utf8.count)
+        for byte in text.utf8 {
+            if allowed.contains(byte) {
+                bytes.append(byte)
+            } else {
+                bytes.append(UInt8(ascii: "%"))
+                bytes.append(hex[Int(byte >> 4)])
+                bytes.append(hex[Int(byte & 0x0f)])
+            }
+        }
+        return String(decoding: bytes, as: UTF8.self)
+    }
+
+    /// Percent-encodes everything except RFC 3986 unreserved ASCII (`A–Z a–z 0–9 - . _ ~`), as
+    /// user info in a URL needs (the recorder's RTSP password).
+    public static func percentEncodeUnreserved(_ text: String) -> String {
+        percentEncode(text, allowed: unreservedASCII)
+    }
 
     /// Escapes one path segment (a node, station or job name), including `/`.
     public static func segment(_ name: String) -> String {
-        name.addingPercentEncoding(withAllowedCharacters: segmentAllowed) ?? name
+        percentEncode(name, allowed: segmentAllowed)
     }
 
     /// `path?key=value&…` with keys and values percent-encoded (`+`, `:`, `&`, `=` included).
     public static func withQuery(_ path: String, _ items: [(String, String)]) -> String {
         guard !items.isEmpty else { return path }
         let query = items.map { key, value in
-            let k = key.addingPercentEncoding(withAllowedCharacters: queryAllowed) ?? key
-            let v = value.addingPercentEncoding(withAllowedCharacters: queryAllowed) ?? value
+            let k = percentEncode(key, allowed: queryAllowed)
+            let v = percentEncode(value, allowed: queryAllowed)
             return "\(k)=\(v)"
         }.joined(separator: "&")
         return "\(path)?\(query)"

@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 
 /// The coordinator's HTTP API: every endpoint, declared once.
 ///

@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 
 /// Any JSON value, decoded without Foundation's `Any`, so that booleans, integers and
 /// decimals stay apart (on Linux `JSONSerialization` turns booleans into numbers).

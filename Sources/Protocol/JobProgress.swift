@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 
 /// How far a running archive or backup run has come, as the agent measured it at its last
 /// heartbeat: files and bytes done of the totals known up front (the archive's file list,

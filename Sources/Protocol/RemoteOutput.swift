@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 
 /// Remote logs and camera snapshots (issue 15): fleetctl asks the coordinator, the coordinator
 /// queues a command for the node, the agent uploads what it found over its own connection.

@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 
 /// The bounds of one `StatusReport`, written once: the coordinator refuses a report that
 /// breaks them (400 with the field and the limit), and the agent shapes every report to

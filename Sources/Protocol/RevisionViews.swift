@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 
 /// `GET /v1/revisions` (newest first) and `GET /v1/revisions/{rev}`: one applied revision.
 ///

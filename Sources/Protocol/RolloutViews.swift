@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 
 /// An operator's action on the current rollout (`POST /v1/rollout/{action}`).
 ///

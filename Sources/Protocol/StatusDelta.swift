@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 
 /// A heartbeat that carries only what changed since a report the coordinator acknowledged
 /// (`base`, its `sequence`). The coordinator keeps each node's last full status, ages it

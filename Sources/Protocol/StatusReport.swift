@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 
 /// `POST /v1/nodes/{name}/heartbeat` with the node token: liveness plus everything
 /// the agent has to tell. Items with ids (events, segments, job runs, command results)

@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 
 /// JSON encoding and decoding shared by every StationFleet peer.
 ///

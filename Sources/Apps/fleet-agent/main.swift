@@ -1,7 +1,8 @@
 import ArgumentParser
 import FleetAgent
 import FleetProtocol
-import Foundation
+import FoundationEssentials
+import Glibc
 import Logging
 import ServiceLifecycle
 
@@ -89,7 +90,7 @@ struct Run: AsyncParsableCommand {
 
     var coordinatorURLs: [URL] {
         coordinator.split(separator: ",").compactMap { part in
-            let text = part.trimmingCharacters(in: .whitespaces)
+            let text = String(part).trimmedWhitespace
             guard let url = URL(string: text), ["http", "https"].contains(url.scheme ?? ""), url.host != nil else { return nil }
             return url
         }
@@ -108,13 +109,13 @@ struct Run: AsyncParsableCommand {
         let logger = Logger(label: "fleet-agent")
         // Before anything else: a dead trial is rolled back, a committed build runs (docs/agent-upgrades.md).
         AgentLauncher.run(stateDir: stateDir) { message in
-            FileHandle.standardError.write(Data("fleet-agent: \(message)\n".utf8))
+            PosixIO.writeError("fleet-agent: \(message)\n")
         }
         var publicKey: String?
         if let upgradePublicKey {
             do {
                 _ = try BuildSignature.loadPublicKey(file: upgradePublicKey)
-                publicKey = try String(contentsOfFile: upgradePublicKey, encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines)
+                publicKey = try String(contentsOfFile: upgradePublicKey, encoding: .utf8).trimmedWhitespaceAndNewlines
             } catch {
                 fail("\(error)")
             }
@@ -124,10 +125,10 @@ struct Run: AsyncParsableCommand {
             token = joinToken
         } else if let joinTokenFile {
             guard let text = try? String(contentsOfFile: joinTokenFile, encoding: .utf8),
-                  !text.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty else {
+                  !text.trimmedWhitespaceAndNewlines.isEmpty else {
                 fail("cannot read join token from \(joinTokenFile)")
             }
-            token = text.trimmingCharacters(in: .whitespacesAndNewlines)
+            token = text.trimmedWhitespaceAndNewlines
         } else {
             fail("no join token")
         }
@@ -153,7 +154,7 @@ struct Run: AsyncParsableCommand {
         if let listen {
             services.append(StatusServer.make(agent: agent, metrics: metrics, host: listen.host, port: listen.port,
                                               logger: logger) { port in
-                FileHandle.standardOutput.write(Data("fleet-agent: status on http://\(listen.host):\(port)\n".utf8))
+                PosixIO.writeOutput("fleet-agent: status on http://\(listen.host):\(port)\n")
             })
         }
         services.append(AgentService(agent: agent))
@@ -167,8 +168,8 @@ struct Run: AsyncParsableCommand {
     }
 
     private func fail(_ message: String) -> Never {
-        FileHandle.standardError.write(Data("fleet-agent: \(message)\n".utf8))
-        Foundation.exit(1)
+        PosixIO.writeError("fleet-agent: \(message)\n")
+        Glibc.exit(1)
     }
 }
 
@@ -198,7 +199,7 @@ struct UpgradeGuard: ParsableCommand {
 
     func run() throws {
         let guardian = UpgradeGuardian(stateDir: stateDir, pid: pid, deadlineSeconds: deadline, arguments: arguments)
-        let log: (String) -> Void = { FileHandle.standardError.write(Data("fleet-agent upgrade-guard: \($0)\n".utf8)) }
+        let log: (String) -> Void = { PosixIO.writeError("fleet-agent upgrade-guard: \($0)\n") }
         switch guardian.watch(log: log) {
         case .settled:
             return
@@ -211,6 +212,6 @@ struct UpgradeGuard: ParsableCommand {
 func parseHostPort(_ text: String) -> (host: String, port: Int)? {
     guard let colon = text.lastIndex(of: ":"), let port = Int(text[text.index(after: colon)...]),
           (0...65535).contains(port) else { return nil }
-    let host = String(text[..<colon]).trimmingCharacters(in: CharacterSet(charactersIn: "[]"))
+    let host = String(text[..<colon]).trimmingScalars(in: "[]")
     return host.isEmpty ? nil : (host, port)
 }

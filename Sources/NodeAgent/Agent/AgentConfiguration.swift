@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 
 /// Settings of `fleet-agent run`.
 public struct AgentConfiguration: Sendable {

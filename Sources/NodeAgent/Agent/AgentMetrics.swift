@@ -1,6 +1,6 @@
 import CoreMetrics
 import FleetProtocol
-import Foundation
+import FoundationEssentials
 import Prometheus
 import Synchronization
 

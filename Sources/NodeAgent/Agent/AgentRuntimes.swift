@@ -1,4 +1,5 @@
-import Foundation
+import FleetProtocol
+import FoundationEssentials
 import Logging
 
 /// Builds the subsystems the reconciler drives, with their files under the state dir:
@@ -7,17 +8,17 @@ import Logging
 public enum AgentRuntimes {
     /// The recorders' log folder (`recorder-STATION.log`), read by `fleetctl logs station`.
     public static func logDir(stateDir: String) -> String {
-        (stateDir as NSString).appendingPathComponent("logs")
+        stateDir.pathJoining("logs")
     }
 
     public static func make(configuration: AgentConfiguration, logger: Logger) throws
         -> (recorders: (any RecorderRuntime)?, jobs: (any JobRuntime)?) {
-        let state = configuration.stateDir as NSString
+        let state = configuration.stateDir
         try FileManager.default.createDirectory(atPath: configuration.stateDir, withIntermediateDirectories: true,
                                                 attributes: [.posixPermissions: 0o700])
         let recorders = RecorderSupervisor(
             configuration: .init(ffmpegPath: configuration.ffmpegPath, ffprobePath: configuration.ffprobePath,
-                                 stateDir: state.appendingPathComponent("recorders"),
+                                 stateDir: state.pathJoining("recorders"),
                                  logDir: logDir(stateDir: configuration.stateDir)),
             logger: logger)
         var archive = ArchiveConfiguration()
@@ -27,8 +28,8 @@ public enum AgentRuntimes {
         let jobs: any JobRuntime
         do {
             jobs = try JobRunner(
-                ledgerPath: state.appendingPathComponent("ledger.sqlite"), nodeName: configuration.name,
-                tempDir: state.appendingPathComponent("tmp"), logger: logger,
+                ledgerPath: state.pathJoining("ledger.sqlite"), nodeName: configuration.name,
+                tempDir: state.pathJoining("tmp"), logger: logger,
                 configuration: .init(archive: archive, maxRandomDelaySeconds: configuration.maxJobDelaySeconds),
                 openFiles: { await recorders.openSegments() })
         } catch {

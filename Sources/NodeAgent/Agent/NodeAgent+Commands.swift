@@ -1,5 +1,5 @@
 import FleetProtocol
-import Foundation
+import FoundationEssentials
 import Logging
 
 /// Command de-duplication: a command id runs at most once, whether it is redelivered while
@@ -56,7 +56,7 @@ extension NodeAgent {
                 defer { operatorJobRuns -= 1 }
                 let run = try await jobs.runJob(kind: command.kind == .runArchive ? .archive : .backup, name: command.target)
                 message = "\(run.job): \(run.outcome.rawValue), \(run.files) files, \(run.bytes) bytes in "
-                    + String(format: "%.1f s", run.durationSeconds) + (run.error.map { " — \($0)" } ?? "")
+                    + NumberText.fixed(run.durationSeconds, decimals: 1) + " s" + (run.error.map { " — \($0)" } ?? "")
                 if run.outcome == .failed { throw AgentCommandError.failed(message) }
             case .stationLogs, .nodeLogs, .snapshot:
                 message = try await remoteOutput(command)

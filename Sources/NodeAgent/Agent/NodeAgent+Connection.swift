@@ -1,5 +1,5 @@
 import FleetProtocol
-import Foundation
+import FoundationEssentials
 import Logging
 
 /// What one pass of the connection loop came to.
@@ -45,7 +45,7 @@ extension NodeAgent {
             let backoff = connectionBackoff.next()
             let delay = error.retryAfter.map { max($0, backoff) } ?? backoff
             logger.warning("coordinator call failed; retrying", metadata: [
-                "error": "\(error)", "retryInSeconds": "\(String(format: "%.1f", delay.seconds))"])
+                "error": "\(error)", "retryInSeconds": "\(NumberText.fixed(delay.seconds, decimals: 1))"])
             return .retry(after: delay)
         } catch {
             let delay = connectionBackoff.next()

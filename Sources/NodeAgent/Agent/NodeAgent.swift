@@ -1,5 +1,5 @@
 import FleetProtocol
-import Foundation
+import FoundationEssentials
 import Logging
 
 /// The station's agent: a level-triggered reconciler in the manner of a kubelet.

@@ -1,5 +1,5 @@
 import FleetProtocol
-import Foundation
+import FoundationEssentials
 
 /// The recorder subsystem as the reconciler sees it: desired specs in, status out.
 public protocol RecorderRuntime: Sendable {

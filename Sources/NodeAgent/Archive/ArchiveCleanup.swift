@@ -1,5 +1,5 @@
 import FleetProtocol
-import Foundation
+import FoundationEssentials
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -38,8 +38,9 @@ extension ArchiveJob {
             }
             if !extra.isEmpty {
                 state.event("archive.emergency-cleanup", station: source.station,
-                            String(format: "%@ has %.1f %% free (< %.1f %%): deleting %d oldest verified file(s) before keepLocal",
-                                   source.path, space.freePercent, configuration.minFreePercent, extra.count))
+                            "\(source.path) has \(NumberText.fixed(space.freePercent, decimals: 1)) % free (< "
+                                + "\(NumberText.fixed(configuration.minFreePercent, decimals: 1)) %): deleting \(extra.count) "
+                                + "oldest verified file(s) before keepLocal")
                 plan += extra
             }
         }

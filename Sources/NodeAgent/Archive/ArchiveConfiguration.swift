@@ -1,5 +1,5 @@
 import FleetProtocol
-import Foundation
+import FoundationEssentials
 
 /// Tunables of archive runs that are not part of the wire spec.
 public struct ArchiveConfiguration: Sendable, Equatable {

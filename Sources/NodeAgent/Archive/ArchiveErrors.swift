@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 
 /// Why an archive or backup run failed as a whole. Each case carries job and path and reads as one line.
 public enum ArchiveError: Error, CustomStringConvertible, Sendable, Equatable {

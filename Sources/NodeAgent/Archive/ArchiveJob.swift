@@ -1,6 +1,8 @@
 import FleetProtocol
-import Foundation
+import Dispatch
+import FoundationEssentials
 import Logging
+import Synchronization
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -57,7 +59,7 @@ public struct ArchiveJob: Sendable {
         let clock = ContinuousClock(), startedMonotonic = clock.now  // a duration, not two wall times
         var fatal: ArchiveError?
         var walks: [(ArchiveSource, FileWalker.Result)] = []
-        let open = Set(openFiles.map { ($0 as NSString).standardizingPath })
+        let open = Set(openFiles.map { $0.pathStandardized })
         do {
             try checkTargets()
             try cleanJournaledPartials()
@@ -141,13 +143,13 @@ public struct ArchiveJob: Sendable {
         guard source.station != nil else { return files.filter { nowT - $0.mtime >= settle } }
         var newestPerDir: [String: FoundFile] = [:]
         for f in files {
-            let dir = (f.path as NSString).deletingLastPathComponent
+            let dir = f.path.pathParent
             if let n = newestPerDir[dir], n.mtime >= f.mtime { continue }
             newestPerDir[dir] = f
         }
         return files.filter { f in
             if open.contains(f.path) { return false }
-            let dir = (f.path as NSString).deletingLastPathComponent
+            let dir = f.path.pathParent
             if newestPerDir[dir]?.path == f.path && nowT - f.mtime < settle { return false }
             return true
         }
@@ -192,7 +194,7 @@ public struct ArchiveJob: Sendable {
     }
 
     func archiveFile(_ file: FoundFile, source: ArchiveSource, state: RunState) throws {
-        let name = (file.path as NSString).lastPathComponent
+        let name = file.path.pathLastName
         let stamp = TargetTemplate.recordingStamp(fileName: name)
         let station = source.station ?? stamp?.station
         let recorded = stamp?.start ?? Date(timeIntervalSince1970: file.mtime)
@@ -201,7 +203,7 @@ public struct ArchiveJob: Sendable {
             state.fileFailed("archive.skipped", station: station, "cannot expand target \(spec.target) for \(file.path): unknown placeholder or no station")
             return
         }
-        let target = (dir as NSString).appendingPathComponent(file.relativePath)
+        let target = dir.pathJoining(file.relativePath)
         if let e = try ledgerCall({ try ledger.entry(job: spec.name, sourcePath: file.path) }),
            e.verifiedAt != nil, e.size == file.size, e.mtime == file.mtime, e.targetPath == target,
            FileIO.stat(target)?.size == file.size {
@@ -209,7 +211,7 @@ public struct ArchiveJob: Sendable {
             return
         }
         do {
-            try FileIO.makeDirectories((target as NSString).deletingLastPathComponent)
+            try FileIO.makeDirectories(target.pathParent)
             FileIO.removeLeftoverPartials(for: target)
             var sha = ""
             var copied = false
@@ -302,56 +304,60 @@ public struct ArchiveJob: Sendable {
     }
 }
 
-/// Bookkeeping of one run, shared by the copy workers (every access takes the lock).
-final class RunState: @unchecked Sendable {
+/// Bookkeeping of one run, shared by the copy workers (every access takes the mutex).
+final class RunState: Sendable {
     let job: String
     let logger: Logger
-    private let lock = NSLock()
-    private var _events: [AgentEvent] = []
-    private var _segments: [SegmentRecord] = []
-    private var _verified = 0
-    private var _copied = 0
-    private var _copiedBytes: UInt64 = 0
-    private var _failedFiles = 0
-    private var _deleted = 0
+
+    private struct Tally {
+        var events: [AgentEvent] = []
+        var segments: [SegmentRecord] = []
+        var verified = 0
+        var copied = 0
+        var copiedBytes: UInt64 = 0
+        var failedFiles = 0
+        var deleted = 0
+    }
+
+    private let tally = Mutex(Tally())
 
     init(job: String, logger: Logger) {
         self.job = job
         self.logger = logger
     }
 
-    var events: [AgentEvent] { lock.withLock { _events } }
-    var segments: [SegmentRecord] { lock.withLock { _segments } }
-    var verified: Int { lock.withLock { _verified } }
-    var copied: Int { lock.withLock { _copied } }
-    var copiedBytes: UInt64 { lock.withLock { _copiedBytes } }
-    var failedFiles: Int { lock.withLock { _failedFiles } }
-    var deleted: Int { lock.withLock { _deleted } }
+    var events: [AgentEvent] { tally.withLock { $0.events } }
+    var segments: [SegmentRecord] { tally.withLock { $0.segments } }
+    var verified: Int { tally.withLock { $0.verified } }
+    var copied: Int { tally.withLock { $0.copied } }
+    var copiedBytes: UInt64 { tally.withLock { $0.copiedBytes } }
+    var failedFiles: Int { tally.withLock { $0.failedFiles } }
+    var deleted: Int { tally.withLock { $0.deleted } }
 
     func event(_ kind: String, station: String?, _ message: String) {
         logger.warning("\(message)", metadata: ["job": "\(job)", "event": "\(kind)"])
         let event = AgentEvent(kind: kind, station: station, job: job, message: message)
-        lock.withLock { _events.append(event) }
+        tally.withLock { $0.events.append(event) }
     }
 
     func fileFailed(_ kind: String, station: String?, _ message: String) {
-        lock.withLock { _failedFiles += 1 }
+        tally.withLock { $0.failedFiles += 1 }
         event(kind, station: station, message)
     }
 
     /// A file is verified on the target; `copied` when this run wrote it.
     func recordVerified(copied: Bool, bytes: UInt64, segment: SegmentRecord?) {
-        lock.withLock {
-            _verified += 1
+        tally.withLock {
+            $0.verified += 1
             if copied {
-                _copied += 1
-                _copiedBytes += bytes
+                $0.copied += 1
+                $0.copiedBytes += bytes
             }
-            if let segment { _segments.append(segment) }
+            if let segment { $0.segments.append(segment) }
         }
     }
 
-    func recordDeleted() { lock.withLock { _deleted += 1 } }
+    func recordDeleted() { tally.withLock { $0.deleted += 1 } }
 }
 
 /// Carries a worker's error out of `concurrentPerform`.

@@ -1,5 +1,5 @@
 import FleetProtocol
-import Foundation
+import FoundationEssentials
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -13,11 +13,11 @@ extension ArchiveJob {
     /// A failure is an event, never a failed run.
     func makeThumbnailIfNeeded(_ file: FoundFile, station: String?, recorded: Date, state: RunState) {
         guard let thumbs = spec.thumbnails,
-              Self.imageExtensions.contains((file.path as NSString).pathExtension.lowercased()) else { return }
+              Self.imageExtensions.contains(file.path.pathExtensionName.lowercased()) else { return }
         let dir = TargetTemplate.expand(thumbs.target, station: station, date: recorded)
         guard TargetTemplate.isResolved(dir) else { return }
-        let relative = ((file.relativePath as NSString).deletingPathExtension) + ".jpg"
-        let target = (dir as NSString).appendingPathComponent(relative)
+        let relative = (file.relativePath.pathRemovingExtension) + ".jpg"
+        let target = dir.pathJoining(relative)
         if FileIO.exists(target) { return }
         var journaled: String?
         defer { if let journaled { try? ledger.clearPartial(journaled) } }
@@ -50,7 +50,7 @@ public enum Thumbnailer {
     public static func make(source: String, target: String, spec: ThumbnailSpec, ffmpeg: String, timeout: Double,
                             journal: (String) throws -> Void = { _ in }) throws {
         guard let exe = ChildProcess.which(ffmpeg) else { throw Failure(message: "ffmpeg not found (\(ffmpeg))") }
-        try FileIO.makeDirectories((target as NSString).deletingLastPathComponent)
+        try FileIO.makeDirectories(target.pathParent)
         FileIO.removeLeftoverPartials(for: target)
         let temp = FileIO.partialPath(for: target, suffix: ".jpg")
         try journal(temp)

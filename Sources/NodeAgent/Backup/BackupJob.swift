@@ -1,5 +1,5 @@
 import FleetProtocol
-import Foundation
+import FoundationEssentials
 import Logging
 #if canImport(Glibc)
 import Glibc
@@ -112,7 +112,7 @@ public struct BackupJob: Sendable {
         try targetCall { try FileIO.makeDirectories(dir) }
         removeLeftovers(in: dir)
         let stamp = Self.stamp(now)
-        let finalPath = (dir as NSString).appendingPathComponent(filePrefix + stamp + fileSuffix)
+        let finalPath = dir.pathJoining(filePrefix + stamp + fileSuffix)
         let tempPath = FileIO.partialPath(for: finalPath)
 
         var input = spec.sourcePath
@@ -153,8 +153,8 @@ public struct BackupJob: Sendable {
             unlink(finalPath)
             throw BackupError.verifyFailed(job: spec.name, path: finalPath)
         }
-        let name = (finalPath as NSString).lastPathComponent
-        let rawName = (name as NSString).deletingPathExtension
+        let name = finalPath.pathLastName
+        let rawName = name.pathRemovingExtension
         try targetCall { try Self.writeSidecar(finalPath + ".sha256", "\(result.compressedSHA256)  \(name)\n") }
         try targetCall { try Self.writeSidecar(finalPath + ".raw.sha256", "\(result.rawSHA256)  \(rawName)\n") }
         report.artifactPath = finalPath
@@ -186,7 +186,7 @@ public struct BackupJob: Sendable {
         } catch {
             throw BackupError.sqlite(job: spec.name, path: tempDir, reason: "cannot create temp dir: \(error)")
         }
-        let temp = (tempDir as NSString).appendingPathComponent(".\(filePrefix)\(stamp).db.partial-\(UUID().uuidString)")
+        let temp = tempDir.pathJoining(".\(filePrefix)\(stamp).db.partial-\(UUID().uuidString)")
         do {
             let src = try SQLiteDatabase(path: source, readonly: true, busyTimeoutSeconds: 30)
             defer { src.close() }
@@ -224,7 +224,7 @@ public struct BackupJob: Sendable {
                 return true
             }
             guard due else { return }
-            let pct = p.totalBytes.map { String(format: " (%.0f %%)", Double(p.rawBytes) / Double(max($0, 1)) * 100) } ?? ""
+            let pct = p.totalBytes.map { " (" + NumberText.fixed(Double(p.rawBytes) / Double(max($0, 1)) * 100, decimals: 0) + " %)" } ?? ""
             logger.info("backup progress: \(p.rawBytes / 1_048_576) MiB read\(pct), \(p.compressedBytes / 1_048_576) MiB written",
                         metadata: ["job": "\(p.job)"])
         }
@@ -234,7 +234,7 @@ public struct BackupJob: Sendable {
     func removeLeftovers(in dir: String) {
         guard let names = try? FileManager.default.contentsOfDirectory(atPath: dir) else { return }
         for name in names where name.hasPrefix("." + filePrefix) && name.contains(".partial-") {
-            unlink((dir as NSString).appendingPathComponent(name))
+            unlink(dir.pathJoining(name))
         }
     }
 
@@ -245,15 +245,15 @@ public struct BackupJob: Sendable {
         guard backups.count > max(keep, 1) else { return [] }
         let old = backups.prefix(backups.count - max(keep, 1))
         for name in old {
-            let path = (dir as NSString).appendingPathComponent(name)
+            let path = dir.pathJoining(name)
             for p in [path, path + ".sha256", path + ".raw.sha256"] { unlink(p) }
         }
         return Array(old)
     }
 
+    /// `YYYYMMDDTHHMMSS` in the node's local time (`LocalTime`), like the segment names beside it.
     static func stamp(_ date: Date) -> String {
-        let c = Calendar.current.dateComponents([.year, .month, .day, .hour, .minute, .second], from: date)
-        return String(format: "%04d%02d%02dT%02d%02d%02d", c.year ?? 0, c.month ?? 0, c.day ?? 0, c.hour ?? 0, c.minute ?? 0, c.second ?? 0)
+        LocalTime.parts(of: date).compactStamp
     }
 
     static func writeSidecar(_ path: String, _ text: String) throws {

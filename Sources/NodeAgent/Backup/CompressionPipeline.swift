@@ -1,5 +1,6 @@
 import Crypto
-import Foundation
+import Dispatch
+import FoundationEssentials
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -84,7 +85,7 @@ enum CompressionPipeline {
         let compressedSoFar = LockedValue<UInt64>(0)
         let feederDone = DispatchSemaphore(value: 0)
         srcOpen = false
-        let feeder = Thread {
+        DetachedThread.start(name: "backup-feeder", stackSize: 1 << 20) {
             defer { close(src); close(inWrite); feederDone.signal() }
             let sigpipe = SigpipeGuard()
             defer { sigpipe.end() }
@@ -117,8 +118,6 @@ enum CompressionPipeline {
             }
             feedResult.set((FileIO.hex(hasher.finalize()), raw, failure))
         }
-        feeder.stackSize = 1 << 20
-        feeder.start()
 
         // This thread: compressor stdout → hash → target temp file.
         var hasher = SHA256()

@@ -1,7 +1,7 @@
 import AsyncHTTPClient
 import CompressNIO
 import FleetProtocol
-import Foundation
+import FoundationEssentials
 import Logging
 import NIOCore
 import NIOHTTP1
@@ -268,7 +268,7 @@ extension CoordinatorClient {
     /// `Retry-After` in seconds, clamped to ``retryAfterRange``; nil when missing or not a
     /// number of seconds (an HTTP date is not used by the coordinator), so the caller backs off.
     static func parseRetryAfter(_ value: String?) -> Duration? {
-        guard let text = value?.trimmingCharacters(in: .whitespaces), let seconds = Int64(text) else { return nil }
+        guard let text = value?.trimmedWhitespace, let seconds = Int64(text) else { return nil }
         return .seconds(min(max(seconds, retryAfterRange.lowerBound), retryAfterRange.upperBound))
     }
 }

@@ -1,5 +1,5 @@
 import FleetProtocol
-import Foundation
+import FoundationEssentials
 
 /// What the agent needs from a coordinator: registration, heartbeats and the long-poll watch.
 ///

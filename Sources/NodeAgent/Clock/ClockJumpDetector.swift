@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 
 /// Notices the wall clock jumping: a Raspberry Pi has no real-time clock and boots with a
 /// stale (or default) time until NTP sets it, which moves the wall clock by hours or days at

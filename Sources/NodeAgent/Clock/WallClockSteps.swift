@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 
 /// The wall-clock steps a process has seen (NTP setting a Pi's clock at boot, an operator's
 /// `date -s`), each at a monotonic instant, so that a time *named* on the old clock can be

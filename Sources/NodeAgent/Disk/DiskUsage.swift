@@ -1,5 +1,5 @@
 import FleetProtocol
-import Foundation
+import FoundationEssentials
 
 /// Storage metrics for heartbeats, from the same statvfs reading the archive uses.
 public enum DiskUsage {
@@ -13,7 +13,7 @@ public enum DiskUsage {
                                      usedPercent: (space.usedPercent * 10).rounded() / 10)
             }
             guard probe != "/" else { return nil }
-            probe = (probe as NSString).deletingLastPathComponent
+            probe = probe.pathParent
             if probe.isEmpty { probe = "/" }
         }
         return nil

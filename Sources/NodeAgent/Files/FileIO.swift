@@ -1,7 +1,7 @@
 import FleetProtocol
 import Crypto
 import CFileSync
-import Foundation
+import FoundationEssentials
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -95,7 +95,7 @@ public enum FileIO {
     /// `mkdir -p` with errno reporting.
     public static func makeDirectories(_ path: String) throws {
         if let st = stat(path), st.isDirectory { return }
-        let parent = (path as NSString).deletingLastPathComponent
+        let parent = path.pathParent
         if !parent.isEmpty, parent != path { try makeDirectories(parent) }
         if mkdir(path, 0o755) != 0 && errno != EEXIST {
             throw SystemError(operation: "mkdir", path: path, code: errno)
@@ -104,9 +104,9 @@ public enum FileIO {
 
     /// Temporary name used while a file is written: `.NAME.partial-<uuid>` in the same folder.
     public static func partialPath(for finalPath: String, suffix: String = "") -> String {
-        let dir = (finalPath as NSString).deletingLastPathComponent
-        let name = (finalPath as NSString).lastPathComponent
-        return (dir as NSString).appendingPathComponent(".\(name).partial-\(UUID().uuidString)\(suffix)")
+        let dir = finalPath.pathParent
+        let name = finalPath.pathLastName
+        return dir.pathJoining(".\(name).partial-\(UUID().uuidString)\(suffix)")
     }
 
     /// True for a temporary name produced by `partialPath(for:)`.
@@ -116,11 +116,11 @@ public enum FileIO {
 
     /// Removes leftover `.NAME.partial-*` files for one final path.
     public static func removeLeftoverPartials(for finalPath: String) {
-        let dir = (finalPath as NSString).deletingLastPathComponent
-        let prefix = ".\((finalPath as NSString).lastPathComponent).partial-"
+        let dir = finalPath.pathParent
+        let prefix = ".\(finalPath.pathLastName).partial-"
         guard let names = try? FileManager.default.contentsOfDirectory(atPath: dir) else { return }
         for name in names where name.hasPrefix(prefix) {
-            unlink((dir as NSString).appendingPathComponent(name))
+            unlink(dir.pathJoining(name))
         }
     }
 
@@ -129,7 +129,7 @@ public enum FileIO {
         guard rename(temp, final) == 0 else {
             throw SystemError(operation: "rename", path: final, code: errno)
         }
-        try fsyncDirectory((final as NSString).deletingLastPathComponent)
+        try fsyncDirectory(final.pathParent)
     }
 
     /// Copies `source` to `target` via a temporary name, hashing while copying.

@@ -1,4 +1,5 @@
-import Foundation
+import FleetProtocol
+import FoundationEssentials
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -44,7 +45,7 @@ public enum FileWalker {
                 if name == "." || name == ".." || name.hasPrefix(".") { continue }
                 seen += 1
                 if seen > maxEntries { return result }
-                let path = (dir as NSString).appendingPathComponent(name)
+                let path = dir.pathJoining(name)
                 let relPath = rel.isEmpty ? name : rel + "/" + name
                 guard let st = FileIO.stat(path) else {
                     result.problems.append(Problem(path: path, reason: String(cString: strerror(errno))))

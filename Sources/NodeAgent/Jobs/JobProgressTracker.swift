@@ -1,5 +1,5 @@
 import FleetProtocol
-import Foundation
+import FoundationEssentials
 import Synchronization
 
 /// The progress of one run under way, written by the job's worker threads and read by the

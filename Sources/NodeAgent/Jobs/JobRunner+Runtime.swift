@@ -1,5 +1,5 @@
 import FleetProtocol
-import Foundation
+import FoundationEssentials
 
 /// The job runner is the agent's archive and backup runtime.
 extension JobRunner: JobRuntime {

@@ -1,5 +1,6 @@
 import FleetProtocol
-import Foundation
+import Dispatch
+import FoundationEssentials
 import Logging
 
 /// Failure of a `JobRunner` request.

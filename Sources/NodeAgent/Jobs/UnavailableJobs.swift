@@ -1,5 +1,5 @@
 import FleetProtocol
-import Foundation
+import FoundationEssentials
 
 /// The job runtime when the archive ledger cannot be opened at all (say, a read-only state
 /// disk): every assigned archive and backup job fails with `reason`, reported once as a

@@ -1,4 +1,6 @@
-import Foundation
+import FleetProtocol
+import FoundationEssentials
+import Glibc
 
 extension Ledger {
     /// What opening the ledger came to: the ledger, and — when the old file was corrupt — where
@@ -37,11 +39,16 @@ extension Ledger {
         }
     }
 
+    /// `yyyyMMdd'T'HHmmss'Z'` in UTC, computed from the epoch seconds: DateFormatter is not in
+    /// FoundationEssentials, and a UTC stamp needs no time-zone data.
     static func stamp(_ date: Date) -> String {
-        let formatter = DateFormatter()
-        formatter.locale = Locale(identifier: "en_US_POSIX")
-        formatter.timeZone = TimeZone(identifier: "UTC")
-        formatter.dateFormat = "yyyyMMdd'T'HHmmss'Z'"
-        return formatter.string(from: date)
+        let seconds = date.timeIntervalSince1970.rounded(.down)
+        let whole = seconds.isFinite && abs(seconds) < 0x1p50 ? Int(seconds) : 0
+        let days = whole >= 0 ? whole / 86_400 : -((-whole + 86_399) / 86_400)
+        let inDay = whole - days * 86_400
+        let civil = LocalTime.civil(days: days)
+        return NumberText.zeroPadded(civil.year, width: 4) + NumberText.zeroPadded(civil.month, width: 2)
+            + NumberText.zeroPadded(civil.day, width: 2) + "T" + NumberText.zeroPadded(inDay / 3600, width: 2)
+            + NumberText.zeroPadded(inDay / 60 % 60, width: 2) + NumberText.zeroPadded(inDay % 60, width: 2) + "Z"
     }
 }

@@ -1,4 +1,5 @@
-import Foundation
+import FleetProtocol
+import FoundationEssentials
 
 /// One archived file as the ledger knows it.
 public struct LedgerEntry: Sendable, Equatable {
@@ -79,7 +80,7 @@ public final class Ledger: Sendable {
     public init(path: String) throws {
         self.path = path
         do {
-            try FileIO.makeDirectories((path as NSString).deletingLastPathComponent)
+            try FileIO.makeDirectories(path.pathParent)
             db = try SQLiteDatabase(path: path, busyTimeoutSeconds: 10)
             // WAL with synchronous=NORMAL: a commit survives a crash of the agent, and a power
             // cut loses at most the last commits, never consistency. That is safe here: a lost

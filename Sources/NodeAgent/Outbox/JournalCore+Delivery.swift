@@ -1,5 +1,6 @@
 import FleetProtocol
-import Foundation
+import FoundationEssentials
+import Glibc
 
 extension JournalCore {
     // MARK: Batches, oldest first

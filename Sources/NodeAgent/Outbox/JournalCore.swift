@@ -1,5 +1,6 @@
 import FleetProtocol
-import Foundation
+import FoundationEssentials
+import Glibc
 import Logging
 
 /// The journal's files and counters; ``ReportJournal`` wraps it in a lock.
@@ -55,10 +56,10 @@ struct JournalCore {
     var notes: [(Logger.Level, String)] = []
 
     var diskBytes: Int64 { chunks.reduce(0) { $0 + $1.bytes } }
-    var cursorPath: String { (directory as NSString).appendingPathComponent("cursor.json") }
+    var cursorPath: String { directory.pathJoining("cursor.json") }
 
     func path(of chunk: UInt64) -> String {
-        (directory as NSString).appendingPathComponent(String(format: "chunk-%020llu.jsonl", chunk))
+        directory.pathJoining("chunk-" + NumberText.zeroPadded(chunk, width: 20) + ".jsonl")
     }
 
     init(directory: String, maxBytes: Int64, maxUnwritten: Int = 20_000) {
@@ -81,7 +82,7 @@ struct JournalCore {
             return
         }
         let names = (try? FileManager.default.contentsOfDirectory(atPath: directory)) ?? []
-        for name in names where name.contains(".tmp") { unlink((directory as NSString).appendingPathComponent(name)) }
+        for name in names where name.contains(".tmp") { unlink(directory.pathJoining(name)) }
         if let data = FileManager.default.contents(atPath: cursorPath) {
             if let cursor = try? WireCoding.decode(Cursor.self, from: data) {
                 delivered = cursor.deliveredThrough

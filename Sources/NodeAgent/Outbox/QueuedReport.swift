@@ -1,5 +1,6 @@
 import FleetProtocol
-import Foundation
+import FoundationEssentials
+import Glibc
 
 /// One item the agent owes a coordinator: an event, a segment catalog entry or a job run.
 ///

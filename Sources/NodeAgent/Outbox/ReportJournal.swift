@@ -1,5 +1,5 @@
 import FleetProtocol
-import Foundation
+import FoundationEssentials
 import Logging
 import Synchronization
 
@@ -41,7 +41,7 @@ public final class ReportJournal: Sendable {
     /// ```
     public static func parseSize(_ text: String) -> Int64? {
         let units: [Character: Int64] = ["K": 1 << 10, "M": 1 << 20, "G": 1 << 30]
-        var digits = text.trimmingCharacters(in: .whitespaces).uppercased()
+        var digits = text.trimmedWhitespace.uppercased()
         for suffix in ["IB", "B"] where digits.hasSuffix(suffix) {
             let stem = digits.dropLast(suffix.count)
             if let unit = stem.last, units[unit] != nil { digits = String(stem); break }

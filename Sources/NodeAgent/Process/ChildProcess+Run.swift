@@ -1,4 +1,5 @@
-import Foundation
+import FleetProtocol
+import FoundationEssentials
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -16,7 +17,7 @@ extension ChildProcess {
 
         /// The last `limit` characters of stderr, trimmed.
         public func stderrTail(_ limit: Int = 2000) -> String {
-            String(decoding: stderr.suffix(limit), as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
+            String(decoding: stderr.suffix(limit), as: UTF8.self).trimmedWhitespaceAndNewlines
         }
     }
 

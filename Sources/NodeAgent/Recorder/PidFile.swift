@@ -1,4 +1,5 @@
-import Foundation
+import FleetProtocol
+import FoundationEssentials
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -19,7 +20,7 @@ struct PidFile: Codable, Sendable, Equatable {
     static let suffix = ".pid"
 
     static func path(stateDir: String, station: String) -> String {
-        (stateDir as NSString).appendingPathComponent("\(prefix)\(station)\(suffix)")
+        stateDir.pathJoining("\(prefix)\(station)\(suffix)")
     }
 
     /// Writes atomically (temp file + rename).

@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 import FleetProtocol
 
 /// The ffmpeg command line for one station, and the camera URL with and without its secret.
@@ -29,7 +29,7 @@ struct RecorderCommand: Sendable {
         if let file = spec.passwordFile {
             do {
                 let text = try String(contentsOfFile: file, encoding: .utf8)
-                password = text.trimmingCharacters(in: .newlines)
+                password = text.trimmedNewlines
             } catch {
                 throw .passwordUnreadable(station: spec.station, path: file)
             }
@@ -73,7 +73,7 @@ struct RecorderCommand: Sendable {
             "-strftime", "1",
             "-segment_format", "matroska",
             "-segment_format_options", "flush_packets=1:cluster_time_limit=500",
-            "-segment_list", (stationDir as NSString).appendingPathComponent(RecorderCommand.listFileName),
+            "-segment_list", stationDir.pathJoining(RecorderCommand.listFileName),
             "-segment_list_type", "csv",
             outputPattern,
         ]
@@ -85,7 +85,7 @@ struct RecorderCommand: Sendable {
 
     /// ffmpeg's `-strftime` output pattern for a station, plain or with a run tag.
     static func outputPattern(stationDir: String, station: String, tag: String?) -> String {
-        (stationDir as NSString).appendingPathComponent("\(station)_%Y%m%dT%H%M%S\(tag.map { "-" + $0 } ?? "").mkv")
+        stationDir.pathJoining("\(station)_%Y%m%dT%H%M%S\(tag.map { "-" + $0 } ?? "").mkv")
     }
 
     /// True when `argument` is the plain `pattern` or the same pattern with a run tag: a
@@ -112,9 +112,7 @@ struct RecorderCommand: Sendable {
 
     /// Percent-encodes everything except RFC 3986 unreserved characters.
     static func percentEncodeUserInfo(_ text: String) -> String {
-        var allowed = CharacterSet(charactersIn: "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789")
-        allowed.insert(charactersIn: "-._~")
-        return text.addingPercentEncoding(withAllowedCharacters: allowed) ?? text
+        EndpointTemplate.percentEncodeUnreserved(text)
     }
 
     static func fnv1a(_ text: String) -> String {

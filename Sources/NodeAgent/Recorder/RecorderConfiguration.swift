@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 
 extension RecorderSupervisor {
     /// Tunables of the recorder supervisor. The defaults suit a field node.

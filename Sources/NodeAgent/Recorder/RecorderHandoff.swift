@@ -1,5 +1,5 @@
 import FleetProtocol
-import Foundation
+import FoundationEssentials
 
 /// One recorder handed from an agent process to the build it exec's (`STATE/agent/handoff.json`).
 ///

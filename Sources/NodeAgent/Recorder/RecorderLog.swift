@@ -1,4 +1,5 @@
-import Foundation
+import FleetProtocol
+import FoundationEssentials
 import Synchronization
 #if canImport(Glibc)
 import Glibc
@@ -21,7 +22,7 @@ public struct Redactor: Sendable {
     /// The text with secrets and URL passwords replaced by `***`.
     public func redact(_ text: String) -> String {
         var result = text
-        for secret in secrets { result = result.replacingOccurrences(of: secret, with: "***") }
+        for secret in secrets where !secret.isEmpty { result = result.replacing(secret, with: "***") }
         return Redactor.redactURLPasswords(result)
     }
 
@@ -30,7 +31,7 @@ public struct Redactor: Sendable {
         guard text.contains("://") else { return text }
         var output = ""
         var rest = Substring(text)
-        while let marker = rest.range(of: "://") {
+        while let marker = rest.firstRange(of: "://") {
             output += rest[..<marker.upperBound]
             rest = rest[marker.upperBound...]
             // User info ends at the last '@' before the first '/', '?', '#' or whitespace.
@@ -121,11 +122,11 @@ final class StderrTail: Sendable {
 /// into the station's rotating log. Blocking reads stay off the Swift cooperative pool.
 enum StderrPump {
     static func start(fd: Int32, pid: pid_t, log: RotatingLog, redactor: Redactor, tail: StderrTail) {
-        let thread = Thread {
+        DetachedThread.start(name: "recorder-stderr-\(pid)") {
             var pending: [UInt8] = []
             var buffer = [UInt8](repeating: 0, count: 4096)
             func emit(_ bytes: ArraySlice<UInt8>) {
-                let text = String(decoding: bytes, as: UTF8.self).trimmingCharacters(in: .whitespaces)
+                let text = String(decoding: bytes, as: UTF8.self).trimmedWhitespace
                 guard !text.isEmpty else { return }
                 let clean = redactor.redact(text)
                 log.write("[ffmpeg \(pid)] \(clean)")
@@ -148,7 +149,5 @@ enum StderrPump {
             if !pending.isEmpty { emit(pending[...]) }
             close(fd)
         }
-        thread.name = "recorder-stderr-\(pid)"
-        thread.start()
     }
 }

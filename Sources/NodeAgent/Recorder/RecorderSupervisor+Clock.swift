@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 
 /// What the supervisor does when the wall clock steps (NTP setting a Pi's clock at boot, an
 /// operator's `date -s`). Intervals are on the monotonic clock and need nothing; names do:

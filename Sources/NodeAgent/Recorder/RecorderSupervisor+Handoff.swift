@@ -1,5 +1,5 @@
 import FleetProtocol
-import Foundation
+import FoundationEssentials
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -18,8 +18,8 @@ extension RecorderSupervisor {
             guard let recorder = recorders[station], case .running(let run) = recorder.phase, run.stderrFD >= 0,
                   let startTime = ProcessTable.startTime(of: run.pid) else { continue }
             _ = fcntl(run.stderrFD, F_SETFD, 0)
-            let probingNames = probing.filter { ($0 as NSString).deletingLastPathComponent == run.stationDir }
-                .map { ($0 as NSString).lastPathComponent }.sorted()
+            let probingNames = probing.filter { $0.pathParent == run.stationDir }
+                .map { $0.pathLastName }.sorted()
             entries.append(RecorderHandoff(
                 station: station, pid: run.pid, startTime: startTime, commandHash: run.command.commandHash,
                 stderrFD: run.stderrFD, listOffset: run.list.consumedOffset, firstName: run.firstName,
@@ -62,7 +62,7 @@ extension RecorderSupervisor {
         let log = makeLog(station: spec.station)
         let tail = StderrTail()
         StderrPump.start(fd: entry.stderrFD, pid: entry.pid, log: log, redactor: command.redactor, tail: tail)
-        let listPath = (spec.stationDir as NSString).appendingPathComponent(RecorderCommand.listFileName)
+        let listPath = spec.stationDir.pathJoining(RecorderCommand.listFileName)
         let now = ContinuousClock.now
         var run = RecorderRun(pid: entry.pid, command: command, rtspTimeout: timeout, startedAt: now,
                               firstName: entry.firstName, tail: tail,

@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 import FleetProtocol
 #if canImport(Glibc)
 import Glibc
@@ -34,7 +34,7 @@ extension RecorderSupervisor {
             if let exit = ProcessTable.reap(run.pid) {
                 var detail = run.tail.lastMeaningful.map { ": \($0)" } ?? ""
                 if exit == .code(0) {
-                    let silence = String(format: "%.0f", run.rtspTimeout * 2)
+                    let silence = NumberText.fixed(run.rtspTimeout * 2, decimals: 0)
                     detail += " (ffmpeg gives up like this when the camera sends nothing for about \(silence) s)"
                 }
                 let reason = "ffmpeg (pid \(run.pid)) \(exit)\(detail)"
@@ -89,7 +89,7 @@ extension RecorderSupervisor {
             }
         }
         guard let name = run.openSegment else { return }
-        let path = (run.stationDir as NSString).appendingPathComponent(name)
+        let path = run.stationDir.pathJoining(name)
         var info = stat()
         guard stat(path, &info) == 0 else {
             run.openSegment = nil
@@ -122,7 +122,7 @@ extension RecorderSupervisor {
         let spec = run.command.spec
         let stall = Duration.seconds(max(1, spec.stallSeconds))
         if now - run.lastGrowthAt > stall {
-            let idle = String(format: "%.1f", (now - run.lastGrowthAt).seconds)
+            let idle = NumberText.fixed((now - run.lastGrowthAt).seconds, decimals: 1)
             if let name = run.openSegment {
                 return "open segment \(name) has not grown for \(idle) s (stallSeconds \(spec.stallSeconds))"
             }
@@ -131,7 +131,7 @@ extension RecorderSupervisor {
         let limit = Duration.milliseconds(1500 * max(1, spec.segmentSeconds))
         let since = run.lastCloseAt ?? (run.startedAt + configuration.startGrace)
         if now - since > limit {
-            return "no segment closed for \(String(format: "%.1f", (now - since).seconds)) s (1.5 × segmentSeconds \(spec.segmentSeconds))"
+            return "no segment closed for \(NumberText.fixed((now - since).seconds, decimals: 1)) s (1.5 × segmentSeconds \(spec.segmentSeconds))"
         }
         return nil
     }
@@ -146,7 +146,7 @@ extension RecorderSupervisor {
         // A file never listed was left open by a kill: probe it (it usually lacks a
         // duration and is reported invalid) or delete it when empty.
         for name in unlistedNames(run) {
-            let path = (run.stationDir as NSString).appendingPathComponent(name)
+            let path = run.stationDir.pathJoining(name)
             var info = stat()
             guard stat(path, &info) == 0 else { continue }
             if info.st_size == 0 {
@@ -217,7 +217,7 @@ extension RecorderSupervisor {
             do {
                 try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
             } catch {
-                fail(&recorder, RecorderError.cannotCreateDirectory(station: station, path: dir, reason: error.localizedDescription).description)
+                fail(&recorder, RecorderError.cannotCreateDirectory(station: station, path: dir, reason: PosixIO.reason(error)).description)
                 return
             }
         }
@@ -231,9 +231,9 @@ extension RecorderSupervisor {
         }
         // Lines a previous ffmpeg listed but nobody handled (agent crash): take them now,
         // then remove the list so the new ffmpeg's truncation cannot be mistaken.
-        let listPath = (spec.stationDir as NSString).appendingPathComponent(RecorderCommand.listFileName)
+        let listPath = spec.stationDir.pathJoining(RecorderCommand.listFileName)
         var leftoverList = SegmentListTail(path: listPath)
-        for name in leftoverList.readNewNames() where FileManager.default.fileExists(atPath: (spec.stationDir as NSString).appendingPathComponent(name)) {
+        for name in leftoverList.readNewNames() where FileManager.default.fileExists(atPath: spec.stationDir.pathJoining(name)) {
             if !recorder.everStarted { probe(station: station, name: name, stationDir: spec.stationDir) }
         }
         unlink(listPath)
@@ -297,7 +297,7 @@ extension RecorderSupervisor {
     /// Queues ffprobe for a closed segment; at most `maxConcurrentProbes` run at once, each
     /// in a child task (ffprobe itself runs on its own thread), and its SegmentRecord is queued.
     func probe(station: String, name: String, stationDir: String) {
-        let path = (stationDir as NSString).appendingPathComponent(name)
+        let path = stationDir.pathJoining(name)
         guard !probing.contains(path) else { return }
         probing.insert(path)
         probeSeq += 1

@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 import FleetProtocol
 import Logging
 #if canImport(Glibc)
@@ -265,7 +265,7 @@ public actor RecorderSupervisor {
         for recorder in recorders.values {
             guard let run = recorder.run else { continue }
             for name in unlistedNames(run) {
-                paths.insert((run.stationDir as NSString).appendingPathComponent(name))
+                paths.insert(run.stationDir.pathJoining(name))
             }
         }
         return paths
@@ -282,7 +282,7 @@ public actor RecorderSupervisor {
 
     func makeLog(station: String) -> RotatingLog {
         try? FileManager.default.createDirectory(atPath: configuration.logDir, withIntermediateDirectories: true)
-        let path = (configuration.logDir as NSString).appendingPathComponent("recorder-\(station).log")
+        let path = configuration.logDir.pathJoining("recorder-\(station).log")
         return RotatingLog(path: path, maxBytes: configuration.logMaxBytes, files: configuration.logFiles)
     }
 

@@ -1,4 +1,5 @@
-import Foundation
+import FleetProtocol
+import FoundationEssentials
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -58,7 +59,7 @@ struct SegmentListTail: Sendable {
 
     /// The first CSV field, unquoting `"…"` as ffmpeg writes names with commas or quotes.
     static func firstField(_ line: String) -> String? {
-        let trimmed = line.trimmingCharacters(in: .whitespacesAndNewlines)
+        let trimmed = line.trimmedWhitespaceAndNewlines
         guard !trimmed.isEmpty else { return nil }
         if trimmed.hasPrefix("\"") {
             var result = ""
@@ -90,10 +91,11 @@ struct SegmentListTail: Sendable {
 /// overwrite a segment already on disk.
 public enum SegmentName {
     /// The start time encoded in a segment name. ffmpeg's `-strftime 1` formats the wall
-    /// clock in the node's LOCAL time zone, so the name is read in `timeZone` (default: the
-    /// process's current zone). During the autumn DST fold one hour of names is ambiguous;
-    /// the earlier instant is returned.
-    public static func startDate(of name: String, station: String, timeZone: TimeZone = .current) -> Date? {
+    /// clock in the node's LOCAL time zone, so the name is read in that zone (`LocalTime`, the C
+    /// library's `TZ` / `/etc/localtime`, exactly as ffmpeg) unless `timeZone` names another one
+    /// (tests). During the autumn DST fold one hour of names is ambiguous; the earlier instant
+    /// is returned.
+    public static func startDate(of name: String, station: String, timeZone: TimeZone? = nil) -> Date? {
         guard let (stamp, _) = parts(of: name, station: station),
               stamp[stamp.index(stamp.startIndex, offsetBy: 8)] == "T" else { return nil }
         let digits = stamp.filter { $0 != "T" }
@@ -102,13 +104,16 @@ public enum SegmentName {
             let start = digits.index(digits.startIndex, offsetBy: from)
             return Int(digits[start..<digits.index(start, offsetBy: length)]) ?? 0
         }
+        let month = number(4, 2), day = number(6, 2)
+        guard (1...12).contains(month), (1...31).contains(day) else { return nil }
+        guard let timeZone else {
+            return LocalTime.date(year: number(0, 4), month: month, day: day,
+                                  hour: number(8, 2), minute: number(10, 2), second: number(12, 2))
+        }
         var calendar = Calendar(identifier: .gregorian)
         calendar.timeZone = timeZone
-        let components = DateComponents(year: number(0, 4), month: number(4, 2), day: number(6, 2),
-                                        hour: number(8, 2), minute: number(10, 2), second: number(12, 2))
-        guard let month = components.month, (1...12).contains(month),
-              let day = components.day, (1...31).contains(day) else { return nil }
-        return calendar.date(from: components)
+        return calendar.date(from: DateComponents(year: number(0, 4), month: month, day: day,
+                                                  hour: number(8, 2), minute: number(10, 2), second: number(12, 2)))
     }
 
     /// True for `STATION_…mkv` names of this station, with or without a run tag.

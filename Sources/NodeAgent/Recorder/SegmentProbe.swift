@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 import FleetProtocol
 #if canImport(Glibc)
 import Glibc
@@ -37,11 +37,9 @@ enum SegmentProbe {
 
     static func probe(ffprobePath: String, file: String, timeout: Double = 15) async -> ProbeResult {
         await withCheckedContinuation { (continuation: CheckedContinuation<ProbeResult, Never>) in
-            let thread = Thread {
+            DetachedThread.start(name: "ffprobe") {
                 continuation.resume(returning: probeBlocking(ffprobePath: ffprobePath, file: file, timeout: timeout))
             }
-            thread.name = "ffprobe"
-            thread.start()
         }
     }
 

@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 import FleetProtocol
 #if canImport(Glibc)
 import Glibc
@@ -108,11 +108,7 @@ struct StationRecorder: Sendable {
 /// Wall-clock names as ffmpeg's `-strftime` writes them, in local time.
 enum SegmentClock {
     static func name(station: String, at date: Date, tag: String? = nil) -> String {
-        var time = time_t(date.timeIntervalSince1970)
-        var parts = tm()
-        localtime_r(&time, &parts)
-        let text = String(format: "%04d%02d%02dT%02d%02d%02d", Int(parts.tm_year) + 1900, Int(parts.tm_mon) + 1,
-                          Int(parts.tm_mday), Int(parts.tm_hour), Int(parts.tm_min), Int(parts.tm_sec))
+        let text = LocalTime.parts(of: date).compactStamp
         return "\(station)_\(text)\(tag.map { "-" + $0 } ?? "").mkv"
     }
 }

@@ -1,5 +1,5 @@
 import FleetProtocol
-import Foundation
+import FoundationEssentials
 
 extension NodeAgent {
     // MARK: Remote logs and snapshots: read here, upload over the agent's own connection
@@ -16,16 +16,15 @@ extension NodeAgent {
         case .snapshot:
             let spec = try recorderSpec(command.target)
             let taker = SnapshotTaker(ffmpegPath: configuration.ffmpegPath,
-                                      tempDir: (configuration.stateDir as NSString).appendingPathComponent("tmp"))
+                                      tempDir: configuration.stateDir.pathJoining("tmp"))
             let open = await recorders?.openSegments() ?? []
             let upload = try await taker.take(station: spec.station, stationDir: spec.stationDir, open: open)
             try await client.uploadSnapshot(node: identity.name, token: identity.token, command: command.id, upload)
             return "snapshot of \(spec.station) from \(upload.segment) (\(upload.jpeg.count) bytes)"
         case .stationLogs:
             let spec = try recorderSpec(command.target)
-            let path = (AgentRuntimes.logDir(stateDir: configuration.stateDir) as NSString)
-                .appendingPathComponent("recorder-\(spec.station).log")
-            let secrets = Self.password(of: spec).map { [$0, $0.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? $0] }
+            let path = AgentRuntimes.logDir(stateDir: configuration.stateDir).pathJoining("recorder-\(spec.station).log")
+            let secrets = Self.password(of: spec).map { [$0, Self.percentEncodeNonAlphanumerics($0)] }
             return try await Self.streamLogs(command, identity: identity, client: client,
                                              redactor: Redactor(secrets: secrets ?? []), source: .file(path))
         case .nodeLogs:
@@ -48,10 +47,27 @@ extension NodeAgent {
     }
 
     /// The camera password (to redact it once more before anything leaves the node).
+    /// Percent-encodes (upper-case hex) every UTF-8 byte that is not an ASCII letter or digit,
+    /// as `addingPercentEncoding(withAllowedCharacters: .alphanumerics)` did on Linux (it escapes
+    /// every non-ASCII byte too); that API is not in FoundationEssentials.
+    static func percentEncodeNonAlphanumerics(_ text: String) -> String {
+        let hex = Array("0123456789ABCDEF".utf8)
+        var bytes: [UInt8] = []
+        for byte in text.utf8 {
+            switch byte {
+            case UInt8(ascii: "0")...UInt8(ascii: "9"), UInt8(ascii: "A")...UInt8(ascii: "Z"), UInt8(ascii: "a")...UInt8(ascii: "z"):
+                bytes.append(byte)
+            default:
+                bytes += [UInt8(ascii: "%"), hex[Int(byte >> 4)], hex[Int(byte & 0x0f)]]
+            }
+        }
+        return String(decoding: bytes, as: UTF8.self)
+    }
+
     static func password(of spec: RecorderSpec) -> String? {
         guard let file = spec.passwordFile,
               let text = try? String(contentsOfFile: file, encoding: .utf8) else { return nil }
-        let password = text.trimmingCharacters(in: .whitespacesAndNewlines)
+        let password = text.trimmedWhitespaceAndNewlines
         return password.isEmpty ? nil : password
     }
 

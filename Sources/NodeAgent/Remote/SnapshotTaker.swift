@@ -1,5 +1,6 @@
 import FleetProtocol
-import Foundation
+import FoundationEssentials
+import Glibc
 
 /// Takes a JPEG of a station's current picture from its newest complete segment on disk:
 /// ffmpeg decodes only the keyframes (`-skip_frame nokey`) and keeps the last one
@@ -37,7 +38,7 @@ struct SnapshotTaker {
         let names = (try? FileManager.default.contentsOfDirectory(atPath: stationDir)) ?? []
         var candidates: [(path: String, written: Int, name: String)] = []
         for name in names where SegmentName.matches(name, station: station) {
-            let path = (stationDir as NSString).appendingPathComponent(name)
+            let path = stationDir.pathJoining(name)
             var info = stat()
             guard !open.contains(path), stat(path, &info) == 0, info.st_size > 0 else { continue }
             candidates.append((path, Int(info.st_mtim.tv_sec) * 1_000_000_000 + Int(info.st_mtim.tv_nsec), name))
@@ -50,20 +51,18 @@ struct SnapshotTaker {
             throw Failure.noSegment(station)
         }
         try? FileManager.default.createDirectory(atPath: tempDir, withIntermediateDirectories: true)
-        let output = (tempDir as NSString).appendingPathComponent("snapshot-\(UUID().uuidString.prefix(8)).jpg")
+        let output = tempDir.pathJoining("snapshot-\(UUID().uuidString.prefix(8)).jpg")
         defer { try? FileManager.default.removeItem(atPath: output) }
         let arguments = ["-hide_banner", "-nostdin", "-skip_frame", "nokey", "-i", segment, "-an",
                          "-vf", "showinfo", "-fps_mode", "passthrough", "-update", "1", "-q:v", "3",
                          "-f", "image2", "-y", output]
         let (ffmpegPath, timeout) = (self.ffmpegPath, self.timeout)
         let completion: Result<ChildProcess.Completion, SpawnError> = await withCheckedContinuation { continuation in
-            let thread = Thread {
+            DetachedThread.start(name: "snapshot-\(station)") {
                 continuation.resume(returning: Result { () throws(SpawnError) in
                     try ChildProcess.run(ffmpegPath, arguments, timeout: timeout, outputLimit: 4 << 20)
                 })
             }
-            thread.name = "snapshot-\(station)"
-            thread.start()
         }
         let done: ChildProcess.Completion
         switch completion {
@@ -77,7 +76,7 @@ struct SnapshotTaker {
         if jpeg.count > RemoteOutputLimits.maxSnapshotBytes { throw Failure.tooLarge(jpeg.count) }
         guard SnapshotUpload.isJPEG(jpeg) else { throw Failure.ffmpeg("no JPEG written") }
         let info = Self.lastFrame(in: String(decoding: done.stderr, as: UTF8.self))
-        let name = (segment as NSString).lastPathComponent
+        let name = segment.pathLastName
         let start = SegmentName.startDate(of: name, station: station)
         let modified = (try? FileManager.default.attributesOfItem(atPath: segment)[.modificationDate] as? Date) ?? Date()
         let capturedAt = start.map { $0.addingTimeInterval(info.seconds ?? 0) } ?? modified

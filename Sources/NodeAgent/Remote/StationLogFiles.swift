@@ -1,5 +1,6 @@
 import FleetProtocol
-import Foundation
+import FoundationEssentials
+import Glibc
 
 /// Reads a station's recorder log (`logs/recorder-STATION.log` and its rotations `.1`, `.2`),
 /// which holds ffmpeg's stderr and the supervisor's lines, already redacted when written.
@@ -69,25 +70,34 @@ struct StationLogFiles {
 
     /// Inode and size; (0, 0) when the file is missing.
     static func stat(_ path: String) -> (UInt64, UInt64) {
-        guard let attributes = try? FileManager.default.attributesOfItem(atPath: path) else { return (0, 0) }
-        let inode = (attributes[.systemFileNumber] as? NSNumber)?.uint64Value ?? 0
-        let size = (attributes[.size] as? NSNumber)?.uint64Value ?? 0
-        return (inode, size)
+        var info = Glibc.stat()
+        guard fstatat(AT_FDCWD, path, &info, 0) == 0 else { return (0, 0) }
+        return (UInt64(info.st_ino), UInt64(max(info.st_size, 0)))
     }
 
     /// Bytes from `offset` (nil: the last ``maxReadBytes``) to the end, and the end offset.
     static func read(_ path: String, from offset: UInt64?) -> ([UInt8], UInt64) {
-        guard let handle = FileHandle(forReadingAtPath: path) else { return ([], 0) }
-        defer { try? handle.close() }
-        let size = (try? handle.seekToEnd()) ?? 0
+        // open/lseek/read rather than FileHandle, which FoundationEssentials does not have.
+        let fd = open(path, O_RDONLY | O_CLOEXEC)
+        guard fd >= 0 else { return ([], 0) }
+        defer { close(fd) }
+        let end = lseek(fd, 0, SEEK_END)
+        let size = end > 0 ? UInt64(end) : 0
         var start = offset ?? (size > UInt64(maxReadBytes) ? size - UInt64(maxReadBytes) : 0)
         if size - min(size, start) > UInt64(maxReadBytes) { start = size - UInt64(maxReadBytes) }
-        guard (try? handle.seek(toOffset: start)) != nil else { return ([], size) }
-        let data = (try? handle.readToEnd()) ?? Data()
-        var bytes = [UInt8](data)
+        guard let position = off_t(exactly: start), lseek(fd, position, SEEK_SET) == position else { return ([], size) }
+        var bytes: [UInt8] = []
+        var chunk = [UInt8](repeating: 0, count: 64 << 10)
+        while true {
+            let count = chunk.withUnsafeMutableBytes { Glibc.read(fd, $0.baseAddress, $0.count) }
+            if count < 0, errno == EINTR { continue }
+            guard count > 0 else { break }
+            bytes.append(contentsOf: chunk[0..<count])
+        }
+        let readCount = UInt64(bytes.count)
         if offset == nil, start > 0, let newline = bytes.firstIndex(of: 10) {
             bytes.removeSubrange(...newline)  // a cut first line
         }
-        return (bytes, start + UInt64(data.count))
+        return (bytes, start + readCount)
     }
 }

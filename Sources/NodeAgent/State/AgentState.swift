@@ -1,5 +1,6 @@
 import FleetProtocol
-import Foundation
+import FoundationEssentials
+import Glibc
 import Logging
 
 /// The agent's own credential, kept in the state dir (mode 0600).
@@ -61,7 +62,7 @@ public struct AgentStateDir: Sendable {
             try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true,
                                                     attributes: [.posixPermissions: 0o700])
         } catch {
-            throw StateError.unwritable(path: path, reason: error.localizedDescription)
+            throw StateError.unwritable(path: path, reason: PosixIO.reason(error))
         }
     }
 
@@ -69,7 +70,7 @@ public struct AgentStateDir: Sendable {
     var assignmentPath: String { file("assignment.json") }
     var outboxPath: String { file("outbox.json") }
 
-    public func file(_ name: String) -> String { (path as NSString).appendingPathComponent(name) }
+    public func file(_ name: String) -> String { path.pathJoining(name) }
 
     public func loadIdentity() -> NodeIdentity? { load(NodeIdentity.self, from: identityPath) }
     public func saveIdentity(_ identity: NodeIdentity) throws { try save(identity, to: identityPath, mode: 0o600) }

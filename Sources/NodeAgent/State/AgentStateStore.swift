@@ -1,5 +1,5 @@
 import FleetProtocol
-import Foundation
+import FoundationEssentials
 
 /// Where the agent keeps what must survive a restart: its credential, the last assignment and
 /// the outbox of unacknowledged command results, and the journal of queued reports.

@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 import Logging
 
 /// The node's failed systemd units, for `StatusReport.failedUnits` (the coordinator's
@@ -93,11 +93,9 @@ public actor FailedUnitsProbe {
     /// Runs `systemctl` on a thread of its own (never on the cooperative pool).
     static func run(_ executable: String, timeout: Duration) async -> Result<[String], Problem> {
         await withCheckedContinuation { (continuation: CheckedContinuation<Result<[String], Problem>, Never>) in
-            let thread = Thread {
+            DetachedThread.start(name: "systemctl") {
                 continuation.resume(returning: runBlocking(executable, timeout: timeout))
             }
-            thread.name = "systemctl"
-            thread.start()
         }
     }
 

@@ -1,12 +1,13 @@
 import FleetProtocol
-import Foundation
+import FoundationEssentials
+import Glibc
 
 /// The first thing `fleet-agent run` does (docs/agent-upgrades.md, "Launcher"): unless this
 /// process was exec'd on purpose (`STATIONFLEET_AGENT_EXEC` set), act on `upgrade.json`: roll a
 /// dead trial back, run a committed build, or run the pre-upgrade binary after a rollback.
 ///
 /// ```swift
-/// AgentLauncher.run(stateDir: stateDir) { FileHandle.standardError.write(Data("fleet-agent: \($0)\n".utf8)) }
+/// AgentLauncher.run(stateDir: stateDir) { PosixIO.writeError("fleet-agent: \($0)\n") }
 /// // returns when this binary is the one to run
 /// ```
 public enum AgentLauncher {

@@ -1,6 +1,6 @@
 import Crypto
 import FleetProtocol
-import Foundation
+import FoundationEssentials
 import Logging
 #if canImport(Glibc)
 import Glibc
@@ -211,7 +211,7 @@ extension AgentUpgrader {
     /// The binary of `build` when an earlier process installed it already (the agent restarted
     /// between install and exec), checked against size and digest.
     func alreadyInstalled(_ build: AgentBuild) -> String? {
-        let binary = (paths.buildDir(for: build) as NSString).appendingPathComponent("fleet-agent")
+        let binary = paths.buildDir(for: build).pathJoining("fleet-agent")
         guard FileManager.default.fileExists(atPath: binary) else { return nil }
         guard BuildDownloader.size(of: binary) == build.size, FileManager.default.isExecutableFile(atPath: binary),
               BuildDownloader.sha256(file: binary) == build.sha256.lowercased() else {

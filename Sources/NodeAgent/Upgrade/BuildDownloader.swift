@@ -1,7 +1,7 @@
 import AsyncHTTPClient
 import Crypto
 import FleetProtocol
-import Foundation
+import FoundationEssentials
 import NIOCore
 import NIOHTTP1
 #if canImport(Glibc)
@@ -39,7 +39,7 @@ public struct BuildDownloader: Sendable {
     /// file with the right digest needs no request at all.
     public func download(url: String, token: String, build: AgentBuild, part: String,
                          progress: @escaping @Sendable (Int64, Int64) async -> Void) async throws {
-        try FileManager.default.createDirectory(atPath: (part as NSString).deletingLastPathComponent,
+        try FileManager.default.createDirectory(atPath: part.pathParent,
                                                 withIntermediateDirectories: true)
         var have = Self.size(of: part)
         if have > build.size { unlink(part); have = 0 }

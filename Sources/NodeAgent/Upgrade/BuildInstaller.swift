@@ -1,5 +1,5 @@
 import FleetProtocol
-import Foundation
+import FoundationEssentials
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -25,12 +25,12 @@ public struct BuildInstaller: Sendable {
     /// Moves `part` into place (0755) with its `build.json`; answers the binary's path.
     public func install(part: String, build: AgentBuild) throws -> String {
         let dir = paths.buildDir(for: build)
-        let binary = (dir as NSString).appendingPathComponent("fleet-agent")
+        let binary = dir.pathJoining("fleet-agent")
         do {
             try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true,
                                                     attributes: [.posixPermissions: 0o755])
             try AtomicFile.write(try WireCoding.encoder(pretty: true).encode(build),
-                                 to: (dir as NSString).appendingPathComponent("build.json"), mode: 0o644)
+                                 to: dir.pathJoining("build.json"), mode: 0o644)
             guard chmod(part, 0o755) == 0 else {
                 throw InstallError(description: "chmod \(part): \(String(cString: strerror(errno)))")
             }
@@ -46,13 +46,13 @@ public struct BuildInstaller: Sendable {
     /// Removes every installed build whose binary is not in `keeping`, and stale partial downloads
     /// other than `keepingPart`.
     public func prune(keeping: [String], keepingPart: String? = nil) {
-        let keep = Set(keeping.map { ($0 as NSString).deletingLastPathComponent })
+        let keep = Set(keeping.map { $0.pathParent })
         for name in (try? FileManager.default.contentsOfDirectory(atPath: paths.buildsDir)) ?? [] {
-            let dir = (paths.buildsDir as NSString).appendingPathComponent(name)
+            let dir = paths.buildsDir.pathJoining(name)
             if !keep.contains(dir) { try? FileManager.default.removeItem(atPath: dir) }
         }
         for name in (try? FileManager.default.contentsOfDirectory(atPath: paths.downloadsDir)) ?? [] {
-            let path = (paths.downloadsDir as NSString).appendingPathComponent(name)
+            let path = paths.downloadsDir.pathJoining(name)
             if path != keepingPart { try? FileManager.default.removeItem(atPath: path) }
         }
     }

@@ -1,6 +1,6 @@
 import Crypto
 import FleetProtocol
-import Foundation
+import FoundationEssentials
 
 /// The Ed25519 check of `--upgrade-public-key FILE` (base64 of the raw 32-byte public key).
 ///
@@ -17,7 +17,7 @@ public enum BuildSignature {
         guard let text = try? String(contentsOfFile: file, encoding: .utf8) else {
             throw KeyError(description: "cannot read upgrade public key \(file)")
         }
-        return try publicKey(base64: text.trimmingCharacters(in: .whitespacesAndNewlines), source: file)
+        return try publicKey(base64: text.trimmedWhitespaceAndNewlines, source: file)
     }
 
     public static func publicKey(base64: String, source: String = "key") throws -> Curve25519.Signing.PublicKey {

@@ -1,5 +1,5 @@
 import FleetProtocol
-import Foundation
+import FoundationEssentials
 
 /// What `fleet-agent run` does first, from `upgrade.json` (docs/agent-upgrades.md, "Launcher").
 ///

@@ -1,5 +1,5 @@
 import FleetProtocol
-import Foundation
+import FoundationEssentials
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -15,7 +15,7 @@ import Glibc
 ///
 /// ```swift
 /// let guardian = UpgradeGuardian(stateDir: dir, pid: pid, deadlineSeconds: 120, arguments: argv)
-/// guardian.run { FileHandle.standardError.write(Data("fleet-agent upgrade-guard: \($0)\n".utf8)) }
+/// guardian.run { PosixIO.writeError("fleet-agent upgrade-guard: \($0)\n") }
 /// ```
 public struct UpgradeGuardian: Sendable {
     public let paths: UpgradePaths
@@ -56,7 +56,7 @@ public struct UpgradeGuardian: Sendable {
         var goneStreak = 0
         while true {
             guard let record = UpgradeRecord.load(from: paths.recordPath), record.phase == .trial else { return .settled }
-            let elapsed = String(format: "%.1f", (clock.now - started).seconds)
+            let elapsed = NumberText.fixed((clock.now - started).seconds, decimals: 1)
             goneStreak = ProcessTable.startTime(of: pid) == startTime ? 0 : goneStreak + 1
             if goneStreak >= Self.goneAfterPolls {
                 return rollBack(.exitedAtStart,
@@ -70,7 +70,7 @@ public struct UpgradeGuardian: Sendable {
                 stopTrial(startTime: startTime, log: log)
                 return outcome
             }
-            Thread.sleep(forTimeInterval: pollInterval.seconds)
+            PosixIO.sleep(seconds: pollInterval.seconds)
         }
     }
 
@@ -100,7 +100,7 @@ public struct UpgradeGuardian: Sendable {
                 kill(pid, SIGKILL)
                 break
             }
-            Thread.sleep(forTimeInterval: 0.05)
+            PosixIO.sleep(seconds: 0.05)
         }
     }
 

@@ -1,5 +1,5 @@
 import FleetProtocol
-import Foundation
+import FoundationEssentials
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -15,7 +15,7 @@ public struct UpgradePaths: Sendable, Equatable {
     public let root: String
 
     public init(stateDir: String) {
-        root = (stateDir as NSString).appendingPathComponent("agent")
+        root = stateDir.pathJoining("agent")
     }
 
     public var recordPath: String { file("upgrade.json") }
@@ -24,15 +24,15 @@ public struct UpgradePaths: Sendable, Equatable {
     public var buildsDir: String { file("builds") }
 
     public func partPath(sha256: String) -> String {
-        (downloadsDir as NSString).appendingPathComponent("\(sha256).part")
+        downloadsDir.pathJoining("\(sha256).part")
     }
 
     /// `builds/VERSION-SHA12`.
     public func buildDir(for build: AgentBuild) -> String {
-        (buildsDir as NSString).appendingPathComponent("\(build.version)-\(build.sha256.prefix(12))")
+        buildsDir.pathJoining("\(build.version)-\(build.sha256.prefix(12))")
     }
 
-    public func file(_ name: String) -> String { (root as NSString).appendingPathComponent(name) }
+    public func file(_ name: String) -> String { root.pathJoining(name) }
 }
 
 /// What this process is: its executable and the version it reports.
@@ -57,9 +57,9 @@ public enum RunningBuild {
 
     /// The `build.json` next to `executable` when it runs from `builds/`, else nil.
     public static func installedBuild(executable: String) -> AgentBuild? {
-        let dir = (executable as NSString).deletingLastPathComponent
-        guard (dir as NSString).deletingLastPathComponent.hasSuffix("/agent/builds"),
-              let data = FileManager.default.contents(atPath: (dir as NSString).appendingPathComponent("build.json"))
+        let dir = executable.pathParent
+        guard dir.pathParent.hasSuffix("/agent/builds"),
+              let data = FileManager.default.contents(atPath: dir.pathJoining("build.json"))
         else { return nil }
         return try? WireCoding.decoder().decode(AgentBuild.self, from: data)
     }

@@ -1,5 +1,5 @@
 import FleetProtocol
-import Foundation
+import FoundationEssentials
 
 /// `STATE/agent/upgrade.json`: where an agent upgrade stands, shared by the agent, its
 /// guardian and the launcher. Written atomically (temp file, fsync, rename).
