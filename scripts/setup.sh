@@ -10,7 +10,7 @@ PACKAGES=(
   python3-gi gir1.2-gst-rtsp-server-1.0 gstreamer1.0-rtsp \
   gstreamer1.0-plugins-base gstreamer1.0-plugins-good gstreamer1.0-plugins-ugly  # camera simulator
   python3-aiosmtpd                                    # test SMTP server
-  procps curl                                         # pgrep/ps, curl in scripts
+  procps curl tzdata                                  # pgrep/ps, curl in scripts; DST zones in LocalTime tests
   prometheus                                          # promtool: metrics lint test
   prometheus-alertmanager                             # test peer: alert forwarding
   postgresql-15 postgresql-client-15                  # PostgreSQL store tests (a throwaway cluster)
