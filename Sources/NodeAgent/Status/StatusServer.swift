@@ -49,15 +49,6 @@ struct StatusService: Service {
     let onListening: @Sendable (Int) async -> Void
     let answer: @Sendable (String) async -> StatusAnswer
 
-    init(host: String, port: Int, logger: Logger, onListening: @escaping @Sendable (Int) async -> Void,
-         answer: @escaping @Sendable (String) async -> StatusAnswer) {
-        self.host = host
-        self.port = port
-        self.logger = logger
-        self.onListening = onListening
-        self.answer = answer
-    }
-
     func run() async throws {
         let answer = self.answer
         let channel = try await ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)

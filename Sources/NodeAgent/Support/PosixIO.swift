@@ -24,15 +24,8 @@ public enum PosixIO {
     public static func writeOutput(_ text: String) { write(text, to: STDOUT_FILENO) }
 
     private static func write(_ text: String, to fd: Int32) {
-        var bytes = Array(text.utf8)[...]
-        while !bytes.isEmpty {
-            let written = bytes.withUnsafeBytes { Glibc.write(fd, $0.baseAddress, $0.count) }
-            if written < 0 {
-                if errno == EINTR { continue }
-                return
-            }
-            bytes = bytes.dropFirst(written)
-        }
+        let bytes = Array(text.utf8)
+        bytes.withUnsafeBytes { try? FileIO.writeAll(fd, $0, path: "standard stream \(fd)") }
     }
 }
 
