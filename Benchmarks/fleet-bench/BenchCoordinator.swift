@@ -46,7 +46,7 @@ final class BenchCoordinator: @unchecked Sendable {
 
     private static func start(binary: String, arguments: [String], out: String) async throws -> (Process, String) {
         let process = Process()
-        FileManager.default.createFile(atPath: out, contents: nil)
+        _ = FileManager.default.createFile(atPath: out, contents: nil)
         process.executableURL = URL(fileURLWithPath: binary)
         process.arguments = arguments
         process.standardOutput = try FileHandle(forWritingTo: URL(fileURLWithPath: out))

@@ -1,6 +1,7 @@
 import ArgumentParser
 import FleetProtocol
 import Foundation
+import NIOCore
 
 /// Sustained heartbeats per second and their latency, against `/healthz` as the baseline.
 struct HeartbeatBench: AsyncParsableCommand {
@@ -25,37 +26,81 @@ struct HeartbeatBench: AsyncParsableCommand {
     @Option(help: "steady mode: one heartbeat in this many carries a delta with the stations' status.")
     var changedEvery = 10
 
+    @Option(help: ArgumentHelp(
+        "The load generator: raw (plain SwiftNIO connections, requests built in advance) or async-http-client.",
+        discussion: """
+            Both keep --concurrency requests in flight, one per connection, and time each request. raw costs the \
+            load generator a fraction of the CPU per request, which leaves more of a shared machine to the \
+            coordinators being measured; async-http-client is the client agents use.
+            """))
+    var client: Client = .raw
+
+    @Option(help: "raw client: event-loop threads of the load generator.")
+    var clientThreads = 1
+
     enum Mode: String, ExpressibleByArgument, Sendable { case full, steady }
+    enum Client: String, ExpressibleByArgument, Sendable { case raw, asyncHTTPClient = "async-http-client" }
 
     func run() async throws {
         let coordinator = try await BenchCoordinator(options: options, connections: options.concurrency)
         do {
             let agents = try await coordinator.registerAgents(options.agents, concurrency: options.concurrency)
             let idleRSS = residentMiB(pid: coordinator.process.processIdentifier) ?? 0
-            let baseline = try await load(seconds: seconds, workers: options.concurrency) { _, _ in
-                try await coordinator.ping(.GET, APIPath.healthz, token: nil)
-            }
             let report = try WireCoding.encode(Self.sampleReport())
+            let revisions = mode == .steady ? try await primeBases(coordinator, agents: agents) : []
+            let delta = try WireCoding.encode(Self.sampleDelta(base: 1))
+            let every = max(1, changedEvery)
+            let concurrency = options.concurrency
+            /// What worker `worker` sends in its `iteration`th request: which agent, and whether a delta.
+            @Sendable func pick(_ worker: Int, _ iteration: Int) -> (index: Int, delta: Bool) {
+                ((worker + iteration * concurrency) % agents.count, mode == .steady && (iteration + worker) % every == 0)
+            }
+            let baseline: Result
             let heartbeats: Result
-            switch mode {
-            case .full:
-                heartbeats = try await load(seconds: seconds, workers: options.concurrency) { worker, iteration in
-                    let index = (worker + iteration * options.concurrency) % agents.count
+            progress("\(agents.count) agents registered; baseline GET /healthz for \(seconds) s, then heartbeats for \(seconds) s")
+            switch client {
+            case .raw:
+                let hosts = coordinator.urls.map { $0.replacingOccurrences(of: "http://", with: "") }
+                let ping = RawLoad.request("GET", APIPath.healthz, host: hosts[0], token: nil)
+                baseline = try await RawLoad.run(targets: coordinator.urls, connections: concurrency, seconds: seconds,
+                                                 threads: clientThreads) { _, _ in ping }
+                // Every agent's requests on the wire, built before the clock starts.
+                let requests: [(plain: ByteBuffer, delta: ByteBuffer)] = agents.indices.map { index in
                     let (name, token) = agents[index]
-                    try await coordinator.ping(.POST, APIPath.heartbeat(name), token: token, body: report,
-                                               via: coordinator.url(forAgent: index))
+                    let host = hosts[index % hosts.count]
+                    switch mode {
+                    case .full:
+                        let full = RawLoad.request("POST", APIPath.heartbeat(name), host: host, token: token, body: report)
+                        return (full, full)
+                    case .steady:
+                        let path = Endpoints.heartbeatUnchanged.path(name, query: [("base", "1"), ("revision", "\(revisions[index])")])
+                        return (RawLoad.request("POST", path, host: host, token: token),
+                                RawLoad.request("POST", APIPath.heartbeat(name), host: host, token: token, body: delta))
+                    }
                 }
-            case .steady:
-                let revisions = try await primeBases(coordinator, agents: agents)
-                let delta = try WireCoding.encode(Self.sampleDelta(base: 1))
-                let every = max(1, changedEvery)
-                heartbeats = try await load(seconds: seconds, workers: options.concurrency) { worker, iteration in
-                    let index = (worker + iteration * options.concurrency) % agents.count
+                progress("heartbeats (\(mode.rawValue)) start")
+                // Connection w goes to instance w % instances, as agent w + k * concurrency does
+                // when the concurrency is a multiple of the instances.
+                heartbeats = try await RawLoad.run(targets: coordinator.urls, connections: concurrency, seconds: seconds,
+                                                   threads: clientThreads) { worker, iteration in
+                    let (index, isDelta) = pick(worker, iteration)
+                    return isDelta ? requests[index].delta : requests[index].plain
+                }
+            case .asyncHTTPClient:
+                baseline = try await load(seconds: seconds, workers: concurrency) { _, _ in
+                    try await coordinator.ping(.GET, APIPath.healthz, token: nil)
+                }
+                progress("heartbeats (\(mode.rawValue)) start")
+                heartbeats = try await load(seconds: seconds, workers: concurrency) { worker, iteration in
+                    let (index, isDelta) = pick(worker, iteration)
                     let (name, token) = agents[index]
                     let via = coordinator.url(forAgent: index)
-                    if (iteration + worker) % every == 0 {
+                    switch (mode, isDelta) {
+                    case (.full, _):
+                        try await coordinator.ping(.POST, APIPath.heartbeat(name), token: token, body: report, via: via)
+                    case (.steady, true):
                         try await coordinator.ping(.POST, APIPath.heartbeat(name), token: token, body: delta, via: via)
-                    } else {
+                    case (.steady, false):
                         let path = Endpoints.heartbeatUnchanged.path(name, query: [("base", "1"), ("revision", "\(revisions[index])")])
                         try await coordinator.ping(.POST, path, token: token, via: via)
                     }
@@ -65,7 +110,7 @@ struct HeartbeatBench: AsyncParsableCommand {
             print("""
                 fleet-bench heartbeats: agents=\(options.agents) concurrency=\(options.concurrency) seconds=\(seconds) \
                 store=\(options.database == nil ? "sqlite" : "postgres") instances=\(coordinator.urls.count) \
-                mode=\(mode.rawValue)\(mode == .steady ? " changed-every=\(changedEvery)" : "")
+                mode=\(mode.rawValue) client=\(client.rawValue)\(mode == .steady ? " changed-every=\(changedEvery)" : "")
                   baseline GET /healthz: \(Int(baseline.rate))/s p50 \(ms(baseline.stats.percentile(50))) p99 \(ms(baseline.stats.percentile(99)))
                   heartbeats:            \(Int(heartbeats.rate))/s p50 \(ms(heartbeats.stats.percentile(50))) p99 \(ms(heartbeats.stats.percentile(99)))
                   ratio heartbeat/baseline rate: \(String(format: "%.2f", heartbeats.rate / baseline.rate))

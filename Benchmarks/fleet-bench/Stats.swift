@@ -28,3 +28,8 @@ func residentMiB(pid: Int32) -> Double? {
     }
     return nil
 }
+
+/// A progress line on standard error (results go to standard output).
+func progress(_ line: String) {
+    FileHandle.standardError.write(Data("fleet-bench: \(line)\n".utf8))
+}

@@ -42,9 +42,15 @@ enum StoreContract {
         let second = NodeCredential(name: "pi2", tokenHash: "def", registeredAt: Date(timeIntervalSince1970: 1001))
         #expect(try await store.insertCredential(second))
         #expect(try await store.credential(tokenHash: "def") == second)
+        // Looked up by node name: that node's credential, nothing for an unknown name or a hash.
+        #expect(try await store.credential(node: "pi1") == credential)
+        #expect(try await store.credential(node: "pi2") == second)
+        #expect(try await store.credential(node: "abc") == nil)
+        #expect(try await store.credential(node: "pi3") == nil)
         #expect(try await store.deleteCredential(node: "pi1"))
         #expect(!(try await store.deleteCredential(node: "pi1")))
         #expect(try await store.credential(tokenHash: "abc") == nil, "a deleted credential is no longer found")
+        #expect(try await store.credential(node: "pi1") == nil, "a deleted credential is no longer found by name")
         #expect(try await store.credential(tokenHash: "def") == second)
         #expect(try await store.deleteCredential(node: "pi2"))
 

@@ -95,10 +95,19 @@ extension Fleet {
     }
 
     /// Brings credentials in step with the store: all of them, or one node's.
+    /// One node's is one row by name: a fleet registering through another instance announces
+    /// every credential, and reading them all for each would cost O(nodes²).
     func reloadCredentials(only node: String?) async throws {
-        let stored = try await store.credentials()
-        let hashes = Dictionary(stored.map { ($0.name, $0.tokenHash) }, uniquingKeysWith: { first, _ in first })
-        let names = node.map { [$0] } ?? Array(Set(hashes.keys).union(registry.names))
+        let hashes: [String: String]
+        let names: [String]
+        if let node {
+            hashes = try await store.credential(node: node).map { [node: $0.tokenHash] } ?? [:]
+            names = [node]
+        } else {
+            let stored = try await store.credentials()
+            hashes = Dictionary(stored.map { ($0.name, $0.tokenHash) }, uniquingKeysWith: { first, _ in first })
+            names = Array(Set(hashes.keys).union(registry.names))
+        }
         var changed = false
         for name in names {
             if let hash = hashes[name] {

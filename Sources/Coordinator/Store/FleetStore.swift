@@ -197,6 +197,9 @@ public protocol FleetStore: AlertStore {
     /// lookup, for a token this instance's registry does not know (registered through
     /// another coordinator on the same database).
     func credential(tokenHash: String) async throws -> NodeCredential?
+    /// The credential of node `name`, if any: one row by primary key, for following another
+    /// coordinator's announcement that this node's credential changed.
+    func credential(node name: String) async throws -> NodeCredential?
     /// Stores a credential. Returns false, storing nothing, when the name already holds one.
     func insertCredential(_ credential: NodeCredential) async throws -> Bool
     /// The join token the coordinators sharing this store accept (its hash), nil before one

@@ -145,6 +145,16 @@ public final class SQLiteFleetStore: FleetStore {
         }
     }
 
+    public func credential(node name: String) async throws -> NodeCredential? {
+        try await pool.read { db in
+            try Row.fetchOne(db, sql: "SELECT name, tokenHash, registeredAt FROM credentials WHERE name = ?",
+                             arguments: [name]).map {
+                NodeCredential(name: $0["name"], tokenHash: $0["tokenHash"],
+                               registeredAt: Date(timeIntervalSince1970: $0["registeredAt"]))
+            }
+        }
+    }
+
     public func insertCredential(_ credential: NodeCredential) async throws -> Bool {
         try await write { db in
             try db.execute(sql: "INSERT OR IGNORE INTO credentials (name, tokenHash, registeredAt) VALUES (?, ?, ?)",

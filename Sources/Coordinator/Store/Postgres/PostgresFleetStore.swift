@@ -251,6 +251,18 @@ public final class PostgresFleetStore: FleetStore {
         }
     }
 
+    public func credential(node name: String) async throws -> NodeCredential? {
+        let logger = logger
+        return try await withConnection { connection in
+            let rows = try await connection.query(
+                "SELECT name, token_hash, registered_at FROM credentials WHERE name = \(name)", logger: logger)
+            for try await (name, hash, at) in rows.decode((String, String, Date).self) {
+                return NodeCredential(name: name, tokenHash: hash, registeredAt: at)
+            }
+            return nil
+        }
+    }
+
     public func insertCredential(_ credential: NodeCredential) async throws -> Bool {
         let logger = logger
         return try await withConnection { connection in
