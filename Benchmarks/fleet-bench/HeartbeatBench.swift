@@ -46,9 +46,15 @@ struct HeartbeatBench: AsyncParsableCommand {
         do {
             let agents = try await coordinator.registerAgents(options.agents, concurrency: options.concurrency)
             let idleRSS = residentMiB(pid: coordinator.process.processIdentifier) ?? 0
-            let report = try WireCoding.encode(Self.sampleReport())
-            let revisions = mode == .steady ? try await primeBases(coordinator, agents: agents) : []
-            let delta = try WireCoding.encode(Self.sampleDelta(base: 1))
+            // Each agent records two stations of its own, as in the inventory applied here, so
+            // that every station status a heartbeat carries is in scope and recorded.
+            let stations = agents.indices.map { Self.stations(ofAgent: $0) }
+            let applied: ApplyResult = try await coordinator.send(
+                .POST, APIPath.apply, token: coordinator.adminToken, body: try Self.inventory(agents.map(\.0)), as: ApplyResult.self)
+            progress("inventory applied: revision \(applied.revision), \(agents.count) nodes with 2 stations each")
+            let reports = try stations.map { try WireCoding.encode(Self.sampleReport(stations: $0)) }
+            let revisions = mode == .steady ? try await primeBases(coordinator, agents: agents, stations: stations) : []
+            let deltas = try stations.map { try WireCoding.encode(Self.sampleDelta(base: 1, stations: $0)) }
             let every = max(1, changedEvery)
             let concurrency = options.concurrency
             /// What worker `worker` sends in its `iteration`th request: which agent, and whether a delta.
@@ -70,12 +76,12 @@ struct HeartbeatBench: AsyncParsableCommand {
                     let host = hosts[index % hosts.count]
                     switch mode {
                     case .full:
-                        let full = RawLoad.request("POST", APIPath.heartbeat(name), host: host, token: token, body: report)
+                        let full = RawLoad.request("POST", APIPath.heartbeat(name), host: host, token: token, body: reports[index])
                         return (full, full)
                     case .steady:
                         let path = Endpoints.heartbeatUnchanged.path(name, query: [("base", "1"), ("revision", "\(revisions[index])")])
                         return (RawLoad.request("POST", path, host: host, token: token),
-                                RawLoad.request("POST", APIPath.heartbeat(name), host: host, token: token, body: delta))
+                                RawLoad.request("POST", APIPath.heartbeat(name), host: host, token: token, body: deltas[index]))
                     }
                 }
                 progress("heartbeats (\(mode.rawValue)) start")
@@ -97,9 +103,9 @@ struct HeartbeatBench: AsyncParsableCommand {
                     let via = coordinator.url(forAgent: index)
                     switch (mode, isDelta) {
                     case (.full, _):
-                        try await coordinator.ping(.POST, APIPath.heartbeat(name), token: token, body: report, via: via)
+                        try await coordinator.ping(.POST, APIPath.heartbeat(name), token: token, body: reports[index], via: via)
                     case (.steady, true):
-                        try await coordinator.ping(.POST, APIPath.heartbeat(name), token: token, body: delta, via: via)
+                        try await coordinator.ping(.POST, APIPath.heartbeat(name), token: token, body: deltas[index], via: via)
                     case (.steady, false):
                         let path = Endpoints.heartbeatUnchanged.path(name, query: [("base", "1"), ("revision", "\(revisions[index])")])
                         try await coordinator.ping(.POST, path, token: token, via: via)
@@ -165,10 +171,12 @@ struct HeartbeatBench: AsyncParsableCommand {
 
     /// One full report with `sequence: 1` per agent, so the coordinator holds a base for
     /// each; returns each agent's desired revision from the acknowledgement.
-    func primeBases(_ coordinator: BenchCoordinator, agents: [(String, String)]) async throws -> [Int] {
-        var report = Self.sampleReport()
-        report.sequence = 1
-        let body = try WireCoding.encode(report)
+    func primeBases(_ coordinator: BenchCoordinator, agents: [(String, String)], stations: [[String]]) async throws -> [Int] {
+        let bodies = try stations.map {
+            var report = Self.sampleReport(stations: $0)
+            report.sequence = 1
+            return try WireCoding.encode(report)
+        }
         return try await withThrowingTaskGroup(of: (Int, Int).self) { group in
             var revisions = [Int](repeating: 0, count: agents.count)
             var next = 0
@@ -177,7 +185,7 @@ struct HeartbeatBench: AsyncParsableCommand {
                 next += 1
                 group.addTask {
                     let ack = try await coordinator.send(.POST, APIPath.heartbeat(agents[index].0), token: agents[index].1,
-                                                         body: body, as: StatusAck.self, via: coordinator.url(forAgent: index))
+                                                         body: bodies[index], as: StatusAck.self, via: coordinator.url(forAgent: index))
                     guard ack.statusBase == 1 else { throw BenchError("\(agents[index].0): base 1 not acknowledged") }
                     return (index, ack.desiredRevision)
                 }
@@ -191,22 +199,50 @@ struct HeartbeatBench: AsyncParsableCommand {
         }
     }
 
+    /// Agent `index`'s two stations.
+    static func stations(ofAgent index: Int) -> [String] {
+        let number = String(index)
+        let padded = String(repeating: "0", count: max(0, 5 - number.count)) + number
+        return ["S\(padded)A", "S\(padded)B"]
+    }
+
+    /// The fleet the agents report on: each node with its two stations. Camera addresses are
+    /// documentation addresses (192.0.2.0/24); nothing here connects to them.
+    static func inventory(_ nodes: [String]) throws -> Data {
+        var yaml = """
+            sites: {bench: {labels: {region: bench}}}
+            defaults:
+              heartbeatSeconds: 10
+              recorder: {passwordFile: /etc/stationfleet/camera-password, outputDir: /var/lib/stationfleet/recordings}
+            nodes:
+
+            """
+        for node in nodes { yaml += "  \(node): {site: bench}\n" }
+        yaml += "stations:\n"
+        for (index, node) in nodes.enumerated() {
+            for station in stations(ofAgent: index) {
+                yaml += "  \(station): {node: \(node), camera: {host: 192.0.2.\(index % 250 + 1)}}\n"
+            }
+        }
+        return try WireCoding.encode(ApplyRequest(files: [.init(path: "bench.yaml", content: yaml)]))
+    }
+
     /// A steady-state delta: both stations' status (a segment closed), nothing else.
-    static func sampleDelta(base: Int) -> StatusDelta {
+    static func sampleDelta(base: Int, stations: [String]) -> StatusDelta {
         var delta = StatusDelta(base: base)
-        delta.stations = sampleReport().stations
+        delta.stations = sampleReport(stations: stations).stations
         return delta
     }
 
     /// What a recording station reports: two recorders and three paths.
-    static func sampleReport() -> StatusReport {
+    static func sampleReport(stations: [String]) -> StatusReport {
         let now = Date()
         return StatusReport(
             agentVersion: FleetVersion.current, uptimeSeconds: 3600, appliedRevision: 1,
             storage: ["/", "/var/lib/stationfleet/recordings", "/mnt/nas"].map {
                 StorageMetric(path: $0, totalBytes: 64_000_000_000, freeBytes: 20_000_000_000, usedPercent: 68.8)
             },
-            stations: ["ROST1", "ROST2"].map {
+            stations: stations.map {
                 StationStatus(station: $0, state: .recording, pid: 1234, restarts: 0, currentSegment: "\($0)_20250528T154000.mkv",
                               currentSegmentBytes: 12_345_678, newestSegment: "\($0)_20250528T153000.mkv", newestSegmentAt: now)
             })

@@ -25,10 +25,10 @@ extension Fleet {
                                              retryAfterSeconds: seconds)
         }
         let (report, refusals) = book.scope(of: node).filter(incoming)
-        for refusal in refusals {
-            metrics.itemsDropped(item: refusal.item, count: refusal.count)
-            logger.warning("report items dropped", metadata: ["node": "\(node)", "item": "\(refusal.item)",
-                                                              "count": "\(refusal.count)", "reason": "\(refusal.reason)"])
+        for refusal in refusals { metrics.itemsDropped(item: refusal.item, count: refusal.count) }
+        for line in droppedItemsLog.admit(node: node, refusals: refusals, now: now) {
+            logger.warning("report items dropped (logged once a minute per node at most; the metric counts all)",
+                           metadata: ["node": "\(node)", "item": "\(line.item)", "count": "\(line.count)", "reason": "\(line.reason)"])
         }
 
         var published: [FleetChange] = []

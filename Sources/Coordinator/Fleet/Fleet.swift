@@ -51,6 +51,8 @@ public actor Fleet {
     /// is served; the next `tick` stores the rollout (one save for many such changes).
     var rolloutUnsaved = false
     var reportLimiter = Fleet.makeReportLimiter()
+    /// Bounds the warnings about report items outside a node's assignment.
+    var droppedItemsLog = DroppedItemsLog()
     /// Registrations across the whole fleet: a burst of 20, then one every 2 s.
     var registrationLimiter = TokenBucket(capacity: 20, refillPerSecond: Fleet.defaultRegistrationRate)
     /// Registrations per second by default: a burst of 20, then one every 2 s.
