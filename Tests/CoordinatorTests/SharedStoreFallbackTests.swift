@@ -48,6 +48,30 @@ import Testing
         #expect(try await b.authorize(nodeToken: first.nodeToken, for: "pi1") == .invalid)
     }
 
+    /// Following another instance's announcement for one node reads and changes only that
+    /// node: a registration is taken, a revocation drops the node's token, and a node the
+    /// announcement does not name is left as it is.
+    @Test func aCredentialAnnouncementIsFollowedForThatNodeOnly() async throws {
+        let (a, b, dir) = try await makeFleets()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let pi1 = try await a.register(RegistrationRequest(name: "pi1", agentVersion: "t"))
+        let pi2 = try await a.register(RegistrationRequest(name: "pi2", agentVersion: "t"))
+        await b.follow(.credential(node: "pi1"))
+        #expect(await b.registry.isRegistered("pi1"), "the announced node's credential is taken")
+        #expect(!(await b.registry.isRegistered("pi2")), "a node not announced is not read")
+        #expect(await b.registry.authorize(token: pi1.nodeToken, for: "pi1") == .allowed)
+        // Revoked through a: following the announcement drops pi1's token on b, and only it.
+        await b.follow(.credential(node: "pi2"))
+        try await a.resetNode("pi1")
+        await b.follow(.credential(node: "pi1"))
+        #expect(!(await b.registry.isRegistered("pi1")))
+        #expect(await b.registry.authorize(token: pi1.nodeToken, for: "pi1") == .invalid)
+        #expect(await b.registry.authorize(token: pi2.nodeToken, for: "pi2") == .allowed)
+        // An announcement for a node that never registered changes nothing.
+        await b.follow(.credential(node: "ghost"))
+        #expect(!(await b.registry.isRegistered("ghost")))
+    }
+
     @Test func bogusTokensAreRememberedAndRateLimited() async throws {
         let (_, b, dir) = try await makeFleets()
         defer { try? FileManager.default.removeItem(atPath: dir) }
