@@ -45,6 +45,21 @@ extension Fleet {
         }
     }
 
+    /// Follows a batch of announcements (``StoreChangeBatch``): a burst is reloaded once.
+    func follow(_ batch: StoreChangeBatch) async {
+        for step in batch.steps {
+            switch step {
+            case .change(let change):
+                await follow(change)
+            case .allCommands:
+                do { try await reloadCommands(only: nil) } catch {
+                    logger.error("cannot follow a change of another coordinator",
+                                 metadata: ["change": "commands of several nodes", "error": "\(error)"])
+                }
+            }
+        }
+    }
+
     /// Takes a newer stored revision (and its rollout) and wakes the nodes whose served
     /// assignment changed. Runs under the apply gate so that it never interleaves with an apply.
     func reloadDesiredState() async throws {

@@ -125,8 +125,18 @@ public struct CoordinatorServer: Sendable {
         await fleet.attach(feed: feed)
         // Coordinators on one database accept one join token, whoever rotated it.
         if store is PostgresFleetStore { try await fleet.shareJoinToken(secrets) }
+        // Announcements that arrive while one is followed are folded into one batch.
         let following = Task {
-            for await change in feed.changes() { await fleet.follow(change) }
+            let inbox = StoreChangeInbox()
+            await withTaskGroup(of: Void.self) { group in
+                group.addTask {
+                    for await change in feed.changes() { await inbox.add(change) }
+                    await inbox.finish()
+                }
+                group.addTask {
+                    while let batch = await inbox.next() { await fleet.follow(batch) }
+                }
+            }
         }
         defer { following.cancel() }
         let notifiers = NotifierSet(logger: logger)
