@@ -32,6 +32,11 @@ struct DroppedItemsLog {
         var reason: String
     }
 
+    /// Distinct (item, reason) pairs held per node at most; further ones are summed under
+    /// ``overflowReason`` (reasons name stations, which a node chooses).
+    static let maxHeldReasons = 64
+    static let overflowReason = "further reasons, not kept"
+
     init(interval: TimeInterval = 60, capacity: Int = 10_000) {
         self.interval = interval
         self.capacity = capacity
@@ -45,7 +50,13 @@ struct DroppedItemsLog {
     mutating func admit(node: String, refusals: [ReportScope.Refusal], now: Date) -> [ReportScope.Refusal] {
         guard !refusals.isEmpty else { return [] }
         if var entry = nodes[node], now.timeIntervalSince(entry.loggedAt) < interval, now >= entry.loggedAt {
-            for refusal in refusals { entry.held[Key(item: refusal.item, reason: refusal.reason), default: 0] += refusal.count }
+            for refusal in refusals {
+                var key = Key(item: refusal.item, reason: refusal.reason)
+                if entry.held[key] == nil, entry.held.count >= Self.maxHeldReasons {
+                    key = Key(item: refusal.item, reason: Self.overflowReason)
+                }
+                entry.held[key, default: 0] += refusal.count
+            }
             nodes[node] = entry
             return []
         }

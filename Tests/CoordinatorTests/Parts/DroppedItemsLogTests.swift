@@ -47,4 +47,21 @@ import Testing
         #expect(log.admit(node: "n999", refusals: [refusal()], now: start.addingTimeInterval(1_000)).isEmpty)
         #expect(log.admit(node: "n0", refusals: [refusal()], now: start.addingTimeInterval(1_000)) == [refusal()])
     }
+
+    /// A node naming a new station in every report cannot grow what is held for it: beyond
+    /// the limit, counts go to one overflow line, and no count is lost.
+    @Test func heldReasonsAreBoundedPerNode() {
+        var log = DroppedItemsLog(interval: 60)
+        _ = log.admit(node: "pi", refusals: [refusal()], now: start)
+        for index in 0..<1_000 {
+            _ = log.admit(node: "pi", refusals: [refusal(reason: "station S\(index) is not assigned")],
+                          now: start.addingTimeInterval(1))
+        }
+        let lines = log.admit(node: "pi", refusals: [refusal()], now: start.addingTimeInterval(60))
+        // The line that triggers the log, the 64 reasons held, and the overflow line.
+        #expect(lines.count == 1 + DroppedItemsLog.maxHeldReasons + 1)
+        #expect(lines.reduce(0) { $0 + $1.count } == 1 + 1_000)
+        let overflow = lines.first { $0.reason == DroppedItemsLog.overflowReason }
+        #expect(overflow?.count == 1_000 - DroppedItemsLog.maxHeldReasons)
+    }
 }
