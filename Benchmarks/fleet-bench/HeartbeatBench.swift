@@ -201,9 +201,8 @@ struct HeartbeatBench: AsyncParsableCommand {
 
     /// Agent `index`'s two stations.
     static func stations(ofAgent index: Int) -> [String] {
-        let number = String(index)
-        let padded = String(repeating: "0", count: max(0, 5 - number.count)) + number
-        return ["S\(padded)A", "S\(padded)B"]
+        let number = String(format: "%05d", index)
+        return ["S\(number)A", "S\(number)B"]
     }
 
     /// The fleet the agents report on: each node with its two stations. Camera addresses are

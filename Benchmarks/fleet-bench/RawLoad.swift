@@ -160,7 +160,7 @@ enum ResponseFraming: Equatable {
     /// Consumes one complete answer from `buffer`, or nothing.
     static func take(from buffer: inout ByteBuffer) -> ResponseFraming {
         let view = buffer.readableBytesView
-        guard let headEnd = find([13, 10, 13, 10], in: view) else {
+        guard let headEnd = Self.headEnd(in: view) else {
             return view.count > 64 * 1024 ? .malformed("no end of head in 64 KiB") : .incomplete
         }
         let head = String(decoding: view[view.startIndex..<headEnd], as: UTF8.self)
@@ -189,14 +189,12 @@ enum ResponseFraming: Equatable {
         return .complete(status: status)
     }
 
-    private static func find(_ needle: [UInt8], in view: ByteBufferView) -> ByteBufferView.Index? {
-        guard view.count >= needle.count else { return nil }
+    /// Where the head's closing CRLF CRLF starts, if it has arrived.
+    private static func headEnd(in view: ByteBufferView) -> ByteBufferView.Index? {
+        guard view.count >= 4 else { return nil }
         var index = view.startIndex
-        let last = view.endIndex - needle.count
-        while index <= last {
-            if view[index] == needle[0], view[index + 1] == needle[1], view[index + 2] == needle[2], view[index + 3] == needle[3] {
-                return index
-            }
+        while index <= view.endIndex - 4 {
+            if view[index] == 13, view[index + 1] == 10, view[index + 2] == 13, view[index + 3] == 10 { return index }
             index += 1
         }
         return nil

@@ -28,7 +28,6 @@ struct StoreChangeBatch: Equatable, Sendable {
     private var credentials: [String] = []
     private var credentialSet: Set<String> = []
     private var commandNodes: Set<String> = []
-    private var firstCommandNode: String?
 
     init() {}
 
@@ -47,7 +46,7 @@ struct StoreChangeBatch: Equatable, Sendable {
         case .credential(let node):
             if credentialSet.insert(node).inserted { credentials.append(node) }
         case .command(let node):
-            if commandNodes.insert(node).inserted, firstCommandNode == nil { firstCommandNode = node }
+            commandNodes.insert(node)
         }
     }
 
@@ -62,7 +61,7 @@ struct StoreChangeBatch: Equatable, Sendable {
         steps += credentials.map { .change(.credential(node: $0)) }
         if commandNodes.count > 1 {
             steps.append(.allCommands)
-        } else if let node = firstCommandNode {
+        } else if let node = commandNodes.first {
             steps.append(.change(.command(node: node)))
         }
         return steps
